@@ -1,0 +1,210 @@
+/**
+ * Configuration: defaults, then the config file, then `CORESCOPE_INGESTOR_STATS`, then
+ * command-line flags. Every value is validated; a bad one is a {@linkcode ConfigError}
+ * naming its key (the CLI exits 2 with it).
+ *
+ * @module
+ */
+
+import { isAbsolute, normalize, resolve } from "node:path";
+
+/** The service's settings. Paths are absolute after {@linkcode loadConfig}. */
+export interface Config {
+  host: string;
+  port: number;
+  statsPath: string;
+  dbPath: string;
+  procIoPath: string;
+  staleAfterMs: number;
+  livenessTtlMs: number;
+  maxStatsBytes: number;
+  clockSkewMs: number;
+  ioSampleMs: number;
+  logFormat: "text" | "json";
+}
+
+/** Defaults, as documented in config.example.json and the README. */
+export const DEFAULTS: Readonly<Config> = Object.freeze({
+  host: "127.0.0.1",
+  port: 8080,
+  statsPath: "/tmp/corescope-ingestor-stats.json",
+  dbPath: "/var/lib/corescope/meshcore.db",
+  procIoPath: "/proc/self/io",
+  staleAfterMs: 5000,
+  livenessTtlMs: 1000,
+  maxStatsBytes: 1048576,
+  clockSkewMs: 2000,
+  ioSampleMs: 1000,
+  logFormat: "text",
+});
+
+/** The environment variables the service reads. */
+export const ENV_VARS = ["CORESCOPE_INGESTOR_STATS"] as const;
+
+/** A bad setting; `key` names it. */
+export class ConfigError extends Error {
+  constructor(readonly key: string, message: string) {
+    super(`${key}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** What the command line asks for. */
+export interface Cli {
+  command: "serve" | "help" | "version" | "permissions";
+  configPath?: string;
+  /** Flag values, by config key, still as strings. */
+  flags: Partial<Record<keyof Config, string>>;
+}
+
+const FLAG_KEYS: Record<string, keyof Config> = {
+  "--host": "host",
+  "--port": "port",
+  "--stats": "statsPath",
+  "--db": "dbPath",
+  "--proc-io": "procIoPath",
+  "--log-format": "logFormat",
+};
+
+/** Usage text for `--help`. */
+export const USAGE = `corescope-perf: perf and health endpoints for a CoreScope deployment
+
+Usage:
+  main.ts [--config FILE] [--host H] [--port N] [--stats PATH] [--db PATH]
+          [--proc-io PATH] [--log-format text|json]
+  main.ts permissions [same flags]   print the Deno permission flags this config needs
+  main.ts --help | --version
+
+Environment: CORESCOPE_INGESTOR_STATS overrides statsPath (flags override it).
+Port 0 picks a free port.`;
+
+/**
+ * Parses command-line arguments. Accepts `--flag value` and `--flag=value`.
+ *
+ * @example
+ * ```ts
+ * import { parseCli } from "./config.ts";
+ * parseCli(["--port", "0", "--db=/data/m.db"]);
+ * // { command: "serve", flags: { port: "0", dbPath: "/data/m.db" } }
+ * ```
+ */
+export function parseCli(argv: readonly string[]): Cli {
+  const cli: Cli = { command: "serve", flags: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--help" || arg === "-h") return { ...cli, command: "help" };
+    if (arg === "--version" || arg === "-V") return { ...cli, command: "version" };
+    if (i === 0 && arg === "permissions") {
+      cli.command = "permissions";
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq > 0 && arg.startsWith("--") ? arg.slice(0, eq) : arg;
+    if (name !== "--config" && !(name in FLAG_KEYS)) {
+      throw new ConfigError(arg, "unknown argument (see --help)");
+    }
+    let value: string | undefined;
+    if (eq > 0 && arg.startsWith("--")) value = arg.slice(eq + 1);
+    else value = argv[++i];
+    if (value === undefined) throw new ConfigError(name, "needs a value");
+    if (name === "--config") cli.configPath = value;
+    else cli.flags[FLAG_KEYS[name]!] = value;
+  }
+  return cli;
+}
+
+type Check = (key: string, v: unknown) => unknown;
+
+const str: Check = (key, v) => {
+  if (typeof v !== "string" || v === "") throw new ConfigError(key, "must be a non-empty string");
+  return v;
+};
+const path: Check = (key, v) => {
+  const p = str(key, v) as string;
+  if (isAbsolute(p)) return normalize(p);
+  try {
+    return resolve(p); // needs the working directory, which a scoped grant may hide
+  } catch {
+    throw new ConfigError(key, "must be an absolute path");
+  }
+};
+const int = (min: number, max: number): Check => (key, v) => {
+  const n = typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(key, `must be an integer from ${min} to ${max}`);
+  }
+  return n;
+};
+const oneOf = (...allowed: string[]): Check => (key, v) => {
+  if (typeof v !== "string" || !allowed.includes(v)) {
+    throw new ConfigError(key, `must be one of ${allowed.join(", ")}`);
+  }
+  return v;
+};
+
+const CHECKS: Record<keyof Config, Check> = {
+  host: str,
+  port: int(0, 65535),
+  statsPath: path,
+  dbPath: path,
+  procIoPath: path,
+  staleAfterMs: int(1, 86_400_000),
+  livenessTtlMs: int(0, 60_000),
+  maxStatsBytes: int(1024, 64 * 1048576),
+  clockSkewMs: int(0, 3_600_000),
+  ioSampleMs: int(100, 60_000),
+  logFormat: oneOf("text", "json"),
+};
+
+/** Where {@linkcode loadConfig} gets the config file and environment; injectable. */
+export interface ConfigSources {
+  readTextFile: (path: string) => string;
+  env: (name: string) => string | undefined;
+}
+
+/**
+ * Builds the config from defaults, file, environment and flags, in that order.
+ * Keys starting with `_` in the file are comments and ignored; any other unknown key is an
+ * error (a typo must not silently fall back to a default).
+ *
+ * @example
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * const cfg = loadConfig({ command: "serve", flags: { port: "0" } }, {
+ *   readTextFile: () => "{}",
+ *   env: () => undefined,
+ * });
+ * console.log(cfg.port, cfg.host); // 0 "127.0.0.1"
+ * ```
+ */
+export function loadConfig(cli: Cli, sources: ConfigSources): Config {
+  const raw: Record<string, unknown> = { ...DEFAULTS };
+  if (cli.configPath !== undefined) {
+    let text: string;
+    try {
+      text = sources.readTextFile(cli.configPath);
+    } catch (err) {
+      throw new ConfigError("--config", `cannot read ${cli.configPath}: ${(err as Error).message}`);
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError("--config", `${cli.configPath} is not JSON: ${(err as Error).message}`);
+    }
+    if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+      throw new ConfigError("--config", `${cli.configPath} must hold a JSON object`);
+    }
+    for (const [k, v] of Object.entries(doc)) {
+      if (k.startsWith("_")) continue;
+      if (!(k in CHECKS)) throw new ConfigError(k, "unknown config key");
+      raw[k] = v;
+    }
+  }
+  const envStats = sources.env("CORESCOPE_INGESTOR_STATS");
+  if (envStats) raw.statsPath = envStats;
+  Object.assign(raw, cli.flags);
+  const out: Record<string, unknown> = {};
+  for (const [k, check] of Object.entries(CHECKS)) out[k] = check(k, raw[k]);
+  return out as unknown as Config;
+}

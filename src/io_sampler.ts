@@ -1,0 +1,263 @@
+/**
+ * This process's own disk I/O rates. A sampler takes counter readings in order, at a fixed
+ * rate, and serves the last computed rates: concurrent requests can neither reorder samples
+ * nor change the rate window, a failed or empty read is never a "previous" sample, and a
+ * counter that goes backwards gives 0, never a negative rate.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import type { Logger } from "./log.ts";
+import { type IoCounters, type IoKey, parseProcIo } from "./proc_io.ts";
+import { readRegularFile, type ReadResult } from "./safe_read.ts";
+
+/** Where the counters come from; `none` means every rate is 0 because nothing is readable. */
+export type IoSourceKind = "procfs" | "rusage" | "none";
+
+/** A source of cumulative I/O counters. */
+export interface IoReader {
+  kind: IoSourceKind;
+  /** A complete-enough reading, or why there is none. */
+  read(): { ok: true; counters: IoCounters } | { ok: false; detail: string };
+}
+
+/** The response fields of `/api/perf/io` that describe this process. */
+export interface IoRates {
+  readBytesPerSec: number;
+  writeBytesPerSec: number;
+  cancelledWriteBytesPerSec: number;
+  syscallsRead: number;
+  syscallsWrite: number;
+  /** Additive: where the counters came from. */
+  ioSource: IoSourceKind;
+  /** Additive: when the newer sample of the window was taken (RFC 3339), "" before any. */
+  sampledAt: string;
+  /** Additive: seconds between the two samples the rates come from, 0 before two exist. */
+  windowSec: number;
+}
+
+const RATE_OF: Record<IoKey, keyof IoRates> = {
+  read_bytes: "readBytesPerSec",
+  write_bytes: "writeBytesPerSec",
+  cancelled_write_bytes: "cancelledWriteBytesPerSec",
+  syscr: "syscallsRead",
+  syscw: "syscallsWrite",
+};
+
+/** The five rates keyed as in the response. */
+export type RateFields = Pick<
+  IoRates,
+  | "readBytesPerSec"
+  | "writeBytesPerSec"
+  | "cancelledWriteBytesPerSec"
+  | "syscallsRead"
+  | "syscallsWrite"
+>;
+
+/**
+ * Per-second rates between two readings `dtSec` apart. Elapsed time is clamped to at least
+ * 1 ms; a key missing from either reading, or a counter that went backwards, gives 0.
+ *
+ * @example
+ * ```ts
+ * import { computeRates } from "./io_sampler.ts";
+ * computeRates({ read_bytes: 0n }, { read_bytes: 2048n }, 2).readBytesPerSec; // 1024
+ * ```
+ */
+export function computeRates(prev: IoCounters, cur: IoCounters, dtSec: number): RateFields {
+  const dt = Math.max(dtSec, 0.001);
+  const out: RateFields = {
+    readBytesPerSec: 0,
+    writeBytesPerSec: 0,
+    cancelledWriteBytesPerSec: 0,
+    syscallsRead: 0,
+    syscallsWrite: 0,
+  };
+  for (const [key, field] of Object.entries(RATE_OF) as [IoKey, keyof RateFields][]) {
+    const a = prev[key], b = cur[key];
+    if (a === undefined || b === undefined || b < a) continue;
+    out[field] = Number(b - a) / dt;
+  }
+  return out;
+}
+
+/**
+ * Reads counters from a procfs-format file (the bind-mounted `/proc/<pid>/io`).
+ *
+ * @example
+ * ```ts
+ * import { procfsReader } from "./io_sampler.ts";
+ * const r = procfsReader("/run/corescope-perf/self-io").read();
+ * console.log(r.ok); // false unless the bind mount exists
+ * ```
+ */
+export function procfsReader(
+  path: string,
+  read: (path: string, max: number) => ReadResult = readRegularFile,
+): IoReader {
+  const decoder = new TextDecoder();
+  return {
+    kind: "procfs",
+    read() {
+      const r = read(path, 64 * 1024);
+      if (!r.ok) return { ok: false, detail: r.failure.detail };
+      const parsed = parseProcIo(decoder.decode(r.bytes));
+      if (!parsed.ok) return { ok: false, detail: `${path} has none of the I/O counters` };
+      return { ok: true, counters: parsed.counters };
+    },
+  };
+}
+
+/** The part of `process.resourceUsage()` this service uses. */
+export interface Rusage {
+  fsRead: number;
+  fsWrite: number;
+}
+
+/**
+ * Reads counters from getrusage: block input/output operations times 512 bytes. Syscall
+ * and cancelled-write counts are not known this way, so their rates stay 0.
+ *
+ * @example
+ * ```ts
+ * import { rusageReader } from "./io_sampler.ts";
+ * const r = rusageReader().read();
+ * console.log(r.ok && typeof r.counters.read_bytes); // "bigint"
+ * ```
+ */
+export function rusageReader(usage: () => Rusage = () => process.resourceUsage()): IoReader {
+  return {
+    kind: "rusage",
+    read() {
+      try {
+        const u = usage();
+        return {
+          ok: true,
+          counters: { read_bytes: BigInt(u.fsRead) * 512n, write_bytes: BigInt(u.fsWrite) * 512n },
+        };
+      } catch (err) {
+        return { ok: false, detail: `getrusage failed: ${(err as Error)?.message ?? err}` };
+      }
+    },
+  };
+}
+
+/** A reader that never has data; `ioSource: "none"`. */
+export const noneReader: IoReader = {
+  kind: "none",
+  read: () => ({ ok: false, detail: "no I/O counter source is readable" }),
+};
+
+/**
+ * Picks the first reader that works now, in order, and logs the choice once.
+ *
+ * @example
+ * ```ts
+ * import { chooseIoReader, procfsReader, rusageReader } from "./io_sampler.ts";
+ * import { silentLogger } from "./log.ts";
+ * const reader = chooseIoReader([procfsReader("/nonexistent"), rusageReader()], silentLogger);
+ * console.log(reader.kind); // "rusage"
+ * ```
+ */
+export function chooseIoReader(candidates: IoReader[], log: Logger): IoReader {
+  const reasons: string[] = [];
+  for (const reader of candidates) {
+    const r = reader.read();
+    if (r.ok) {
+      const why = reasons.length ? ` (${reasons.join("; ")})` : "";
+      log.log(reasons.length ? "warn" : "info", "io_source", `using ${reader.kind}${why}`);
+      return reader;
+    }
+    reasons.push(`${reader.kind}: ${r.detail}`);
+  }
+  log.log("warn", "io_source", `no I/O counters available: ${reasons.join("; ")}`);
+  return noneReader;
+}
+
+/** The sampler. */
+export interface IoSampler {
+  /** Takes one reading now and updates the rates if it is good. */
+  sample(): void;
+  /** The last computed rates. */
+  rates(): IoRates;
+  /** Samples every `intervalMs` until {@linkcode IoSampler.stop}. */
+  start(intervalMs: number): void;
+  stop(): void;
+}
+
+/** Dependencies of {@linkcode createIoSampler}. */
+export interface IoSamplerOptions {
+  reader: IoReader;
+  log: Logger;
+  /** Wall clock (ms) for `sampledAt`. */
+  now?: () => number;
+  /** Monotonic clock (ms) for elapsed time: wall clock jumps must not skew rates. */
+  mono?: () => number;
+}
+
+/**
+ * Creates a sampler over one reader.
+ *
+ * @example
+ * ```ts
+ * import { createIoSampler, rusageReader } from "./io_sampler.ts";
+ * import { silentLogger } from "./log.ts";
+ * const s = createIoSampler({ reader: rusageReader(), log: silentLogger });
+ * s.sample();
+ * console.log(s.rates().readBytesPerSec); // 0: the first sample yields zeros
+ * ```
+ */
+export function createIoSampler(opts: IoSamplerOptions): IoSampler {
+  const { reader, log } = opts;
+  const now = opts.now ?? Date.now;
+  const mono = opts.mono ?? (() => performance.now());
+  let prev: { counters: IoCounters; mono: number } | undefined;
+  let current: IoRates = {
+    ...computeRates({}, {}, 1),
+    ioSource: reader.kind,
+    sampledAt: "",
+    windowSec: 0,
+  };
+  let timer: ReturnType<typeof setInterval> | undefined;
+
+  function sample(): void {
+    if (reader.kind === "none") return;
+    const r = reader.read();
+    if (!r.ok) {
+      log.condition("proc_io", `${reader.kind} read failed: ${r.detail}`);
+      return;
+    }
+    log.condition("proc_io", undefined);
+    const t = mono();
+    const sampledAt = new Date(now()).toISOString();
+    if (prev) {
+      const dtSec = (t - prev.mono) / 1000;
+      current = {
+        ...computeRates(prev.counters, r.counters, dtSec),
+        ioSource: reader.kind,
+        sampledAt,
+        windowSec: Math.max(dtSec, 0.001),
+      };
+    } else {
+      current = { ...current, sampledAt };
+    }
+    prev = { counters: r.counters, mono: t };
+  }
+
+  return {
+    sample,
+    rates: () => current,
+    start(intervalMs: number) {
+      if (timer !== undefined) return;
+      sample();
+      const t = setInterval(sample, intervalMs);
+      Deno.unrefTimer(t);
+      timer = t;
+    },
+    stop() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The exact Deno permission flags the service needs for one configuration, and nothing
+ * more: reads of the stats file, the database (and its `-wal`, which it stats), the config
+ * file and the I/O counter file when it is outside /proc; the one listen address; the
+ * environment variables it reads.
+ *
+ * @module
+ */
+
+import { type Config, ENV_VARS } from "./config.ts";
+
+/** Flags never printed: any of them would void the least-privilege promise. */
+export const FORBIDDEN_FLAGS = [
+  "-A",
+  "--allow-all",
+  "--allow-run",
+  "--allow-ffi",
+  "--allow-sys",
+  "--allow-write",
+  "--allow-import",
+] as const;
+
+/** What besides the config decides the grants. */
+export interface PermissionInputs {
+  /** Absolute path of the config file, when one is used. */
+  configPath?: string;
+}
+
+/**
+ * Deno reads under /proc only with `--allow-all`, so a /proc path is never granted: the
+ * service falls back to getrusage there instead.
+ */
+function underProc(path: string): boolean {
+  return path === "/proc" || path.startsWith("/proc/");
+}
+
+/**
+ * Returns the flags, one per element, in a stable order.
+ *
+ * @example
+ * ```ts
+ * import { permissionFlags } from "./permissions.ts";
+ * import { DEFAULTS } from "./config.ts";
+ * permissionFlags({ ...DEFAULTS, statsPath: "/tmp/s.json", dbPath: "/data/m.db" });
+ * // ["--allow-read=/tmp/s.json,/data/m.db,/data/m.db-wal", "--allow-net=127.0.0.1:8080",
+ * //  "--allow-env=CORESCOPE_INGESTOR_STATS"]
+ * ```
+ */
+export function permissionFlags(config: Config, inputs: PermissionInputs = {}): string[] {
+  const reads = [config.statsPath, config.dbPath, `${config.dbPath}-wal`];
+  if (!underProc(config.procIoPath)) reads.push(config.procIoPath);
+  if (inputs.configPath) reads.push(inputs.configPath);
+  for (const p of reads) {
+    // Deno splits grant lists on commas: a path holding one cannot be granted exactly.
+    if (p.includes(",")) throw new Error(`path ${p} contains a comma and cannot be granted`);
+  }
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  // Port 0 means "any free port": the grant must name the host alone.
+  const net = config.port === 0 ? host : `${host}:${config.port}`;
+  return [
+    `--allow-read=${[...new Set(reads)].join(",")}`,
+    `--allow-net=${net}`,
+    `--allow-env=${ENV_VARS.join(",")}`,
+  ];
+}

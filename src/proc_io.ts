@@ -1,0 +1,61 @@
+/**
+ * Parser for the Linux `/proc/<pid>/io` format. Pure: text in, counters out.
+ *
+ * @module
+ */
+
+/** The five counters this service reads from `/proc/<pid>/io`. */
+export const IO_KEYS = [
+  "read_bytes",
+  "write_bytes",
+  "cancelled_write_bytes",
+  "syscr",
+  "syscw",
+] as const;
+
+/** One of {@linkcode IO_KEYS}. */
+export type IoKey = typeof IO_KEYS[number];
+
+/** Counter values by key; a key absent from the input is absent here. */
+export type IoCounters = Partial<Record<IoKey, bigint>>;
+
+/** Result of {@linkcode parseProcIo}. */
+export interface ProcIoParse {
+  /** The recognised counters that parsed. */
+  counters: IoCounters;
+  /** True when at least one of the five keys parsed: only then is this a sample. */
+  ok: boolean;
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+const KNOWN = new Set<string>(IO_KEYS);
+
+/**
+ * Parses `key: value` lines. Unknown keys and malformed lines are ignored; values
+ * must be unsigned decimal integers that fit in 64 bits.
+ *
+ * @example
+ * ```ts
+ * import { parseProcIo } from "./proc_io.ts";
+ * const { ok, counters } = parseProcIo("rchar: 1\nread_bytes: 4096\nsyscw: 7\n");
+ * console.log(ok, counters.read_bytes, counters.syscw); // true 4096n 7n
+ * ```
+ */
+export function parseProcIo(text: string): ProcIoParse {
+  const counters: IoCounters = {};
+  let ok = false;
+  for (const line of text.split("\n")) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon).trim();
+    if (!KNOWN.has(key)) continue;
+    const raw = line.slice(colon + 1).trim();
+    // Digits only (no sign, no exponent), at most 20 of them: u64 fits in 20.
+    if (!/^[0-9]{1,20}$/.test(raw)) continue;
+    const value = BigInt(raw);
+    if (value > U64_MAX) continue;
+    counters[key as IoKey] = value;
+    ok = true;
+  }
+  return { counters, ok };
+}

@@ -1,0 +1,218 @@
+/**
+ * Response bodies of the contract's endpoints, as pure functions of plain data: what the
+ * stats file holds, this process's I/O rates, the database figures, and the time. Key order
+ * follows the Go original (struct field order; map keys sorted, as encoding/json does).
+ *
+ * @module
+ */
+
+import { type FreshnessPolicy, judgeFreshness } from "./freshness.ts";
+import type { IoRates } from "./io_sampler.ts";
+import type { SqliteFigures } from "./sqlite_stats.ts";
+import type { StatsState } from "./stats_cache.ts";
+import {
+  COUNTER_NAMES,
+  type ProcIoSample,
+  type SourceLiveness,
+  type SourceStatus,
+  type StatsSnapshot,
+  type WriterStats,
+} from "./stats_snapshot.ts";
+
+/** Returns a copy of `obj` with keys in sorted order, as Go encodes maps. */
+export function sortedKeys<T>(obj: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(obj).sort()) out[k] = obj[k]!;
+  return out;
+}
+
+/** Staleness fields added (additively) to every body built from the stats file. */
+export interface Staleness {
+  stale: boolean;
+  ageSec?: number;
+}
+
+function staleness(state: StatsState, nowMs: number, policy: FreshnessPolicy): Staleness {
+  if (state.kind !== "ok") return { stale: true };
+  const f = judgeFreshness(state.snapshot, nowMs, policy);
+  return f.ageSec === undefined ? { stale: true } : { stale: !f.fresh, ageSec: round3(f.ageSec) };
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+/** Body of `GET /api/perf/io`. */
+export type PerfIoBody = IoRates & { ingestor?: ProcIoSample };
+
+/**
+ * The `/api/perf/io` body: this process's rates, plus the ingestor's `procIO` only when the
+ * snapshot's effective stamp parses and is fresh at `nowMs`.
+ *
+ * @example
+ * ```ts
+ * import { perfIoBody } from "./responses.ts";
+ * const rates = { readBytesPerSec: 0, writeBytesPerSec: 0, cancelledWriteBytesPerSec: 0,
+ *   syscallsRead: 0, syscallsWrite: 0, ioSource: "rusage" as const, sampledAt: "", windowSec: 0 };
+ * perfIoBody(rates, { kind: "unavailable", version: 1, reason: "missing", detail: "" }, 0,
+ *   { staleAfterMs: 5000, clockSkewMs: 2000 }).ingestor; // undefined
+ * ```
+ */
+export function perfIoBody(
+  rates: IoRates,
+  state: StatsState,
+  nowMs: number,
+  policy: FreshnessPolicy,
+): PerfIoBody {
+  const body: PerfIoBody = { ...rates };
+  if (state.kind === "ok" && state.snapshot.procIO) {
+    if (judgeFreshness(state.snapshot, nowMs, policy).fresh) body.ingestor = state.snapshot.procIO;
+  }
+  return body;
+}
+
+/** Body of `GET /api/perf/write-sources`. */
+export interface WriteSourcesBody extends Staleness {
+  sampleAt: string;
+  sources: Record<string, number>;
+  writer_perf?: Record<string, WriterStats>;
+  error?: string;
+}
+
+/**
+ * Flattens the counters: the nine under their file names (0 when an older ingestor omits
+ * one, absent when the file has it with a wrong type) and `backfill_<name>` entries.
+ *
+ * @example
+ * ```ts
+ * import { flattenSources } from "./responses.ts";
+ * flattenSources({ counters: { tx_inserted: 3 }, backfillUpdates: { path_json: 1 }, problems: [] })
+ *   .backfill_path_json; // 1
+ * ```
+ */
+export function flattenSources(snap: StatsSnapshot): Record<string, number> {
+  const sources: Record<string, number> = {};
+  for (const name of COUNTER_NAMES) {
+    const v = snap.counters[name];
+    if (v !== undefined) sources[name] = v;
+  }
+  for (const [name, v] of Object.entries(snap.backfillUpdates ?? {})) {
+    sources[`backfill_${name}`] = v;
+  }
+  return sortedKeys(sources);
+}
+
+/**
+ * The `/api/perf/write-sources` body.
+ *
+ * @example
+ * ```ts
+ * import { writeSourcesBody } from "./responses.ts";
+ * writeSourcesBody({ kind: "unavailable", version: 1, reason: "missing", detail: "gone" }, 0,
+ *   { staleAfterMs: 5000, clockSkewMs: 2000 });
+ * // { sampleAt: "", sources: {}, stale: true, error: "gone" }
+ * ```
+ */
+export function writeSourcesBody(
+  state: StatsState,
+  nowMs: number,
+  policy: FreshnessPolicy,
+): WriteSourcesBody {
+  if (state.kind !== "ok") {
+    return { sampleAt: "", sources: {}, stale: true, error: state.detail };
+  }
+  const snap = state.snapshot;
+  return {
+    sampleAt: snap.sampledAt ?? "",
+    sources: flattenSources(snap),
+    writer_perf: sortedKeys(snap.writerPerf ?? {}),
+    ...staleness(state, nowMs, policy),
+  };
+}
+
+/** Body of `GET /api/healthz`. */
+export interface HealthzBody {
+  ready: boolean;
+  reason?: string;
+  ingest_liveness?: Record<string, SourceLiveness>;
+}
+
+/**
+ * The `/api/healthz` body: `ingest_liveness` only when the map is present and non-empty.
+ *
+ * @example
+ * ```ts
+ * import { healthzBody } from "./responses.ts";
+ * healthzBody({ ready: true }, {}); // { ready: true }
+ * ```
+ */
+export function healthzBody(
+  readiness: { ready: true } | { ready: false; reason: string },
+  liveness: Record<string, SourceLiveness> | undefined,
+): HealthzBody {
+  if (!readiness.ready) return { ready: false, reason: readiness.reason };
+  const body: HealthzBody = { ready: true };
+  if (liveness && Object.keys(liveness).length > 0) body.ingest_liveness = sortedKeys(liveness);
+  return body;
+}
+
+/** Body of `GET /api/mqtt/status`. */
+export interface MqttStatusBody extends Staleness {
+  sources: SourceStatus[];
+  sampleAt: string;
+  watchdogLastTickUnix?: number;
+  watchdogPanicCount?: number;
+  error?: string;
+}
+
+/**
+ * The `/api/mqtt/status` body: rows sorted by name (strings were masked when the file was
+ * parsed), watchdog fields omitted when 0 or absent.
+ *
+ * @example
+ * ```ts
+ * import { mqttStatusBody } from "./responses.ts";
+ * mqttStatusBody({ kind: "unavailable", version: 1, reason: "missing", detail: "gone" }, 0,
+ *   { staleAfterMs: 5000, clockSkewMs: 2000 }).sources; // []
+ * ```
+ */
+export function mqttStatusBody(
+  state: StatsState,
+  nowMs: number,
+  policy: FreshnessPolicy,
+): MqttStatusBody {
+  if (state.kind !== "ok") return { sources: [], sampleAt: "", stale: true, error: state.detail };
+  const snap = state.snapshot;
+  const body: Omit<MqttStatusBody, keyof Staleness> = {
+    sources: [...(snap.sourceStatuses ?? [])].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+    ),
+    sampleAt: snap.sampledAt ?? "",
+  };
+  if (snap.watchdogLastTickUnix) body.watchdogLastTickUnix = snap.watchdogLastTickUnix;
+  if (snap.watchdogPanicCount) body.watchdogPanicCount = snap.watchdogPanicCount;
+  return { ...body, ...staleness(state, nowMs, policy) };
+}
+
+/** Body of `GET /api/perf/sqlite`. */
+export type PerfSqliteBody = Omit<SqliteFigures, "error"> & {
+  cacheHitRate: number;
+  error?: string;
+};
+
+/**
+ * The `/api/perf/sqlite` body in contract order.
+ *
+ * @example
+ * ```ts
+ * import { perfSqliteBody } from "./responses.ts";
+ * perfSqliteBody({ walSizeMB: 0, walSize: 0, pageCount: 2, pageSize: 4096, cacheSize: -2000 }, 0.5)
+ *   .cacheHitRate; // 0.5
+ * ```
+ */
+export function perfSqliteBody(figures: SqliteFigures, cacheHitRate: number): PerfSqliteBody {
+  const { walSizeMB, walSize, pageCount, pageSize, cacheSize, error } = figures;
+  const body: PerfSqliteBody = { walSizeMB, walSize, pageCount, pageSize, cacheSize, cacheHitRate };
+  if (error !== undefined) body.error = error;
+  return body;
+}

@@ -1,0 +1,199 @@
+/**
+ * Reading a file that sits in a directory others may write (the stats file lives in /tmp):
+ * regular files only, never through a symlink, never blocking on a FIFO, never more than a
+ * bound. Deno checks a symlink's own path, not its target, so following one would read
+ * outside the granted paths.
+ *
+ * @module
+ */
+
+import * as fs from "node:fs";
+
+/** Identity of one version of a file: a rename gives a new inode, an edit a new size or mtime. */
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+}
+
+/** Why a read was refused or failed. Each is a distinct, named failure mode. */
+export type ReadFailureKind =
+  | "missing"
+  | "symlink"
+  | "not_regular"
+  | "too_large"
+  | "changed"
+  | "permission"
+  | "io_error";
+
+/** A failed read: what kind, and a sentence for the log. */
+export interface ReadFailure {
+  kind: ReadFailureKind;
+  detail: string;
+}
+
+/** What {@linkcode readRegularFile} returns. */
+export type ReadResult =
+  | { ok: true; bytes: Uint8Array; identity: FileIdentity }
+  | { ok: false; failure: ReadFailure };
+
+/** What {@linkcode probeFile} returns: the identity of a regular file, or why there is none. */
+export type ProbeResult =
+  | { ok: true; identity: FileIdentity }
+  | { ok: false; failure: ReadFailure };
+
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+
+/**
+ * A string key for an identity, equal for equal identities.
+ *
+ * @example
+ * ```ts
+ * import { identityKey } from "./safe_read.ts";
+ * identityKey({ dev: 1n, ino: 2n, size: 3n, mtimeNs: 4n }); // "1:2:3:4"
+ * ```
+ */
+export function identityKey(id: FileIdentity): string {
+  return `${id.dev}:${id.ino}:${id.size}:${id.mtimeNs}`;
+}
+
+function kindOf(st: fs.BigIntStats): string {
+  if (st.isSymbolicLink()) return "symlink";
+  if (st.isDirectory()) return "directory";
+  if (st.isFIFO()) return "FIFO";
+  if (st.isSocket()) return "socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "device";
+  return "special file";
+}
+
+function identityOf(st: fs.BigIntStats): FileIdentity {
+  return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs };
+}
+
+/** Maps a thrown error to a named failure; never rethrows. */
+export function failureFromError(path: string, err: unknown): ReadFailure {
+  const code = (err as { code?: string })?.code;
+  const name = (err as { name?: string })?.name;
+  if (code === "ENOENT" || code === "ENOTDIR" || name === "NotFound") {
+    return { kind: "missing", detail: `${path} does not exist` };
+  }
+  if (code === "ELOOP") return { kind: "symlink", detail: `${path} is a symlink: refused` };
+  if (
+    code === "EACCES" || code === "EPERM" || name === "NotCapable" || name === "PermissionDenied"
+  ) {
+    return { kind: "permission", detail: `${path}: permission denied` };
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  return { kind: "io_error", detail: `${path}: ${msg}` };
+}
+
+/**
+ * Stats a path without following symlinks and returns its identity when it is a regular
+ * file. Cheap: one lstat, no open.
+ *
+ * @example
+ * ```ts
+ * import { probeFile } from "./safe_read.ts";
+ * const p = probeFile("/nonexistent");
+ * console.log(p.ok ? "file" : p.failure.kind); // "missing"
+ * ```
+ */
+export function probeFile(path: string): ProbeResult {
+  let st: fs.BigIntStats;
+  try {
+    st = fs.lstatSync(path, { bigint: true });
+  } catch (err) {
+    return { ok: false, failure: failureFromError(path, err) };
+  }
+  if (st.isSymbolicLink()) {
+    return { ok: false, failure: { kind: "symlink", detail: `${path} is a symlink: refused` } };
+  }
+  if (!st.isFile()) {
+    return {
+      ok: false,
+      failure: { kind: "not_regular", detail: `${path} is a ${kindOf(st)}, not a regular file` },
+    };
+  }
+  return { ok: true, identity: identityOf(st) };
+}
+
+/**
+ * Reads a whole regular file of at most `maxBytes`, refusing symlinks, FIFOs, directories
+ * and devices. The file is opened with O_NOFOLLOW | O_NONBLOCK and the opened inode is
+ * checked against the lstat one, so a swap between the two cannot redirect the read.
+ * Files whose stat size is 0 (procfs) are read to EOF, still bounded by `maxBytes`.
+ *
+ * @example
+ * ```ts
+ * import { readRegularFile } from "./safe_read.ts";
+ * const r = readRegularFile("/nonexistent", 1 << 20);
+ * console.log(r.ok ? r.bytes.length : r.failure.kind); // "missing"
+ * ```
+ */
+export function readRegularFile(path: string, maxBytes: number): ReadResult {
+  const probe = probeFile(path);
+  if (!probe.ok) return probe;
+  if (probe.identity.size > BigInt(maxBytes)) return tooLarge(path, maxBytes);
+  let fd: number;
+  try {
+    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (err) {
+    return { ok: false, failure: failureFromError(path, err) };
+  }
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    if (!st.isFile()) {
+      return {
+        ok: false,
+        failure: { kind: "not_regular", detail: `${path} is a ${kindOf(st)}, not a regular file` },
+      };
+    }
+    if (st.dev !== probe.identity.dev || st.ino !== probe.identity.ino) {
+      return {
+        ok: false,
+        failure: { kind: "changed", detail: `${path} was replaced between lstat and open` },
+      };
+    }
+    if (st.size > BigInt(maxBytes)) return tooLarge(path, maxBytes);
+    // One byte more than allowed tells "exactly at the limit" from "over it".
+    const hint = st.size === 0n ? 4096 : Number(st.size) + 1;
+    let chunk = new Uint8Array(Math.min(maxBytes + 1, hint));
+    let total = 0;
+    for (;;) {
+      if (total === chunk.length) {
+        if (chunk.length > maxBytes) return tooLarge(path, maxBytes);
+        const grown = new Uint8Array(Math.min(maxBytes + 1, chunk.length * 2));
+        grown.set(chunk);
+        chunk = grown;
+      }
+      const n = fs.readSync(fd, chunk, total, chunk.length - total, null);
+      if (n === 0) break;
+      total += n;
+    }
+    if (total > maxBytes) return tooLarge(path, maxBytes);
+    const after = fs.fstatSync(fd, { bigint: true });
+    if (after.size !== st.size || after.mtimeNs !== st.mtimeNs) {
+      return {
+        ok: false,
+        failure: { kind: "changed", detail: `${path} was modified while being read` },
+      };
+    }
+    return { ok: true, bytes: chunk.subarray(0, total), identity: identityOf(st) };
+  } catch (err) {
+    return { ok: false, failure: failureFromError(path, err) };
+  } finally {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // Closing a read-only descriptor cannot lose data; nothing to report.
+    }
+  }
+}
+
+function tooLarge(path: string, maxBytes: number): ReadResult {
+  return {
+    ok: false,
+    failure: { kind: "too_large", detail: `${path} is larger than ${maxBytes} bytes: refused` },
+  };
+}

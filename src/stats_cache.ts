@@ -1,0 +1,163 @@
+/**
+ * The cached reader of the ingestor's stats file. Keyed by file identity (dev, ino, size,
+ * mtime in ns): the writer renames a new file into place, so every version has a new inode,
+ * and Deno's own `stat().mtime` has only millisecond precision. Each version is opened and
+ * parsed at most once, whatever the request rate; failures are cached per version too.
+ *
+ * @module
+ */
+
+import type { Logger } from "./log.ts";
+import {
+  identityKey,
+  probeFile,
+  type ProbeResult,
+  type ReadFailureKind,
+  readRegularFile,
+  type ReadResult,
+} from "./safe_read.ts";
+import { parseStatsSnapshot, type StatsSnapshot } from "./stats_snapshot.ts";
+
+/** What one read of the stats file gave. */
+export type StatsContent =
+  | { kind: "ok"; snapshot: StatsSnapshot }
+  | {
+    kind: "unavailable";
+    /** `invalid` when the bytes were read but are not a stats object. */
+    reason: ReadFailureKind | "invalid";
+    detail: string;
+  };
+
+/** What the stats file holds right now, as every endpoint sees it; `version` grows on change. */
+export type StatsState = StatsContent & { version: number };
+
+/** Counters of the cache's own work. */
+export interface StatsCacheCounters {
+  /** Requests answered from the cached version. */
+  hits: number;
+  /** Requests that found a new version (or none cached yet). */
+  misses: number;
+  /** Times the file was opened and read. */
+  opens: number;
+  /** Times read bytes were parsed. */
+  parses: number;
+  /** Distinct versions seen (also failure states). */
+  versions: number;
+}
+
+/** The cached reader. */
+export interface StatsCache {
+  /** The current state; probes the file's identity and re-reads only when it changed. */
+  get(): StatsState;
+  /** The file's current identity as a string (or `fail:<kind>`): one lstat, no read. */
+  probeKey(): string;
+  /** The cache's own counters. */
+  counters(): StatsCacheCounters;
+  /** Hits / (hits + misses), 0 before any lookup. */
+  hitRate(): number;
+}
+
+/** Dependencies of {@linkcode createStatsCache}; the I/O ones are injectable for tests. */
+export interface StatsCacheOptions {
+  path: string;
+  maxBytes: number;
+  log: Logger;
+  probe?: (path: string) => ProbeResult;
+  read?: (path: string, maxBytes: number) => ReadResult;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Creates the cached reader for one stats file path.
+ *
+ * @example
+ * ```ts
+ * import { createStatsCache } from "./stats_cache.ts";
+ * import { silentLogger } from "./log.ts";
+ * const cache = createStatsCache({ path: "/nonexistent", maxBytes: 1 << 20, log: silentLogger });
+ * console.log(cache.get().kind); // "unavailable"
+ * ```
+ */
+export function createStatsCache(opts: StatsCacheOptions): StatsCache {
+  const probe = opts.probe ?? probeFile;
+  const read = opts.read ?? readRegularFile;
+  const { path, maxBytes, log } = opts;
+  const c: StatsCacheCounters = { hits: 0, misses: 0, opens: 0, parses: 0, versions: 0 };
+  let cachedKey: string | undefined;
+  let state: StatsState | undefined;
+
+  function keyOf(p: ProbeResult): string {
+    return p.ok ? identityKey(p.identity) : `fail:${p.failure.kind}`;
+  }
+
+  function load(p: ProbeResult): { key: string; state: StatsContent } {
+    if (!p.ok) return { key: keyOf(p), state: unavailable(p.failure.kind, p.failure.detail) };
+    let r = read(path, maxBytes);
+    c.opens++;
+    if (!r.ok && r.failure.kind === "changed") {
+      // Replaced while we read: the next version is already there, read it once more.
+      r = read(path, maxBytes);
+      c.opens++;
+    }
+    if (!r.ok) return { key: keyOf(p), state: unavailable(r.failure.kind, r.failure.detail) };
+    const key = identityKey(r.identity);
+    let text: string;
+    try {
+      text = decoder.decode(r.bytes);
+    } catch {
+      return { key, state: unavailable("invalid", `${path} is not UTF-8 text`) };
+    }
+    c.parses++;
+    const parsed = parseStatsSnapshot(text);
+    if (!parsed.ok) return { key, state: unavailable("invalid", `${path}: ${parsed.error}`) };
+    return { key, state: { kind: "ok", snapshot: parsed.snapshot } };
+  }
+
+  function get(): StatsState {
+    const p = probe(path);
+    const key = keyOf(p);
+    if (state && key === cachedKey) {
+      c.hits++;
+      return state;
+    }
+    c.misses++;
+    const loaded = load(p);
+    if (state && loaded.key === cachedKey) return state; // raced back to the cached version
+    cachedKey = loaded.key;
+    state = { ...loaded.state, version: ++c.versions };
+    report(state);
+    return state;
+  }
+
+  function report(s: StatsState): void {
+    if (s.kind === "unavailable") {
+      log.condition("stats_file", s.detail, s.reason === "missing" ? "warn" : "error");
+      return;
+    }
+    log.condition("stats_file", undefined);
+    const problems = s.snapshot.problems;
+    // A condition, not a line per version: a writer that keeps writing the same bad field
+    // is reported when it starts and when it stops.
+    log.condition(
+      "stats_fields",
+      problems.length === 0
+        ? undefined
+        : `${path}: ${problems.length} field(s) left out: ${problems.slice(0, 10).join("; ")}`,
+    );
+  }
+
+  return {
+    get,
+    probeKey: () => keyOf(probe(path)),
+    counters: () => ({ ...c }),
+    hitRate: () => (c.hits + c.misses === 0 ? 0 : c.hits / (c.hits + c.misses)),
+  };
+}
+
+function unavailable(
+  reason: ReadFailureKind | "invalid",
+  detail: string,
+): StatsContent {
+  return { kind: "unavailable", reason, detail };
+}

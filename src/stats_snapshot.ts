@@ -1,0 +1,318 @@
+/**
+ * Validation of the ingestor's stats file into one typed snapshot, section by section and
+ * field by field: a bad field is left out and named in `problems`, the rest is served.
+ * Every string and map key that comes out is credential-masked, so no later code can leak
+ * a broker password. Pure: text in, snapshot out; never throws.
+ *
+ * @module
+ */
+
+import { maskCredentials } from "./mask.ts";
+
+/** The nine integer counters, under their file names, in the order the ingestor writes them. */
+export const COUNTER_NAMES = [
+  "tx_inserted",
+  "obs_inserted",
+  "tx_dupes",
+  "node_upserts",
+  "observer_upserts",
+  "write_errors",
+  "sig_drops",
+  "walCommits",
+  "groupCommitFlushes",
+] as const;
+
+/** One of {@linkcode COUNTER_NAMES}. */
+export type CounterName = typeof COUNTER_NAMES[number];
+
+/** The five per-second rates of `procIO`. */
+export const PROC_IO_RATE_KEYS = [
+  "readBytesPerSec",
+  "writeBytesPerSec",
+  "cancelledWriteBytesPerSec",
+  "syscallsRead",
+  "syscallsWrite",
+] as const;
+
+/** The ingestor's own I/O rates (`procIO`). */
+export interface ProcIoSample {
+  readBytesPerSec: number;
+  writeBytesPerSec: number;
+  cancelledWriteBytesPerSec: number;
+  syscallsRead: number;
+  syscallsWrite: number;
+  sampledAt?: string;
+}
+
+/** Keys of one `writer_perf` entry, in file order. */
+export const WRITER_PERF_KEYS = [
+  "count",
+  "contention_total",
+  "wait_ms_p50",
+  "wait_ms_p95",
+  "wait_ms_p99",
+  "wait_ms_max",
+  "hold_ms_p50",
+  "hold_ms_p95",
+  "hold_ms_p99",
+  "hold_ms_max",
+] as const;
+
+/** One component's writer-lock latency (ms) and counts. */
+export type WriterStats = Record<typeof WRITER_PERF_KEYS[number], number>;
+
+/** One MQTT source's two clocks, unix seconds, 0 = never. */
+export interface SourceLiveness {
+  lastReceiptUnix: number;
+  lastMessageUnix: number;
+}
+
+/** One MQTT source's connection status; strings already masked. */
+export interface SourceStatus {
+  name: string;
+  broker: string;
+  connected: boolean;
+  lastConnectUnix: number;
+  lastDisconnectUnix: number;
+  lastPacketUnix: number;
+  connectCount: number;
+  disconnectCount: number;
+  packetsTotal: number;
+  packetsLast5m: number;
+  lastError?: string;
+}
+
+/** The validated content of one stats file version. */
+export interface StatsSnapshot {
+  /** Top-level `sampledAt` as written (masked), when it is a string. */
+  sampledAt?: string;
+  /** The nine counters: 0 when the file omits one, absent when it has a wrong type. */
+  counters: Partial<Record<CounterName, number>>;
+  /** Valid `backfillUpdates` entries. */
+  backfillUpdates?: Record<string, number>;
+  procIO?: ProcIoSample;
+  writerPerf?: Record<string, WriterStats>;
+  sourceLiveness?: Record<string, SourceLiveness>;
+  sourceStatuses?: SourceStatus[];
+  watchdogLastTickUnix?: number;
+  watchdogPanicCount?: number;
+  /** One short sentence per field or section that was left out, for the log. */
+  problems: string[];
+}
+
+/** Result of {@linkcode parseStatsSnapshot}: a snapshot, or why the file is not one. */
+export type SnapshotParse =
+  | { ok: true; snapshot: StatsSnapshot }
+  | { ok: false; error: string };
+
+type Json = unknown;
+
+function isObject(v: Json): v is Record<string, Json> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isInt(v: Json): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v);
+}
+
+function isNum(v: Json): v is number {
+  return typeof v === "number" && Number.isFinite(v);
+}
+
+function describe(v: Json): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "number" && !Number.isSafeInteger(v) && Number.isInteger(v)) {
+    return "an integer beyond 2^53";
+  }
+  return `a ${typeof v}`;
+}
+
+/**
+ * Parses and validates stats file text. Malformed JSON or a top level that is not an object
+ * gives `ok: false`; otherwise every section is checked on its own.
+ *
+ * @example
+ * ```ts
+ * import { parseStatsSnapshot } from "./stats_snapshot.ts";
+ * const r = parseStatsSnapshot('{"tx_inserted": 5, "obs_inserted": "x"}');
+ * if (r.ok) console.log(r.snapshot.counters, r.snapshot.problems);
+ * // { tx_inserted: 5 } [ "obs_inserted: expected an integer, got a string" ]
+ * ```
+ */
+export function parseStatsSnapshot(text: string): SnapshotParse {
+  let doc: Json;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    // V8 quotes file content in its messages: mask it before it reaches a log.
+    const msg = err instanceof Error ? err.message : String(err);
+    return { ok: false, error: `not valid JSON: ${maskCredentials(msg).slice(0, 200)}` };
+  }
+  if (!isObject(doc)) return { ok: false, error: `top level is ${describe(doc)}, not an object` };
+  return { ok: true, snapshot: validate(doc) };
+}
+
+function validate(doc: Record<string, Json>): StatsSnapshot {
+  const problems: string[] = [];
+  const bad = (field: string, want: string, got: Json) =>
+    problems.push(`${field}: expected ${want}, got ${describe(got)}`);
+  const snap: StatsSnapshot = { counters: {}, problems };
+
+  if ("sampledAt" in doc) {
+    if (typeof doc.sampledAt === "string") snap.sampledAt = maskCredentials(doc.sampledAt);
+    else bad("sampledAt", "a string", doc.sampledAt);
+  }
+  for (const name of COUNTER_NAMES) {
+    // Older ingestors omit newer counters: 0, as Go decodes them. A wrong type is left out.
+    if (!(name in doc)) {
+      snap.counters[name] = 0;
+      continue;
+    }
+    const v = doc[name];
+    if (isInt(v)) snap.counters[name] = v;
+    else bad(name, "an integer", v);
+  }
+  if ("backfillUpdates" in doc) {
+    snap.backfillUpdates = intMap("backfillUpdates", doc.backfillUpdates, bad);
+  }
+  if ("procIO" in doc) snap.procIO = procIo(doc.procIO, bad);
+  if ("writer_perf" in doc) snap.writerPerf = writerPerf(doc.writer_perf, bad);
+  if ("source_liveness" in doc) snap.sourceLiveness = liveness(doc.source_liveness, bad);
+  if ("source_statuses" in doc) snap.sourceStatuses = statuses(doc.source_statuses, bad);
+  for (const key of ["watchdogLastTickUnix", "watchdogPanicCount"] as const) {
+    if (!(key in doc)) continue;
+    if (isInt(doc[key])) snap[key] = doc[key];
+    else bad(key, "an integer", doc[key]);
+  }
+  return snap;
+}
+
+type Bad = (field: string, want: string, got: Json) => void;
+
+function intMap(field: string, v: Json, bad: Bad): Record<string, number> | undefined {
+  if (!isObject(v)) return void bad(field, "an object", v);
+  const out: Record<string, number> = {};
+  for (const [k, n] of Object.entries(v)) {
+    if (isInt(n)) out[maskCredentials(k)] = n;
+    else bad(`${field}.${maskCredentials(k)}`, "an integer", n);
+  }
+  return out;
+}
+
+function procIo(v: Json, bad: Bad): ProcIoSample | undefined {
+  if (!isObject(v)) return void bad("procIO", "an object", v);
+  const out: ProcIoSample = {
+    readBytesPerSec: 0,
+    writeBytesPerSec: 0,
+    cancelledWriteBytesPerSec: 0,
+    syscallsRead: 0,
+    syscallsWrite: 0,
+  };
+  for (const key of PROC_IO_RATE_KEYS) {
+    if (!(key in v)) continue;
+    if (isNum(v[key])) out[key] = v[key];
+    else bad(`procIO.${key}`, "a number", v[key]);
+  }
+  if ("sampledAt" in v) {
+    if (typeof v.sampledAt === "string") out.sampledAt = maskCredentials(v.sampledAt);
+    else bad("procIO.sampledAt", "a string", v.sampledAt);
+  }
+  return out;
+}
+
+function writerPerf(v: Json, bad: Bad): Record<string, WriterStats> | undefined {
+  if (!isObject(v)) return void bad("writer_perf", "an object", v);
+  const out: Record<string, WriterStats> = {};
+  for (const [rawName, entry] of Object.entries(v)) {
+    const name = maskCredentials(rawName);
+    if (!isObject(entry)) {
+      bad(`writer_perf.${name}`, "an object", entry);
+      continue;
+    }
+    const stats = Object.fromEntries(WRITER_PERF_KEYS.map((k) => [k, 0])) as WriterStats;
+    for (const key of WRITER_PERF_KEYS) {
+      if (!(key in entry)) continue;
+      const n = entry[key];
+      const intKey = key === "count" || key === "contention_total";
+      if (intKey ? isInt(n) : isNum(n)) stats[key] = n as number;
+      else bad(`writer_perf.${name}.${key}`, intKey ? "an integer" : "a number", n);
+    }
+    out[name] = stats;
+  }
+  return out;
+}
+
+function liveness(v: Json, bad: Bad): Record<string, SourceLiveness> | undefined {
+  if (!isObject(v)) return void bad("source_liveness", "an object", v);
+  const out: Record<string, SourceLiveness> = {};
+  for (const [rawName, entry] of Object.entries(v)) {
+    const name = maskCredentials(rawName);
+    if (!isObject(entry)) {
+      bad(`source_liveness.${name}`, "an object", entry);
+      continue;
+    }
+    const clocks: SourceLiveness = { lastReceiptUnix: 0, lastMessageUnix: 0 };
+    let valid = true;
+    for (const key of ["lastReceiptUnix", "lastMessageUnix"] as const) {
+      if (!(key in entry)) continue;
+      if (isInt(entry[key])) clocks[key] = entry[key] as number;
+      else {
+        bad(`source_liveness.${name}.${key}`, "an integer", entry[key]);
+        valid = false;
+      }
+    }
+    // A source whose clock is unreadable is left out rather than shown as "never".
+    if (valid) out[name] = clocks;
+  }
+  return out;
+}
+
+const STATUS_INTS = [
+  "lastConnectUnix",
+  "lastDisconnectUnix",
+  "lastPacketUnix",
+  "connectCount",
+  "disconnectCount",
+  "packetsTotal",
+  "packetsLast5m",
+] as const;
+
+function statuses(v: Json, bad: Bad): SourceStatus[] | undefined {
+  if (!Array.isArray(v)) return void bad("source_statuses", "an array", v);
+  const out: SourceStatus[] = [];
+  v.forEach((entry: Json, i: number) => {
+    const at = `source_statuses[${i}]`;
+    if (!isObject(entry)) return bad(at, "an object", entry);
+    const row: SourceStatus = {
+      name: "",
+      broker: "",
+      connected: false,
+      lastConnectUnix: 0,
+      lastDisconnectUnix: 0,
+      lastPacketUnix: 0,
+      connectCount: 0,
+      disconnectCount: 0,
+      packetsTotal: 0,
+      packetsLast5m: 0,
+    };
+    for (const key of ["name", "broker", "lastError"] as const) {
+      if (!(key in entry)) continue;
+      const s = entry[key];
+      if (typeof s === "string") {
+        if (key !== "lastError" || s !== "") row[key] = maskCredentials(s);
+      } else bad(`${at}.${key}`, "a string", s);
+    }
+    if ("connected" in entry) {
+      if (typeof entry.connected === "boolean") row.connected = entry.connected;
+      else bad(`${at}.connected`, "a boolean", entry.connected);
+    }
+    for (const key of STATUS_INTS) {
+      if (!(key in entry)) continue;
+      if (isInt(entry[key])) row[key] = entry[key] as number;
+      else bad(`${at}.${key}`, "an integer", entry[key]);
+    }
+    out.push(row);
+  });
+  return out;
+}
