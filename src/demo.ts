@@ -1,0 +1,70 @@
+/**
+ * `deno task demo`: a temporary CoreScope-shaped database and a simulated ingestor writing
+ * its stats file at 1 Hz, with the service serving both on 127.0.0.1:8080. Ctrl-C removes
+ * everything it made.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { ConfigError, DEFAULTS, loadConfig, parseCli } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { startServer } from "./server.ts";
+import { createSimulator } from "./simulator.ts";
+
+/** Endpoints printed for the user to try. */
+export const DEMO_PATHS = [
+  "/api/healthz",
+  "/api/perf/io",
+  "/api/perf/sqlite",
+  "/api/perf/write-sources",
+  "/api/mqtt/status",
+];
+
+async function demo(argv: string[]): Promise<void> {
+  // The demo keeps its files under .demo/ beside deno.json: its write grant names only that.
+  const base = resolve(".demo");
+  await Deno.mkdir(base, { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: base, prefix: "run-" });
+  const statsPath = join(dir, "ingestor-stats.json");
+  const dbPath = join(dir, "meshcore.db");
+  let config;
+  try {
+    config = loadConfig(parseCli(argv), {
+      readTextFile: Deno.readTextFileSync,
+      env: () => undefined,
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`demo: ${err.message}`);
+    Deno.exit(2);
+  }
+  config = {
+    ...config,
+    statsPath,
+    dbPath,
+    host: argv.includes("--host") ? config.host : DEFAULTS.host,
+  };
+  const sim = createSimulator({ statsPath, dbPath });
+  sim.start(1000);
+  const log = createLogger({ format: config.logFormat });
+  const server = startServer(config, log);
+  const root = server.url.replace(/\/$/, "");
+  console.log(`demo: simulated ingestor writing ${statsPath} at 1 Hz (source "regional" stalls`);
+  console.log(`demo: 15 s of every minute); database ${dbPath}. Try:`);
+  for (const p of DEMO_PATHS) console.log(`  curl -s ${root}${p}`);
+  console.log("demo: Ctrl-C stops and removes the demo files.");
+
+  let cleaning = false;
+  const cleanup = async () => {
+    if (cleaning) return; // a terminal's Ctrl-C may arrive through more than one signal
+    cleaning = true;
+    sim.stop();
+    await server.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    Deno.exit(0);
+  };
+  for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, cleanup);
+}
+
+if (import.meta.main) await demo(Deno.args);

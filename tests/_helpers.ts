@@ -1,0 +1,44 @@
+/** Shared test helpers: the shared fixture, temp dirs, a capturing logger. */
+
+import { join } from "node:path";
+import { createLogger, type Logger } from "../src/log.ts";
+
+/** The ingestor stats fixture from ../shared (or a copy beside the tests when absent). */
+export const FIXTURE_PATH = new URL("../../shared/fixtures/ingestor-stats.json", import.meta.url);
+
+/** Fixture text with every `sampledAt` rewritten to `iso`. */
+export function fixtureText(iso: string): string {
+  const text = Deno.readTextFileSync(FIXTURE_PATH);
+  return text.replaceAll("2026-11-23T12:00:00Z", iso);
+}
+
+/** Fixture as an object with `sampledAt` stamps at `iso`. */
+export function fixture(iso: string): Record<string, unknown> {
+  return JSON.parse(fixtureText(iso));
+}
+
+/** RFC 3339 without milliseconds, as the ingestor writes it. */
+export function isoSec(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** A fresh temp directory, removed by the returned disposer. */
+export function tempDir(): {
+  dir: string;
+  path: (name: string) => string;
+  [Symbol.dispose](): void;
+} {
+  const dir = Deno.makeTempDirSync({ prefix: "corescope-perf-test-" });
+  return {
+    dir,
+    path: (name: string) => join(dir, name),
+    [Symbol.dispose]: () => Deno.removeSync(dir, { recursive: true }),
+  };
+}
+
+/** A logger that keeps its lines. */
+export function captureLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l), now: () => 0 });
+  return Object.assign(log, { lines });
+}

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { effectiveStamp, judgeFreshness, parseRfc3339 } from "../src/freshness.ts";
+import type { StatsSnapshot } from "../src/stats_snapshot.ts";
+
+const POLICY = { staleAfterMs: 5000, clockSkewMs: 2000 };
+const T0 = Date.parse("2026-11-23T12:00:00Z");
+const io = (sampledAt?: string) => ({
+  readBytesPerSec: 0,
+  writeBytesPerSec: 0,
+  cancelledWriteBytesPerSec: 0,
+  syscallsRead: 0,
+  syscallsWrite: 0,
+  ...(sampledAt === undefined ? {} : { sampledAt }),
+});
+const snap = (p: Partial<StatsSnapshot>): StatsSnapshot => ({ counters: {}, problems: [], ...p });
+
+Deno.test("parseRfc3339 accepts what Go's RFC3339 accepts", () => {
+  assert.equal(parseRfc3339("2026-11-23T12:00:00Z"), T0);
+  assert.equal(parseRfc3339("2026-11-23T12:00:00.250Z"), T0 + 250);
+  assert.equal(parseRfc3339("2026-11-23T13:30:00+01:30"), T0);
+  assert.equal(parseRfc3339("2026-11-23T10:00:00-02:00"), T0);
+});
+
+Deno.test("parseRfc3339 rejects other shapes and impossible dates", () => {
+  for (
+    const s of [
+      "",
+      "2026-11-23",
+      "2026-11-23 12:00:00Z",
+      "2026-11-23T12:00:00",
+      "1763899199",
+      "2026-13-01T00:00:00Z",
+      "2026-02-30T00:00:00Z",
+      "2026-11-23T24:00:00Z",
+      "Mon, 23 Nov 2026 12:00:00 GMT",
+    ]
+  ) assert.equal(parseRfc3339(s), undefined, s);
+});
+
+Deno.test("one effective stamp: top level, else procIO's", () => {
+  assert.equal(effectiveStamp(snap({ sampledAt: "a", procIO: io("b") })), "a");
+  assert.equal(effectiveStamp(snap({ sampledAt: "", procIO: io("b") })), "b");
+  assert.equal(effectiveStamp(snap({ procIO: io() })), undefined);
+});
+
+Deno.test("judgeFreshness: fresh up to staleAfterMs, stale after", () => {
+  const s = snap({ sampledAt: "2026-11-23T12:00:00Z" });
+  assert.deepEqual(judgeFreshness(s, T0 + 5000, POLICY), { fresh: true, ageSec: 5 });
+  assert.deepEqual(judgeFreshness(s, T0 + 5001, POLICY), {
+    fresh: false,
+    ageSec: 5.001,
+    reason: "too_old",
+  });
+});
+
+Deno.test("judgeFreshness: the inner stamp is judged the same way (a stale inner stamp is stale)", () => {
+  const s = snap({ procIO: io("2026-11-23T12:00:00Z") });
+  assert.equal(judgeFreshness(s, T0 + 60_000, POLICY).fresh, false);
+});
+
+Deno.test("judgeFreshness: a future stamp within the skew counts as now, beyond it is not fresh", () => {
+  const s = snap({ sampledAt: "2026-11-23T12:00:00Z" });
+  assert.deepEqual(judgeFreshness(s, T0 - 2000, POLICY), { fresh: true, ageSec: 0 });
+  assert.equal(judgeFreshness(s, T0 - 2001, POLICY).reason, "in_future");
+});
+
+Deno.test("judgeFreshness: missing or unparseable stamps are not fresh", () => {
+  assert.equal(judgeFreshness(snap({}), T0, POLICY).reason, "no_timestamp");
+  assert.equal(judgeFreshness(snap({ sampledAt: "soon" }), T0, POLICY).reason, "bad_timestamp");
+  assert.equal(
+    judgeFreshness(snap({ sampledAt: "soon", procIO: io("2026-11-23T12:00:00Z") }), T0, POLICY)
+      .reason,
+    "bad_timestamp",
+    "a non-empty top-level stamp wins even when it does not parse",
+  );
+});

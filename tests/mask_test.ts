@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { maskCredentials } from "../src/mask.ts";
+
+Deno.test("maskCredentials: the contract's examples", () => {
+  assert.equal(maskCredentials("mqtt://u:p@ss@host:1883"), "mqtt://u:****@host:1883");
+  assert.equal(maskCredentials("MQTT://u:p@host:1883"), "MQTT://u:****@host:1883");
+  assert.equal(maskCredentials("mqtt://broker:1883"), "mqtt://broker:1883");
+});
+
+Deno.test("maskCredentials: every scheme, any case", () => {
+  for (const scheme of ["mqtt", "mqtts", "tcp", "ssl", "ws", "wss", "Wss", "TCP"]) {
+    assert.equal(maskCredentials(`${scheme}://u:pw@h:1`), `${scheme}://u:****@h:1`);
+  }
+  assert.equal(maskCredentials("http://u:pw@h:1"), "http://u:pw@h:1", "other schemes untouched");
+});
+
+Deno.test("maskCredentials: password shapes a URL parser chokes on", () => {
+  const shapes = ["p/ss", "p?ss", "p#ss", "p ss", "p%40ss", "p:ss", "p@ss:w@rd", "@@", "p\tx"];
+  for (const pw of shapes) {
+    const out = maskCredentials(`mqtt://user:${pw}@broker.example.net:8883`);
+    assert.equal(out, "mqtt://user:****@broker.example.net:8883", pw);
+  }
+});
+
+Deno.test("maskCredentials: no user, IPv6 host, user only", () => {
+  assert.equal(maskCredentials("mqtt://:secret@[::1]:1883"), "mqtt://:****@[::1]:1883");
+  assert.equal(
+    maskCredentials("mqtts://u:secret@[2001:db8::1]:8883"),
+    "mqtts://u:****@[2001:db8::1]:8883",
+  );
+  assert.equal(maskCredentials("mqtt://token@host:1883"), "mqtt://token@host:1883");
+});
+
+Deno.test("maskCredentials: URLs inside free text are masked where they stand", () => {
+  assert.equal(
+    maskCredentials("dial mqtts://viewer:hunter2@broker.example.net:8883: connection refused"),
+    "dial mqtts://viewer:****@broker.example.net:8883: connection refused",
+  );
+  assert.equal(
+    maskCredentials('failover from "tcp://a:one@h1:1" to "ssl://b:two@h2:2" failed'),
+    'failover from "tcp://a:****@h1:1" to "ssl://b:****@h2:2" failed',
+  );
+  assert.equal(maskCredentials("no url here: user:pass@host"), "no url here: user:pass@host");
+});
+
+Deno.test("maskCredentials: no password survives, whatever it holds", () => {
+  const secrets = ["s3cret", "hunter2", "p@ss", "a b@c", "x/y?z#w", "%2F%40"];
+  for (const s of secrets) {
+    const text = `error: mqtt://ingest:${s}@10.0.0.1:1883 refused; retry`;
+    const out = maskCredentials(text);
+    assert.ok(!out.includes(s), `${s} leaked in ${out}`);
+    assert.ok(out.includes("ingest:****@"), out);
+  }
+});

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { parseProcIo } from "../src/proc_io.ts";
+
+const SAMPLE = `rchar: 323934931
+wchar: 323929600
+syscr: 632687
+syscw: 632675
+read_bytes: 4096
+write_bytes: 323932160
+cancelled_write_bytes: 12
+`;
+
+Deno.test("parseProcIo reads the five counters and ignores the others", () => {
+  const { ok, counters } = parseProcIo(SAMPLE);
+  assert.equal(ok, true);
+  assert.deepEqual(counters, {
+    syscr: 632687n,
+    syscw: 632675n,
+    read_bytes: 4096n,
+    write_bytes: 323932160n,
+    cancelled_write_bytes: 12n,
+  });
+});
+
+Deno.test("parseProcIo keeps full 64-bit precision", () => {
+  const { counters } = parseProcIo("write_bytes: 18446744073709551615\n");
+  assert.equal(counters.write_bytes, 18446744073709551615n);
+});
+
+Deno.test("parseProcIo skips malformed lines and values that do not fit", () => {
+  const text = [
+    "read_bytes 12", // no colon
+    "write_bytes: -5",
+    "syscr: 1e9",
+    "syscw: 18446744073709551616", // 2^64
+    "cancelled_write_bytes: 12abc",
+    ": 7",
+  ].join("\n");
+  assert.deepEqual(parseProcIo(text), { ok: false, counters: {} });
+});
+
+Deno.test("parseProcIo reports not-a-sample for empty or unrelated text", () => {
+  assert.equal(parseProcIo("").ok, false);
+  assert.equal(parseProcIo("rchar: 1\nwchar: 2\n").ok, false);
+  assert.equal(parseProcIo("\0\xff garbage").ok, false);
+});
+
+Deno.test("parseProcIo: one recognised key makes a (partial) sample", () => {
+  const { ok, counters } = parseProcIo("syscw:   42  \r\n");
+  assert.equal(ok, true);
+  assert.deepEqual(counters, { syscw: 42n });
+});

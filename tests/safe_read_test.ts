@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { probeFile, readRegularFile } from "../src/safe_read.ts";
+import { tempDir } from "./_helpers.ts";
+
+const text = (r: ReturnType<typeof readRegularFile>) =>
+  r.ok ? new TextDecoder().decode(r.bytes) : `!${r.failure.kind}`;
+
+Deno.test("readRegularFile reads a regular file and reports its identity", () => {
+  using t = tempDir();
+  Deno.writeTextFileSync(t.path("a"), "hello");
+  const r = readRegularFile(t.path("a"), 1024);
+  assert.equal(text(r), "hello");
+  assert.ok(r.ok && r.identity.size === 5n && r.identity.ino > 0n);
+});
+
+Deno.test("readRegularFile names each refusal", () => {
+  using t = tempDir();
+  Deno.writeTextFileSync(t.path("big"), "x".repeat(2000));
+  Deno.writeTextFileSync(t.path("edge"), "x".repeat(1000));
+  Deno.mkdirSync(t.path("dir"));
+  Deno.symlinkSync("/etc/passwd", t.path("outside-link"));
+  Deno.symlinkSync("/dev/zero", t.path("zero-link"));
+  Deno.symlinkSync(t.path("nowhere"), t.path("dangling"));
+  assert.equal(text(readRegularFile(t.path("missing"), 1000)), "!missing");
+  assert.equal(text(readRegularFile(t.path("big"), 1000)), "!too_large");
+  assert.equal(
+    text(readRegularFile(t.path("edge"), 1000)).length,
+    1000,
+    "exactly at the bound is fine",
+  );
+  assert.equal(text(readRegularFile(t.path("dir"), 1000)), "!not_regular");
+  assert.equal(text(readRegularFile(t.path("outside-link"), 1000)), "!symlink");
+  assert.equal(text(readRegularFile(t.path("zero-link"), 1000)), "!symlink");
+  assert.equal(text(readRegularFile(t.path("dangling"), 1000)), "!symlink");
+  assert.equal(text(readRegularFile("/dev/zero", 1000)), "!not_regular");
+});
+
+Deno.test("readRegularFile refuses a FIFO at once instead of blocking", () => {
+  using t = tempDir();
+  const made = new Deno.Command("mkfifo", { args: [t.path("fifo")] }).outputSync();
+  if (!made.success) return console.log("skip: mkfifo unavailable");
+  const started = performance.now();
+  const r = readRegularFile(t.path("fifo"), 1000);
+  assert.equal(text(r), "!not_regular");
+  assert.match(r.ok ? "" : r.failure.detail, /FIFO/);
+  assert.ok(performance.now() - started < 100);
+});
+
+Deno.test("probeFile: a new version by rename has a new identity", () => {
+  using t = tempDir();
+  Deno.writeTextFileSync(t.path("f"), "one");
+  const a = probeFile(t.path("f"));
+  Deno.writeTextFileSync(t.path("f.tmp"), "two");
+  Deno.renameSync(t.path("f.tmp"), t.path("f"));
+  const b = probeFile(t.path("f"));
+  assert.ok(a.ok && b.ok);
+  assert.notEqual(a.identity.ino, b.identity.ino, "same size, maybe same mtime, new inode");
+});

@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import type { ProbeResult, ReadResult } from "../src/safe_read.ts";
+import { createStatsCache } from "../src/stats_cache.ts";
+import { captureLogger, fixtureText, tempDir } from "./_helpers.ts";
+
+/** An in-memory file the cache reads through injected probe/read functions. */
+function fakeFile(initial: string | undefined) {
+  let content = initial, ino = 1n;
+  const io = { probes: 0, reads: 0 };
+  const identity = () => ({ dev: 1n, ino, size: BigInt(content?.length ?? 0), mtimeNs: 0n });
+  return {
+    io,
+    write(text: string | undefined) {
+      content = text;
+      ino++;
+    },
+    probe: (_: string): ProbeResult => {
+      io.probes++;
+      return content === undefined
+        ? { ok: false, failure: { kind: "missing", detail: "gone" } }
+        : { ok: true, identity: identity() };
+    },
+    read: (_: string, max: number): ReadResult => {
+      io.reads++;
+      if (content === undefined) return { ok: false, failure: { kind: "missing", detail: "gone" } };
+      if (content.length > max) return { ok: false, failure: { kind: "too_large", detail: "big" } };
+      return { ok: true, bytes: new TextEncoder().encode(content), identity: identity() };
+    },
+  };
+}
+
+Deno.test("one read and parse per file version, whatever the request rate", () => {
+  const f = fakeFile(fixtureText("2026-11-23T12:00:00Z"));
+  const cache = createStatsCache({ path: "p", maxBytes: 1 << 20, log: captureLogger(), ...f });
+  for (let i = 0; i < 1000; i++) assert.equal(cache.get().kind, "ok");
+  assert.equal(f.io.reads, 1);
+  assert.deepEqual(cache.counters(), { hits: 999, misses: 1, opens: 1, parses: 1, versions: 1 });
+  assert.equal(cache.hitRate(), 0.999);
+  f.write("{}");
+  const s = cache.get();
+  assert.equal(s.kind, "ok");
+  assert.equal(s.version, 2);
+  assert.equal(f.io.reads, 2);
+});
+
+Deno.test("negative results are cached per version too, and logged once", () => {
+  const f = fakeFile("{not json");
+  const log = captureLogger();
+  const cache = createStatsCache({ path: "p", maxBytes: 1 << 20, log, ...f });
+  for (let i = 0; i < 100; i++) assert.equal(cache.get().kind, "unavailable");
+  assert.equal(f.io.reads, 1);
+  assert.equal(log.lines.length, 1);
+  assert.match(log.lines[0]!, /ERROR stats_file: p: not valid JSON/);
+  f.write(undefined);
+  for (let i = 0; i < 100; i++) {
+    const s = cache.get();
+    assert.ok(s.kind === "unavailable" && s.reason === "missing");
+  }
+  assert.equal(f.io.reads, 1, "a missing file is probed, never opened");
+  f.write("{}");
+  assert.equal(cache.get().kind, "ok");
+  assert.match(log.lines.at(-1)!, /INFO stats_file: resolved/);
+});
+
+Deno.test("an oversized file is refused without parsing", () => {
+  const f = fakeFile(`{"pad": "${"x".repeat(5000)}"}`);
+  const cache = createStatsCache({ path: "p", maxBytes: 1024, log: captureLogger(), ...f });
+  const s = cache.get();
+  assert.ok(s.kind === "unavailable" && s.reason === "too_large");
+  assert.equal(cache.counters().parses, 0);
+});
+
+Deno.test("bad fields are logged as one condition while they persist, not per version", () => {
+  const f = fakeFile('{"tx_inserted": "x"}');
+  const log = captureLogger();
+  const cache = createStatsCache({ path: "p", maxBytes: 1 << 20, log, ...f });
+  cache.get();
+  f.write('{"tx_inserted": "x", "obs_inserted": 1}');
+  cache.get();
+  assert.equal(log.lines.length, 1);
+  assert.match(log.lines[0]!, /tx_inserted: expected an integer/);
+});
+
+Deno.test("a real file replaced by rename within one mtime tick is still a new version", () => {
+  using t = tempDir();
+  const path = t.path("stats.json");
+  const cache = createStatsCache({ path, maxBytes: 1 << 20, log: captureLogger() });
+  const write = (n: number) => {
+    Deno.writeTextFileSync(`${path}.tmp`, `{"tx_inserted": ${n}}`);
+    Deno.renameSync(`${path}.tmp`, path);
+  };
+  for (let n = 10; n < 20; n++) {
+    write(n); // same size, likely the same mtime: only the inode tells them apart
+    const s = cache.get();
+    assert.ok(s.kind === "ok");
+    assert.equal(s.snapshot.counters.tx_inserted, n);
+  }
+});
+
+Deno.test("a symlink at the stats path is refused and logged", () => {
+  using t = tempDir();
+  const path = t.path("stats.json");
+  Deno.writeTextFileSync(t.path("real.json"), "{}");
+  Deno.symlinkSync(t.path("real.json"), path);
+  const log = captureLogger();
+  const s = createStatsCache({ path, maxBytes: 1 << 20, log }).get();
+  assert.ok(s.kind === "unavailable" && s.reason === "symlink");
+  assert.match(log.lines[0]!, /symlink: refused/);
+});

@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { parseStatsSnapshot, type StatsSnapshot } from "../src/stats_snapshot.ts";
+import { fixtureText } from "./_helpers.ts";
+
+function snap(text: string): StatsSnapshot {
+  const r = parseStatsSnapshot(text);
+  if (!r.ok) throw new Error(r.error);
+  return r.snapshot;
+}
+
+Deno.test("the fixture parses whole, with no problems", () => {
+  const s = snap(fixtureText("2026-11-23T12:00:00Z"));
+  assert.deepEqual(s.problems, []);
+  assert.equal(s.sampledAt, "2026-11-23T12:00:00Z");
+  assert.equal(s.counters.tx_inserted, 1843201);
+  assert.equal(s.counters.groupCommitFlushes, 0);
+  assert.deepEqual(s.backfillUpdates, { path_json: 12044, from_pubkey: 3310, observer_iata: 0 });
+  assert.equal(s.procIO?.syscallsWrite, 210.25);
+  assert.equal(s.writerPerf?.neighbor_builder?.hold_ms_max, 1210);
+  assert.deepEqual(s.sourceLiveness?.regional, {
+    lastReceiptUnix: 1763899198,
+    lastMessageUnix: 1763898950,
+  });
+  assert.equal(s.sourceStatuses?.length, 2);
+  assert.equal(s.watchdogLastTickUnix, 1763899180);
+});
+
+Deno.test("not a stats object: malformed JSON, null, arrays, numbers, strings", () => {
+  for (const text of ["", "{", "null", "[]", "[1,2]", "42", '"x"', "true", "{}{}"]) {
+    const r = parseStatsSnapshot(text);
+    assert.equal(r.ok, false, text);
+  }
+});
+
+Deno.test("every field is optional; missing counters read 0 as in Go", () => {
+  const s = snap("{}");
+  assert.equal(s.counters.tx_inserted, 0);
+  assert.equal(s.sampledAt, undefined);
+  assert.equal(s.procIO, undefined);
+  assert.equal(s.sourceLiveness, undefined);
+  assert.deepEqual(s.problems, []);
+});
+
+Deno.test("a wrong-typed field is left out and named; the rest is served", () => {
+  const s = snap(JSON.stringify({
+    sampledAt: 5,
+    tx_inserted: "12",
+    obs_inserted: 7,
+    tx_dupes: 1.5,
+    node_upserts: 2 ** 60,
+    backfillUpdates: { good: 1, bad: "x" },
+    procIO: { readBytesPerSec: "fast", writeBytesPerSec: 10, sampledAt: 1 },
+    writer_perf: { a: { count: 1.5, wait_ms_p50: 0.5 }, b: [] },
+    source_liveness: {
+      ok: { lastReceiptUnix: 1, lastMessageUnix: 2 },
+      bad: { lastReceiptUnix: "1" },
+    },
+    source_statuses: [{ name: "x", connected: "yes", packetsTotal: 3 }, 7],
+    watchdogPanicCount: -1.25,
+  }));
+  assert.equal(s.sampledAt, undefined);
+  assert.equal(s.counters.tx_inserted, undefined);
+  assert.equal(s.counters.obs_inserted, 7);
+  assert.equal(s.counters.tx_dupes, undefined);
+  assert.equal(s.counters.node_upserts, undefined, "beyond 2^53 is not exact: left out");
+  assert.deepEqual(s.backfillUpdates, { good: 1 });
+  assert.deepEqual(s.procIO, {
+    readBytesPerSec: 0,
+    writeBytesPerSec: 10,
+    cancelledWriteBytesPerSec: 0,
+    syscallsRead: 0,
+    syscallsWrite: 0,
+  });
+  assert.equal(s.writerPerf?.a?.count, 0);
+  assert.equal(s.writerPerf?.a?.wait_ms_p50, 0.5);
+  assert.equal(s.writerPerf?.b, undefined);
+  assert.deepEqual(Object.keys(s.sourceLiveness ?? {}), ["ok"]);
+  assert.equal(s.sourceStatuses?.length, 1);
+  assert.equal(s.sourceStatuses?.[0]?.connected, false);
+  assert.equal(s.sourceStatuses?.[0]?.packetsTotal, 3);
+  assert.equal(s.watchdogPanicCount, undefined);
+  for (
+    const field of [
+      "sampledAt",
+      "tx_inserted",
+      "tx_dupes",
+      "node_upserts",
+      "backfillUpdates.bad",
+      "procIO.readBytesPerSec",
+      "procIO.sampledAt",
+      "writer_perf.a.count",
+      "writer_perf.b",
+      "source_liveness.bad.lastReceiptUnix",
+      "source_statuses[0].connected",
+      "source_statuses[1]",
+      "watchdogPanicCount",
+    ]
+  ) {
+    assert.ok(s.problems.some((p) => p.startsWith(`${field}:`)), `${field} not named`);
+  }
+});
+
+Deno.test("sections of the wrong shape are absent, not fatal", () => {
+  const s = snap(JSON.stringify({
+    tx_inserted: 1,
+    procIO: [],
+    writer_perf: "x",
+    source_liveness: null,
+    source_statuses: {},
+    backfillUpdates: 3,
+  }));
+  assert.equal(s.counters.tx_inserted, 1);
+  for (const k of ["procIO", "writerPerf", "sourceLiveness", "sourceStatuses", "backfillUpdates"]) {
+    assert.equal((s as unknown as Record<string, unknown>)[k], undefined, k);
+  }
+  assert.equal(s.problems.length, 5);
+});
+
+Deno.test("every string and key that leaves is masked, names and map keys included", () => {
+  const url = "mqtt://u:topsecret@h:1883";
+  const s = snap(JSON.stringify({
+    source_liveness: { [url]: { lastReceiptUnix: 1, lastMessageUnix: 1 } },
+    writer_perf: { [url]: {} },
+    backfillUpdates: { [url]: 1 },
+    source_statuses: [{ name: url, broker: url, lastError: `dial ${url}: refused` }],
+  }));
+  assert.ok(!JSON.stringify(s).includes("topsecret"), JSON.stringify(s));
+  assert.ok(JSON.stringify(s).includes("mqtt://u:****@h:1883"));
+});
+
+Deno.test("an empty lastError is omitted, as Go's omitempty does", () => {
+  const s = snap(JSON.stringify({ source_statuses: [{ name: "a", lastError: "" }] }));
+  assert.equal("lastError" in (s.sourceStatuses?.[0] ?? {}), false);
+});
+
+Deno.test("deep nesting parses without a stack overflow", () => {
+  const deep = "[".repeat(200_000) + "]".repeat(200_000);
+  const r = parseStatsSnapshot(`{"procIO": ${deep}, "tx_inserted": 4}`);
+  assert.ok(r.ok);
+  assert.equal(r.snapshot.counters.tx_inserted, 4);
+  assert.equal(r.snapshot.procIO, undefined);
+});
+
+Deno.test("JSON parse errors are masked before they reach a log", () => {
+  const r = parseStatsSnapshot('{"broker": "mqtt://u:leakme@h:1" ,,}');
+  assert.equal(r.ok, false);
+  assert.ok(!r.ok && !r.error.includes("leakme"), !r.ok ? r.error : "");
+});
