@@ -191,6 +191,50 @@ export function readRegularFile(path: string, maxBytes: number): ReadResult {
   }
 }
 
+/**
+ * Reads at most the first `n` bytes of a regular file, with the same refusals as
+ * {@linkcode readRegularFile} (no symlink, no FIFO) but no size bound on the file itself.
+ *
+ * @example
+ * ```ts
+ * import { readFileHead } from "./safe_read.ts";
+ * const r = readFileHead("/nonexistent", 100);
+ * console.log(r.ok ? r.bytes.length : r.failure.kind); // "missing"
+ * ```
+ */
+export function readFileHead(path: string, n: number): ReadResult {
+  const probe = probeFile(path);
+  if (!probe.ok) return probe;
+  let fd: number;
+  try {
+    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (err) {
+    return { ok: false, failure: failureFromError(path, err) };
+  }
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    if (!st.isFile() || st.ino !== probe.identity.ino || st.dev !== probe.identity.dev) {
+      return { ok: false, failure: { kind: "changed", detail: `${path} was replaced while opening` } };
+    }
+    const buf = new Uint8Array(n);
+    let total = 0;
+    while (total < n) {
+      const got = fs.readSync(fd, buf, total, n - total, total);
+      if (got === 0) break;
+      total += got;
+    }
+    return { ok: true, bytes: buf.subarray(0, total), identity: identityOf(st) };
+  } catch (err) {
+    return { ok: false, failure: failureFromError(path, err) };
+  } finally {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // read-only descriptor
+    }
+  }
+}
+
 function tooLarge(path: string, maxBytes: number): ReadResult {
   return {
     ok: false,

@@ -10,7 +10,8 @@
 import * as fs from "node:fs";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Logger } from "./log.ts";
-import { failureFromError, probeFile } from "./safe_read.ts";
+import { failureFromError, probeFile, readFileHead } from "./safe_read.ts";
+import { parseSqliteHeader } from "./sqlite_header.ts";
 
 /** The body of `/api/perf/sqlite`, less `cacheHitRate` (not a database figure). */
 export interface SqliteFigures {
@@ -42,6 +43,8 @@ export interface SqliteStatsOptions {
   open?: (path: string) => ReadOnlyDb;
   /** Bytes of the `-wal` file, 0 when there is none. */
   walSize?: (path: string) => number;
+  /** Whether the `-shm` file exists. */
+  shmExists?: (path: string) => boolean;
 }
 
 /**
@@ -63,6 +66,24 @@ export function openReadOnly(path: string): ReadOnlyDb {
     throw err;
   }
   return db;
+}
+
+/**
+ * Whether `PATH-shm` exists: without it, SQLite would create `-wal` and `-shm` to open a WAL
+ * database, even read-only.
+ *
+ * @example
+ * ```ts
+ * import { shmExists } from "./sqlite_stats.ts";
+ * shmExists("/nonexistent.db"); // false
+ * ```
+ */
+export function shmExists(dbPath: string): boolean {
+  try {
+    return fs.lstatSync(dbPath + "-shm").isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -100,6 +121,7 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
   const { path, log } = opts;
   const open = opts.open ?? openReadOnly;
   const walSize = opts.walSize ?? walFileSize;
+  const hasShm = opts.shmExists ?? shmExists;
   let conn:
     | { db: ReadOnlyDb; ino: bigint; dev: bigint; stmts: Pick<StatementSync, "get">[] }
     | undefined;
@@ -128,6 +150,21 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
       log.log("info", "database", `${path} was replaced: reopening`);
       close();
     }
+    const wal = walSize(path);
+    if (!conn) {
+      const head = readFileHead(path, 100);
+      if (!head.ok) return fail(head.failure.detail);
+      if (head.bytes.length === 0) return fail(`${path} is empty (0 bytes)`);
+      const h = parseSqliteHeader(head.bytes, Number(probe.identity.size));
+      if (!h) return fail(`${path} is not a SQLite database`);
+      if (h.wal && !hasShm(path)) {
+        // The ingestor is not running: opening now would create -wal/-shm in the operator's
+        // directory. The header has the figures, and with no -shm the WAL is checkpointed.
+        log.condition("database", undefined);
+        const { pageCount, pageSize, cacheSize } = h;
+        return { walSizeMB: wal / 1048576, walSize: wal, pageCount, pageSize, cacheSize };
+      }
+    }
     try {
       if (!conn) {
         const db = open(path);
@@ -143,7 +180,6 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
         const v = row ? Object.values(row)[0] : undefined;
         return typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : 0;
       }) as [number, number, number];
-      const wal = walSize(path);
       log.condition("database", undefined);
       return { walSizeMB: wal / 1048576, walSize: wal, pageCount, pageSize, cacheSize };
     } catch (err) {

@@ -1,0 +1,54 @@
+/**
+ * The 100-byte SQLite database header, parsed without SQLite. Used when opening the database
+ * would make SQLite create `-wal`/`-shm` files beside it (a WAL database whose ingestor has
+ * exited): this service never writes the operator's directory. Pure: bytes in, figures out.
+ *
+ * @module
+ */
+
+/** What the header says. */
+export interface SqliteHeader {
+  pageSize: number;
+  /** Pages, from the header when its size field is valid, else from the file size. */
+  pageCount: number;
+  /** What `PRAGMA cache_size` reports on a new connection: the header's suggestion, else -2000. */
+  cacheSize: number;
+  /** True when the database is in WAL mode (read/write format version 2). */
+  wal: boolean;
+}
+
+const MAGIC = "SQLite format 3\0";
+/** SQLite's compiled-in default, SQLITE_DEFAULT_CACHE_SIZE. */
+const DEFAULT_CACHE_SIZE = -2000;
+
+/**
+ * Parses the header; `undefined` when `bytes` do not start a SQLite 3 database.
+ *
+ * @example
+ * ```ts
+ * import { parseSqliteHeader } from "./sqlite_header.ts";
+ * parseSqliteHeader(new Uint8Array(100), 0); // undefined: no magic string
+ * ```
+ */
+export function parseSqliteHeader(bytes: Uint8Array, fileSize: number): SqliteHeader | undefined {
+  if (bytes.length < 100) return undefined;
+  if (new TextDecoder().decode(bytes.subarray(0, 16)) !== MAGIC) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rawPage = view.getUint16(16);
+  const pageSize = rawPage === 1 ? 65536 : rawPage;
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return undefined;
+  const changeCounter = view.getUint32(24);
+  const headerPages = view.getUint32(28);
+  const validFor = view.getUint32(92);
+  // The in-header size is valid only when written by a version that keeps it (3.7.0+).
+  const pageCount = headerPages > 0 && validFor === changeCounter
+    ? headerPages
+    : Math.floor(fileSize / pageSize);
+  const suggested = view.getInt32(48);
+  return {
+    pageSize,
+    pageCount,
+    cacheSize: suggested === 0 ? DEFAULT_CACHE_SIZE : suggested,
+    wal: bytes[18] === 2 && bytes[19] === 2,
+  };
+}

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { createSqliteStats } from "../src/sqlite_stats.ts";
+import { captureLogger, tempDir } from "./_helpers.ts";
+
+function makeDb(path: string, rows = 200, mode = "WAL"): DatabaseSync {
+  const db = new DatabaseSync(path);
+  db.exec(`PRAGMA journal_mode = ${mode}; PRAGMA wal_autocheckpoint = 0;`);
+  db.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, blob BLOB)");
+  const ins = db.prepare("INSERT INTO t (blob) VALUES (randomblob(1000))");
+  db.exec("BEGIN");
+  for (let i = 0; i < rows; i++) ins.run();
+  db.exec("COMMIT");
+  return db;
+}
+
+const sha = async (path: string) =>
+  Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", Deno.readFileSync(path))))
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+
+Deno.test("reads page count, page size, cache size and WAL size", () => {
+  using t = tempDir();
+  const writer = makeDb(t.path("m.db"));
+  const s = createSqliteStats({ path: t.path("m.db"), log: captureLogger() });
+  const f = s.read();
+  assert.equal(f.error, undefined);
+  assert.equal(f.pageSize, 4096);
+  assert.ok(f.pageCount > 40, `pageCount ${f.pageCount}`);
+  assert.equal(f.cacheSize, -2000);
+  assert.equal(f.walSize, Deno.statSync(t.path("m.db-wal")).size);
+  assert.equal(f.walSizeMB, f.walSize / 1048576);
+  s.close();
+  writer.close();
+});
+
+Deno.test("our reader never pins the WAL: the ingestor's TRUNCATE checkpoint succeeds", () => {
+  using t = tempDir();
+  const writer = makeDb(t.path("m.db"));
+  const s = createSqliteStats({ path: t.path("m.db"), log: captureLogger() });
+  for (let i = 0; i < 5; i++) {
+    assert.equal(s.read().error, undefined);
+    writer.exec("INSERT INTO t (blob) VALUES (randomblob(5000))");
+  }
+  assert.ok(Deno.statSync(t.path("m.db-wal")).size > 0);
+  const r = writer.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number };
+  assert.equal(r.busy, 0, "a held read transaction would make this busy");
+  assert.equal(Deno.statSync(t.path("m.db-wal")).size, 0);
+  assert.equal(s.read().walSize, 0);
+  s.close();
+  writer.close();
+});
+
+Deno.test("missing, empty, and not-a-database files give zeros and an error, never a throw", () => {
+  using t = tempDir();
+  Deno.writeTextFileSync(t.path("zero.db"), "");
+  Deno.writeTextFileSync(t.path("text.db"), "this is not a database, just some text ".repeat(200));
+  for (const name of ["missing.db", "text.db", "zero.db"]) {
+    const log = captureLogger();
+    const f = createSqliteStats({ path: t.path(name), log }).read();
+    assert.equal(f.pageCount, 0, name);
+    assert.equal(f.walSize, 0);
+    assert.ok(f.error && f.error.length > 0, name);
+    assert.equal(log.lines.length, 1, name);
+  }
+  assert.equal(Deno.statSync(t.path("zero.db")).size, 0, "never turned into a database");
+});
+
+Deno.test("a symlinked database path is refused", () => {
+  using t = tempDir();
+  makeDb(t.path("real.db")).close();
+  Deno.symlinkSync(t.path("real.db"), t.path("link.db"));
+  const f = createSqliteStats({ path: t.path("link.db"), log: captureLogger() }).read();
+  assert.match(f.error ?? "", /symlink/);
+});
+
+Deno.test("a database replaced by another file is reopened", () => {
+  using t = tempDir();
+  // Rollback-journal databases: read through a kept connection, which must follow the swap.
+  makeDb(t.path("a.db"), 10, "DELETE").close();
+  makeDb(t.path("b.db"), 400, "DELETE").close();
+  Deno.copyFileSync(t.path("a.db"), t.path("m.db"));
+  const log = captureLogger();
+  const s = createSqliteStats({ path: t.path("m.db"), log });
+  const small = s.read().pageCount;
+  Deno.copyFileSync(t.path("b.db"), t.path("m.tmp"));
+  Deno.renameSync(t.path("m.tmp"), t.path("m.db"));
+  const big = s.read().pageCount;
+  assert.ok(big > small, `${big} > ${small}`);
+  assert.ok(log.lines.some((l) => /replaced: reopening/.test(l)));
+  s.close();
+});
+
+Deno.test("ingestor gone (no -shm): figures from the header, no file created or changed", async () => {
+  using t = tempDir();
+  const writer = makeDb(t.path("m.db"));
+  const live = createSqliteStats({ path: t.path("m.db"), log: captureLogger() });
+  const whileRunning = live.read();
+  live.close();
+  writer.close(); // the ingestor exits: it checkpoints and removes -wal and -shm
+  const names = () => [...Deno.readDirSync(t.dir)].map((e) => e.name).sort();
+  assert.deepEqual(names(), ["m.db"]);
+  const before = await sha(t.path("m.db"));
+  const s = createSqliteStats({ path: t.path("m.db"), log: captureLogger() });
+  let f;
+  for (let i = 0; i < 3; i++) f = s.read();
+  s.close();
+  assert.deepEqual(names(), ["m.db"], "a read-only open would have created -wal and -shm");
+  assert.equal(await sha(t.path("m.db")), before);
+  assert.equal(f?.error, undefined);
+  assert.equal(f?.pageCount, whileRunning.pageCount);
+  assert.equal(f?.pageSize, 4096);
+  assert.equal(f?.cacheSize, -2000);
+});
+
+Deno.test("a writer's exclusive lock gives a bounded wait and an error, not a hang", () => {
+  using t = tempDir();
+  const db = new DatabaseSync(t.path("r.db"));
+  db.exec("PRAGMA journal_mode = DELETE; CREATE TABLE t (x); INSERT INTO t VALUES (1);");
+  db.exec("BEGIN EXCLUSIVE; INSERT INTO t VALUES (2);");
+  const s = createSqliteStats({ path: t.path("r.db"), log: captureLogger() });
+  const started = performance.now();
+  const f = s.read();
+  const ms = performance.now() - started;
+  assert.ok(ms < 1000, `took ${ms} ms`);
+  assert.match(f.error ?? "", /locked|busy/i);
+  db.exec("ROLLBACK");
+  assert.equal(s.read().error, undefined, "recovers once the lock is gone");
+  s.close();
+  db.close();
+});
+
+Deno.test("WAL deleted under an open reader: bounded, typed answer", () => {
+  using t = tempDir();
+  const writer = makeDb(t.path("m.db"));
+  const s = createSqliteStats({ path: t.path("m.db"), log: captureLogger() });
+  s.read();
+  Deno.removeSync(t.path("m.db-wal"));
+  const f = s.read();
+  assert.equal(typeof f.pageCount, "number");
+  assert.equal(f.walSize, 0);
+  s.close();
+  writer.close();
+});
