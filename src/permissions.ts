@@ -1,6 +1,6 @@
 /**
  * The exact Deno permission flags the service needs for one configuration, and nothing
- * more: reads of the stats file, the database (and its `-wal`, which it stats), the config
+ * more: reads of the stats file, the database (and its `-wal` and `-shm`, which it stats), the config
  * file and the I/O counter file when it is outside /proc; the one listen address; the
  * environment variables it reads.
  *
@@ -42,12 +42,13 @@ function underProc(path: string): boolean {
  * import { permissionFlags } from "./permissions.ts";
  * import { DEFAULTS } from "./config.ts";
  * permissionFlags({ ...DEFAULTS, statsPath: "/tmp/s.json", dbPath: "/data/m.db" });
- * // ["--allow-read=/tmp/s.json,/data/m.db,/data/m.db-wal", "--allow-net=127.0.0.1:8080",
+ * // ["--allow-read=/tmp/s.json,/data/m.db,/data/m.db-wal,/data/m.db-shm",
+ * //  "--allow-net=127.0.0.1:8080",
  * //  "--allow-env=CORESCOPE_INGESTOR_STATS"]
  * ```
  */
 export function permissionFlags(config: Config, inputs: PermissionInputs = {}): string[] {
-  const reads = [config.statsPath, config.dbPath, `${config.dbPath}-wal`];
+  const reads = [config.statsPath, config.dbPath, `${config.dbPath}-wal`, `${config.dbPath}-shm`];
   if (!underProc(config.procIoPath)) reads.push(config.procIoPath);
   if (inputs.configPath) reads.push(inputs.configPath);
   for (const p of reads) {

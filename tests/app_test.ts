@@ -1,0 +1,258 @@
+import assert from "node:assert/strict";
+import { createApp, type Services } from "../src/app.ts";
+import { DEFAULTS } from "../src/config.ts";
+import type { IoRates } from "../src/io_sampler.ts";
+import { silentLogger } from "../src/log.ts";
+import { startServer } from "../src/server.ts";
+import type { StatsState } from "../src/stats_cache.ts";
+import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
+import { fixtureText, isoSec, tempDir } from "./_helpers.ts";
+
+const NOW = Date.parse("2026-11-23T12:00:02Z");
+const RATES: IoRates = {
+  readBytesPerSec: 1,
+  writeBytesPerSec: 2,
+  cancelledWriteBytesPerSec: 3,
+  syscallsRead: 4,
+  syscallsWrite: 5,
+  ioSource: "procfs",
+  sampledAt: "2026-11-23T12:00:01.500Z",
+  windowSec: 1,
+};
+
+function stateOf(text: string | undefined): StatsState {
+  if (text === undefined) return { kind: "unavailable", version: 1, reason: "missing", detail: "gone" };
+  const p = parseStatsSnapshot(text);
+  return p.ok
+    ? { kind: "ok", version: 1, snapshot: p.snapshot }
+    : { kind: "unavailable", version: 1, reason: "invalid", detail: p.error };
+}
+
+function services(text: string | undefined, over: Partial<Services> = {}): Services {
+  const state = stateOf(text);
+  return {
+    policy: { staleAfterMs: 5000, clockSkewMs: 2000 },
+    now: () => NOW,
+    ioRates: () => RATES,
+    stats: () => state,
+    statsHitRate: () => 0.75,
+    liveness: () => (state.kind === "ok" ? state.snapshot.sourceLiveness : undefined),
+    sqlite: () => ({ walSizeMB: 0.5, walSize: 524288, pageCount: 10, pageSize: 4096, cacheSize: -2000 }),
+    readiness: () => ({ ready: true }),
+    log: silentLogger,
+    ...over,
+  };
+}
+
+const FRESH = fixtureText("2026-11-23T12:00:00Z");
+
+async function get(svc: Services, path: string, init?: RequestInit) {
+  const res = await createApp(svc).request(path, init);
+  const text = await res.text();
+  return { res, text, body: text ? JSON.parse(text) : undefined };
+}
+
+Deno.test("every response is JSON and no-store", async () => {
+  for (const path of ["/api/perf/io", "/api/perf/sqlite", "/api/perf/write-sources", "/api/healthz", "/api/mqtt/status", "/nope"]) {
+    const { res } = await get(services(FRESH), path);
+    assert.equal(res.headers.get("content-type"), "application/json", path);
+    assert.equal(res.headers.get("cache-control"), "no-store", path);
+    assert.equal(res.headers.get("x-corescope-load-status"), null);
+  }
+});
+
+Deno.test("/api/perf/io: rates in contract order, plus the fresh ingestor sample as is", async () => {
+  const { text, body } = await get(services(FRESH), "/api/perf/io");
+  assert.deepEqual(Object.keys(body).slice(0, 5), [
+    "readBytesPerSec",
+    "writeBytesPerSec",
+    "cancelledWriteBytesPerSec",
+    "syscallsRead",
+    "syscallsWrite",
+  ]);
+  assert.equal(body.ioSource, "procfs");
+  assert.deepEqual(body.ingestor, {
+    readBytesPerSec: 4096,
+    writeBytesPerSec: 851968,
+    cancelledWriteBytesPerSec: 0,
+    syscallsRead: 12.5,
+    syscallsWrite: 210.25,
+    sampledAt: "2026-11-23T12:00:00Z",
+  });
+  assert.ok(text.endsWith('"sampledAt":"2026-11-23T12:00:00Z"}}'));
+});
+
+Deno.test("/api/perf/io: ingestor absent when stale, missing, malformed, stampless or in the future", async () => {
+  const stale = fixtureText("2026-11-23T11:59:56Z"); // 6 s old
+  const future = fixtureText("2026-11-23T12:00:05Z"); // 3 s ahead, beyond 2 s of skew
+  const noStamp = JSON.stringify({ procIO: { readBytesPerSec: 1 } });
+  for (const text of [stale, future, noStamp, "{oops", undefined, '{"sampledAt": "2026-11-23T12:00:00Z"}']) {
+    const { res, body } = await get(services(text), "/api/perf/io");
+    assert.equal(res.status, 200);
+    assert.equal("ingestor" in body, false, String(text).slice(0, 40));
+    assert.equal(body.readBytesPerSec, 1);
+  }
+});
+
+Deno.test("/api/perf/io: a procIO-only stamp works (and is judged for staleness)", async () => {
+  const doc = JSON.parse(FRESH);
+  delete doc.sampledAt;
+  assert.ok((await get(services(JSON.stringify(doc)), "/api/perf/io")).body.ingestor);
+  doc.procIO.sampledAt = "2026-11-23T11:00:00Z";
+  assert.equal((await get(services(JSON.stringify(doc)), "/api/perf/io")).body.ingestor, undefined);
+});
+
+Deno.test("/api/perf/sqlite: contract keys and the stats cache hit rate", async () => {
+  const { body } = await get(services(FRESH), "/api/perf/sqlite");
+  assert.deepEqual(body, {
+    walSizeMB: 0.5,
+    walSize: 524288,
+    pageCount: 10,
+    pageSize: 4096,
+    cacheSize: -2000,
+    cacheHitRate: 0.75,
+  });
+  const failing = services(FRESH, {
+    sqlite: () => ({ walSizeMB: 0, walSize: 0, pageCount: 0, pageSize: 0, cacheSize: 0, error: "gone" }),
+  });
+  const r = await get(failing, "/api/perf/sqlite");
+  assert.equal(r.res.status, 200);
+  assert.equal(r.body.error, "gone");
+  assert.equal(r.body.pageCount, 0);
+});
+
+Deno.test("/api/perf/write-sources: nine counters, backfill_*, writer_perf, sampleAt, staleness", async () => {
+  const { body } = await get(services(FRESH), "/api/perf/write-sources");
+  assert.deepEqual(body.sources, {
+    backfill_from_pubkey: 3310,
+    backfill_observer_iata: 0,
+    backfill_path_json: 12044,
+    groupCommitFlushes: 0,
+    node_upserts: 96012,
+    obs_inserted: 7420913,
+    observer_upserts: 40177,
+    sig_drops: 118,
+    tx_dupes: 502117,
+    tx_inserted: 1843201,
+    walCommits: 1911034,
+    write_errors: 3,
+  });
+  assert.equal(body.sampleAt, "2026-11-23T12:00:00Z");
+  assert.deepEqual(Object.keys(body.writer_perf), ["mqtt_handler", "neighbor_builder", "prune_packets"]);
+  assert.equal(body.writer_perf.prune_packets.hold_ms_max, 900);
+  assert.equal(body.stale, false);
+  assert.equal(body.ageSec, 2);
+});
+
+Deno.test("/api/perf/write-sources: missing or unparseable file gives the empty shape, 200", async () => {
+  for (const text of [undefined, "{oops", "[]", "null"]) {
+    const { res, body } = await get(services(text), "/api/perf/write-sources");
+    assert.equal(res.status, 200);
+    assert.deepEqual(body.sources, {});
+    assert.equal(body.sampleAt, "");
+    assert.equal("writer_perf" in body, false);
+    assert.equal(body.stale, true);
+  }
+});
+
+Deno.test("/api/perf/write-sources: an old file is served but marked stale with its age", async () => {
+  const { body } = await get(services(fixtureText("2026-11-23T11:00:00Z")), "/api/perf/write-sources");
+  assert.equal(body.sources.tx_inserted, 1843201);
+  assert.equal(body.stale, true);
+  assert.equal(body.ageSec, 3602);
+  const older = JSON.parse(fixtureText("2026-11-23T12:00:00Z"));
+  delete older.writer_perf;
+  const r = await get(services(JSON.stringify(older)), "/api/perf/write-sources");
+  assert.deepEqual(r.body.writer_perf, {}, "an older ingestor without writer_perf gives {}");
+});
+
+Deno.test("/api/perf/write-sources: one bad field does not hide the others", async () => {
+  const doc = JSON.parse(FRESH);
+  doc.tx_inserted = "many";
+  doc.source_liveness = "broken";
+  const { body } = await get(services(JSON.stringify(doc)), "/api/perf/write-sources");
+  assert.equal(body.sources.tx_inserted, undefined);
+  assert.equal(body.sources.obs_inserted, 7420913);
+});
+
+Deno.test("/api/healthz: ready with ingest_liveness; HEAD without a body; 503 while not ready", async () => {
+  const { res, body } = await get(services(FRESH), "/api/healthz");
+  assert.equal(res.status, 200);
+  assert.deepEqual(body, {
+    ready: true,
+    ingest_liveness: {
+      local: { lastReceiptUnix: 1763899199, lastMessageUnix: 1763899199 },
+      regional: { lastReceiptUnix: 1763899198, lastMessageUnix: 1763898950 },
+    },
+  });
+  for (const k of ["loadedTx", "loadedObs", "from_pubkey_backfill"]) assert.equal(k in body, false);
+  const head = await get(services(FRESH), "/api/healthz", { method: "HEAD" });
+  assert.equal(head.res.status, 200);
+  assert.equal(head.text, "");
+  const draining = services(FRESH, { readiness: () => ({ ready: false, reason: "shutting down" }) });
+  const r = await get(draining, "/api/healthz");
+  assert.equal(r.res.status, 503);
+  assert.deepEqual(r.body, { ready: false, reason: "shutting down" });
+});
+
+Deno.test("/api/healthz: ingest_liveness absent when the map is missing, empty or invalid", async () => {
+  for (const text of [undefined, "{}", '{"source_liveness": {}}', '{"source_liveness": 3}']) {
+    const { res, body } = await get(services(text), "/api/healthz");
+    assert.equal(res.status, 200);
+    assert.deepEqual(body, { ready: true });
+  }
+  const doc = JSON.parse(FRESH);
+  doc.tx_inserted = "wrong"; // a bad field elsewhere must not hide liveness
+  assert.ok((await get(services(JSON.stringify(doc)), "/api/healthz")).body.ingest_liveness);
+});
+
+Deno.test("/api/mqtt/status: sorted, masked, omissions as in Go", async () => {
+  const doc = JSON.parse(FRESH);
+  doc.source_statuses.reverse();
+  doc.source_statuses.push({ name: "", broker: "mqtt://u:pw%40x@[::1]:1883", lastError: "" });
+  const { text, body } = await get(services(JSON.stringify(doc)), "/api/mqtt/status");
+  assert.deepEqual(body.sources.map((s: { name: string }) => s.name), ["", "local", "regional"]);
+  assert.equal(body.sources[1].broker, "mqtt://ingest:****@127.0.0.1:1883");
+  assert.equal(body.sources[2].lastError, "dial mqtts://viewer:****@broker.example.net:8883: connection refused");
+  assert.equal("lastError" in body.sources[0], false);
+  assert.equal(body.watchdogLastTickUnix, 1763899180);
+  assert.equal("watchdogPanicCount" in body, false, "0 is omitted");
+  for (const secret of ["s3cret", "hunter2", "pw%40x"]) assert.ok(!text.includes(secret), secret);
+  const missing = await get(services(undefined), "/api/mqtt/status");
+  assert.deepEqual([missing.body.sources, missing.body.sampleAt], [[], ""]);
+});
+
+Deno.test("unknown path is 404 JSON; wrong method is 405 JSON with Allow", async () => {
+  const nf = await get(services(FRESH), "/api/nothing");
+  assert.equal(nf.res.status, 404);
+  assert.ok(nf.body.error);
+  const na = await get(services(FRESH), "/api/perf/io", { method: "POST" });
+  assert.equal(na.res.status, 405);
+  assert.equal(na.res.headers.get("allow"), "GET, HEAD");
+  assert.ok(na.body.error);
+});
+
+Deno.test("through the real runtime: files on disk, staleness judged at every request", async () => {
+  using t = tempDir();
+  const statsPath = t.path("stats.json");
+  let now = Date.now();
+  Deno.writeTextFileSync(statsPath, fixtureText(isoSec(now)));
+  const server = startServer(
+    { ...DEFAULTS, port: 0, statsPath, dbPath: t.path("none.db"), procIoPath: t.path("io") },
+    silentLogger,
+    { now: () => now },
+  );
+  try {
+    const app = createApp(server.runtime.services);
+    const io = async () => (await (await app.request("/api/perf/io")).json()).ingestor;
+    assert.ok(await io());
+    now += 6000; // the file is untouched: a cached parse, judged again
+    assert.equal(await io(), undefined);
+    assert.equal(server.runtime.stats.counters().parses, 1);
+    const sqlite = await (await app.request("/api/perf/sqlite")).json();
+    assert.equal(sqlite.pageCount, 0);
+    assert.match(sqlite.error, /does not exist/);
+  } finally {
+    await server.stop();
+  }
+});
