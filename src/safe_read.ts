@@ -214,7 +214,10 @@ export function readFileHead(path: string, n: number): ReadResult {
   try {
     const st = fs.fstatSync(fd, { bigint: true });
     if (!st.isFile() || st.ino !== probe.identity.ino || st.dev !== probe.identity.dev) {
-      return { ok: false, failure: { kind: "changed", detail: `${path} was replaced while opening` } };
+      return {
+        ok: false,
+        failure: { kind: "changed", detail: `${path} was replaced while opening` },
+      };
     }
     const buf = new Uint8Array(n);
     let total = 0;

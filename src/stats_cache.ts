@@ -64,6 +64,8 @@ export interface StatsCacheOptions {
   log: Logger;
   probe?: (path: string) => ProbeResult;
   read?: (path: string, maxBytes: number) => ReadResult;
+  /** Wall clock, ms: tells a version written "just now" from an older one. */
+  now?: () => number;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -83,16 +85,17 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
   const probe = opts.probe ?? probeFile;
   const read = opts.read ?? readRegularFile;
   const { path, maxBytes, log } = opts;
+  const now = opts.now ?? Date.now;
   const c: StatsCacheCounters = { hits: 0, misses: 0, opens: 0, parses: 0, versions: 0 };
-  let cachedKey: string | undefined;
-  let state: StatsState | undefined;
+  let cached:
+    | { key: string; state: StatsState; bytes?: Uint8Array; racyUntil?: number }
+    | undefined;
 
   function keyOf(p: ProbeResult): string {
     return p.ok ? identityKey(p.identity) : `fail:${p.failure.kind}`;
   }
 
-  function load(p: ProbeResult): { key: string; state: StatsContent } {
-    if (!p.ok) return { key: keyOf(p), state: unavailable(p.failure.kind, p.failure.detail) };
+  function readOnce(): ReadResult {
     let r = read(path, maxBytes);
     c.opens++;
     if (!r.ok && r.failure.kind === "changed") {
@@ -100,34 +103,68 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
       r = read(path, maxBytes);
       c.opens++;
     }
-    if (!r.ok) return { key: keyOf(p), state: unavailable(r.failure.kind, r.failure.detail) };
+    return r;
+  }
+
+  function load(p: ProbeResult, r: ReadResult | undefined): NonNullable<typeof cached> {
+    const version = ++c.versions;
+    if (!p.ok) {
+      return {
+        key: keyOf(p),
+        state: { ...unavailable(p.failure.kind, p.failure.detail), version },
+      };
+    }
+    r ??= readOnce();
+    if (!r.ok) {
+      return {
+        key: keyOf(p),
+        state: { ...unavailable(r.failure.kind, r.failure.detail), version },
+      };
+    }
     const key = identityKey(r.identity);
+    const mtimeMs = Number(r.identity.mtimeNs / 1_000_000n);
+    // Written within one timestamp tick of now: a same-size rewrite in that tick that reuses
+    // the inode would look identical, so check the bytes once the tick has passed (as git
+    // does for "racily clean" entries).
+    const racyUntil = now() - mtimeMs < RACY_MS ? mtimeMs + RACY_MS : undefined;
+    const base = { key, bytes: r.bytes, racyUntil };
     let text: string;
     try {
       text = decoder.decode(r.bytes);
     } catch {
-      return { key, state: unavailable("invalid", `${path} is not UTF-8 text`) };
+      return {
+        ...base,
+        state: { ...unavailable("invalid", `${path} is not UTF-8 text`), version },
+      };
     }
     c.parses++;
     const parsed = parseStatsSnapshot(text);
-    if (!parsed.ok) return { key, state: unavailable("invalid", `${path}: ${parsed.error}`) };
-    return { key, state: { kind: "ok", snapshot: parsed.snapshot } };
+    if (!parsed.ok) {
+      return { ...base, state: { ...unavailable("invalid", `${path}: ${parsed.error}`), version } };
+    }
+    return { ...base, state: { kind: "ok", snapshot: parsed.snapshot, version } };
   }
 
   function get(): StatsState {
     const p = probe(path);
     const key = keyOf(p);
-    if (state && key === cachedKey) {
-      c.hits++;
-      return state;
+    let fresh: ReadResult | undefined;
+    if (cached && key === cached.key) {
+      if (cached.racyUntil === undefined || now() < cached.racyUntil) {
+        c.hits++;
+        return cached.state;
+      }
+      cached.racyUntil = undefined;
+      fresh = readOnce();
+      if (fresh.ok && cached.bytes && sameBytes(fresh.bytes, cached.bytes)) {
+        c.hits++;
+        return cached.state;
+      }
     }
     c.misses++;
-    const loaded = load(p);
-    if (state && loaded.key === cachedKey) return state; // raced back to the cached version
-    cachedKey = loaded.key;
-    state = { ...loaded.state, version: ++c.versions };
-    report(state);
-    return state;
+    cached = load(p, fresh);
+    report(cached.state);
+    return cached.state;
   }
 
   function report(s: StatsState): void {
@@ -153,6 +190,15 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
     counters: () => ({ ...c }),
     hitRate: () => (c.hits + c.misses === 0 ? 0 : c.hits / (c.hits + c.misses)),
   };
+}
+
+/** How long after its mtime a version's identity is not trusted alone (coarse fs clocks). */
+export const RACY_MS = 20;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function unavailable(

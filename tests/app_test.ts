@@ -21,7 +21,9 @@ const RATES: IoRates = {
 };
 
 function stateOf(text: string | undefined): StatsState {
-  if (text === undefined) return { kind: "unavailable", version: 1, reason: "missing", detail: "gone" };
+  if (text === undefined) {
+    return { kind: "unavailable", version: 1, reason: "missing", detail: "gone" };
+  }
   const p = parseStatsSnapshot(text);
   return p.ok
     ? { kind: "ok", version: 1, snapshot: p.snapshot }
@@ -37,7 +39,13 @@ function services(text: string | undefined, over: Partial<Services> = {}): Servi
     stats: () => state,
     statsHitRate: () => 0.75,
     liveness: () => (state.kind === "ok" ? state.snapshot.sourceLiveness : undefined),
-    sqlite: () => ({ walSizeMB: 0.5, walSize: 524288, pageCount: 10, pageSize: 4096, cacheSize: -2000 }),
+    sqlite: () => ({
+      walSizeMB: 0.5,
+      walSize: 524288,
+      pageCount: 10,
+      pageSize: 4096,
+      cacheSize: -2000,
+    }),
     readiness: () => ({ ready: true }),
     log: silentLogger,
     ...over,
@@ -53,7 +61,16 @@ async function get(svc: Services, path: string, init?: RequestInit) {
 }
 
 Deno.test("every response is JSON and no-store", async () => {
-  for (const path of ["/api/perf/io", "/api/perf/sqlite", "/api/perf/write-sources", "/api/healthz", "/api/mqtt/status", "/nope"]) {
+  for (
+    const path of [
+      "/api/perf/io",
+      "/api/perf/sqlite",
+      "/api/perf/write-sources",
+      "/api/healthz",
+      "/api/mqtt/status",
+      "/nope",
+    ]
+  ) {
     const { res } = await get(services(FRESH), path);
     assert.equal(res.headers.get("content-type"), "application/json", path);
     assert.equal(res.headers.get("cache-control"), "no-store", path);
@@ -86,7 +103,16 @@ Deno.test("/api/perf/io: ingestor absent when stale, missing, malformed, stample
   const stale = fixtureText("2026-11-23T11:59:56Z"); // 6 s old
   const future = fixtureText("2026-11-23T12:00:05Z"); // 3 s ahead, beyond 2 s of skew
   const noStamp = JSON.stringify({ procIO: { readBytesPerSec: 1 } });
-  for (const text of [stale, future, noStamp, "{oops", undefined, '{"sampledAt": "2026-11-23T12:00:00Z"}']) {
+  for (
+    const text of [
+      stale,
+      future,
+      noStamp,
+      "{oops",
+      undefined,
+      '{"sampledAt": "2026-11-23T12:00:00Z"}',
+    ]
+  ) {
     const { res, body } = await get(services(text), "/api/perf/io");
     assert.equal(res.status, 200);
     assert.equal("ingestor" in body, false, String(text).slice(0, 40));
@@ -113,7 +139,14 @@ Deno.test("/api/perf/sqlite: contract keys and the stats cache hit rate", async 
     cacheHitRate: 0.75,
   });
   const failing = services(FRESH, {
-    sqlite: () => ({ walSizeMB: 0, walSize: 0, pageCount: 0, pageSize: 0, cacheSize: 0, error: "gone" }),
+    sqlite: () => ({
+      walSizeMB: 0,
+      walSize: 0,
+      pageCount: 0,
+      pageSize: 0,
+      cacheSize: 0,
+      error: "gone",
+    }),
   });
   const r = await get(failing, "/api/perf/sqlite");
   assert.equal(r.res.status, 200);
@@ -138,7 +171,11 @@ Deno.test("/api/perf/write-sources: nine counters, backfill_*, writer_perf, samp
     write_errors: 3,
   });
   assert.equal(body.sampleAt, "2026-11-23T12:00:00Z");
-  assert.deepEqual(Object.keys(body.writer_perf), ["mqtt_handler", "neighbor_builder", "prune_packets"]);
+  assert.deepEqual(Object.keys(body.writer_perf), [
+    "mqtt_handler",
+    "neighbor_builder",
+    "prune_packets",
+  ]);
   assert.equal(body.writer_perf.prune_packets.hold_ms_max, 900);
   assert.equal(body.stale, false);
   assert.equal(body.ageSec, 2);
@@ -156,7 +193,10 @@ Deno.test("/api/perf/write-sources: missing or unparseable file gives the empty 
 });
 
 Deno.test("/api/perf/write-sources: an old file is served but marked stale with its age", async () => {
-  const { body } = await get(services(fixtureText("2026-11-23T11:00:00Z")), "/api/perf/write-sources");
+  const { body } = await get(
+    services(fixtureText("2026-11-23T11:00:00Z")),
+    "/api/perf/write-sources",
+  );
   assert.equal(body.sources.tx_inserted, 1843201);
   assert.equal(body.stale, true);
   assert.equal(body.ageSec, 3602);
@@ -189,7 +229,9 @@ Deno.test("/api/healthz: ready with ingest_liveness; HEAD without a body; 503 wh
   const head = await get(services(FRESH), "/api/healthz", { method: "HEAD" });
   assert.equal(head.res.status, 200);
   assert.equal(head.text, "");
-  const draining = services(FRESH, { readiness: () => ({ ready: false, reason: "shutting down" }) });
+  const draining = services(FRESH, {
+    readiness: () => ({ ready: false, reason: "shutting down" }),
+  });
   const r = await get(draining, "/api/healthz");
   assert.equal(r.res.status, 503);
   assert.deepEqual(r.body, { ready: false, reason: "shutting down" });
@@ -213,7 +255,10 @@ Deno.test("/api/mqtt/status: sorted, masked, omissions as in Go", async () => {
   const { text, body } = await get(services(JSON.stringify(doc)), "/api/mqtt/status");
   assert.deepEqual(body.sources.map((s: { name: string }) => s.name), ["", "local", "regional"]);
   assert.equal(body.sources[1].broker, "mqtt://ingest:****@127.0.0.1:1883");
-  assert.equal(body.sources[2].lastError, "dial mqtts://viewer:****@broker.example.net:8883: connection refused");
+  assert.equal(
+    body.sources[2].lastError,
+    "dial mqtts://viewer:****@broker.example.net:8883: connection refused",
+  );
   assert.equal("lastError" in body.sources[0], false);
   assert.equal(body.watchdogLastTickUnix, 1763899180);
   assert.equal("watchdogPanicCount" in body, false, "0 is omitted");

@@ -6,13 +6,22 @@ import { captureLogger, fixtureText, tempDir } from "./_helpers.ts";
 /** An in-memory file the cache reads through injected probe/read functions. */
 function fakeFile(initial: string | undefined) {
   let content = initial, ino = 1n;
-  const io = { probes: 0, reads: 0 };
-  const identity = () => ({ dev: 1n, ino, size: BigInt(content?.length ?? 0), mtimeNs: 0n });
+  const io = { probes: 0, reads: 0, mtimeNs: 0n };
+  const identity = () => ({
+    dev: 1n,
+    ino,
+    size: BigInt(content?.length ?? 0),
+    mtimeNs: io.mtimeNs,
+  });
   return {
     io,
     write(text: string | undefined) {
       content = text;
       ino++;
+    },
+    /** A same-size rewrite that reuses the inode within one mtime tick: stat cannot tell. */
+    rewriteInPlace(text: string) {
+      content = text;
     },
     probe: (_: string): ProbeResult => {
       io.probes++;
@@ -106,4 +115,42 @@ Deno.test("a symlink at the stats path is refused and logged", () => {
   const s = createStatsCache({ path, maxBytes: 1 << 20, log }).get();
   assert.ok(s.kind === "unavailable" && s.reason === "symlink");
   assert.match(log.lines[0]!, /symlink: refused/);
+});
+
+Deno.test("a rewrite that stat cannot tell apart is caught once the mtime tick has passed", () => {
+  const f = fakeFile('{"tx_inserted": 1}');
+  const clock = { t: 1_000_000 };
+  f.io.mtimeNs = BigInt(clock.t) * 1_000_000n; // written "just now"
+  const cache = createStatsCache({
+    path: "p",
+    maxBytes: 1 << 20,
+    log: captureLogger(),
+    ...f,
+    now: () => clock.t,
+  });
+  const first = cache.get();
+  assert.ok(first.kind === "ok" && first.snapshot.counters.tx_inserted === 1);
+  f.rewriteInPlace('{"tx_inserted": 2}');
+  clock.t += 5;
+  assert.equal(cache.get(), first, "within the tick: the cached version");
+  clock.t += 20;
+  const second = cache.get();
+  assert.ok(second.kind === "ok" && second.snapshot.counters.tx_inserted === 2);
+  assert.equal(second.version, 2);
+  for (let i = 0; i < 100; i++) cache.get();
+  assert.equal(cache.counters().parses, 2, "settled: no more reads");
+  assert.equal(f.io.reads, 2, "the check read is the new version's read");
+});
+
+Deno.test("an old version (mtime well past) is trusted on identity alone", () => {
+  const f = fakeFile('{"tx_inserted": 1}');
+  const cache = createStatsCache({
+    path: "p",
+    maxBytes: 1 << 20,
+    log: captureLogger(),
+    ...f,
+    now: () => 5_000,
+  });
+  for (let i = 0; i < 100; i++) cache.get();
+  assert.equal(f.io.reads, 1);
 });

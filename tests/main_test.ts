@@ -1,0 +1,227 @@
+/**
+ * End to end: main.ts as a subprocess under exactly the permission flags it prints, on
+ * port 0, against a temp stats file and a live WAL database, over real HTTP.
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { fixtureText, isoSec, tempDir } from "./_helpers.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const DENO = Deno.execPath();
+
+async function run(args: string[]) {
+  const out = await new Deno.Command(DENO, {
+    args: ["run", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** The flags main.ts prints for these arguments. */
+async function flagsFor(args: string[]): Promise<string[]> {
+  const r = await run(["--allow-read", "--allow-env", MAIN, "permissions", ...args]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim().split("\n");
+}
+
+interface Service {
+  base: string;
+  proc: Deno.ChildProcess;
+  stderr: () => string;
+  stop(signal?: Deno.Signal): Promise<{ code: number; ms: number }>;
+}
+
+async function startService(args: string[]): Promise<Service> {
+  const flags = await flagsFor(args);
+  const proc = new Deno.Command(DENO, {
+    args: ["run", ...flags, MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let errText = "";
+  const dec = new TextDecoder();
+  (async () => {
+    for await (const chunk of proc.stderr) errText += dec.decode(chunk);
+  })();
+  const reader = proc.stdout.getReader();
+  let out = "";
+  const deadline = Date.now() + 15_000;
+  while (!out.includes("\n")) {
+    if (Date.now() > deadline) throw new Error(`no listening line; stderr: ${errText}`);
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`exited before listening; stderr: ${errText}`);
+    out += dec.decode(value);
+  }
+  reader.releaseLock();
+  proc.stdout.cancel().catch(() => {});
+  const m = /^corescope-perf listening on (http:\/\/127\.0\.0\.1:(\d+)\/)\n/.exec(out);
+  assert.ok(m, `listening line: ${JSON.stringify(out)}`);
+  return {
+    base: m[1]!.replace(/\/$/, ""),
+    proc,
+    stderr: () => errText,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      const t0 = performance.now();
+      proc.kill(signal);
+      const { code } = await proc.status;
+      return { code, ms: performance.now() - t0 };
+    },
+  };
+}
+
+async function getJson(url: string, init?: RequestInit) {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { res, body: text ? JSON.parse(text) : undefined, text };
+}
+
+Deno.test("main.ts end to end under its printed permissions", async (t) => {
+  using dir = tempDir();
+  const statsPath = dir.path("stats.json");
+  const dbPath = dir.path("meshcore.db");
+  const ingestorDb = new DatabaseSync(dbPath); // the "ingestor", holding the WAL open
+  ingestorDb.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;");
+  ingestorDb.exec("CREATE TABLE transmissions (id INTEGER PRIMARY KEY, raw BLOB)");
+  ingestorDb.exec("INSERT INTO transmissions (raw) VALUES (randomblob(100000))");
+  // 3 s old: fresh now, stale about 2 s from now without the file changing.
+  const stampMs = Date.now() - 3000;
+  Deno.writeTextFileSync(statsPath, fixtureText(isoSec(stampMs)));
+  const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dbPath]);
+  try {
+    await t.step("perf/io: rates, ioSource and the fresh ingestor sample", async () => {
+      const { res, body } = await getJson(`${svc.base}/api/perf/io`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("content-type"), "application/json");
+      assert.equal(res.headers.get("cache-control"), "no-store");
+      for (
+        const k of [
+          "readBytesPerSec",
+          "writeBytesPerSec",
+          "cancelledWriteBytesPerSec",
+          "syscallsRead",
+          "syscallsWrite",
+        ]
+      ) {
+        assert.equal(typeof body[k], "number", k);
+        assert.ok(body[k] >= 0, k);
+      }
+      assert.equal(body.ioSource, "rusage", "no bind mount here: the fallback, and it says so");
+      assert.equal(body.ingestor.writeBytesPerSec, 851968);
+    });
+
+    await t.step("perf/sqlite: real PRAGMA figures and WAL size", async () => {
+      const { body } = await getJson(`${svc.base}/api/perf/sqlite`);
+      assert.equal(body.error, undefined, body.error);
+      assert.equal(body.pageSize, 4096);
+      assert.ok(body.pageCount > 20);
+      assert.equal(body.walSize, Deno.statSync(`${dbPath}-wal`).size);
+      assert.ok(body.walSize > 0);
+      assert.equal(typeof body.cacheHitRate, "number");
+    });
+
+    await t.step("write-sources, healthz (GET and HEAD), mqtt/status", async () => {
+      const ws = await getJson(`${svc.base}/api/perf/write-sources`);
+      assert.equal(ws.body.sources.tx_inserted, 1843201);
+      assert.equal(ws.body.sampleAt, isoSec(stampMs));
+      const hz = await getJson(`${svc.base}/api/healthz`);
+      assert.equal(hz.res.status, 200);
+      assert.equal(hz.body.ready, true);
+      assert.deepEqual(Object.keys(hz.body.ingest_liveness), ["local", "regional"]);
+      const head = await fetch(`${svc.base}/api/healthz`, { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.equal(await head.text(), "");
+      const mq = await getJson(`${svc.base}/api/mqtt/status`);
+      assert.equal(mq.body.sources[0].broker, "mqtt://ingest:****@127.0.0.1:1883");
+      assert.ok(!mq.text.includes("s3cret") && !mq.text.includes("hunter2"));
+    });
+
+    await t.step("404 and 405 are JSON", async () => {
+      const nf = await getJson(`${svc.base}/api/nope`);
+      assert.equal(nf.res.status, 404);
+      const na = await getJson(`${svc.base}/api/healthz`, { method: "DELETE" });
+      assert.equal(na.res.status, 405);
+    });
+
+    await t.step("a stale sample drops out after 5 s with the file untouched", async () => {
+      const mtime = Deno.statSync(statsPath).mtime?.getTime();
+      const wait = stampMs + 5000 + 300 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const { body } = await getJson(`${svc.base}/api/perf/io`);
+      assert.equal(body.ingestor, undefined);
+      const ws = await getJson(`${svc.base}/api/perf/write-sources`);
+      assert.equal(ws.body.stale, true);
+      assert.equal(Deno.statSync(statsPath).mtime?.getTime(), mtime, "file untouched");
+    });
+
+    await t.step("malformed, then missing, then a symlink: bounded answers, 200", async () => {
+      Deno.writeTextFileSync(statsPath, '{"sampledAt": "mqtt://x:leaky@h:1" ,,,');
+      let ws = await getJson(`${svc.base}/api/perf/write-sources`);
+      assert.equal(ws.res.status, 200);
+      assert.deepEqual([ws.body.sources, ws.body.sampleAt], [{}, ""]);
+      Deno.removeSync(statsPath);
+      ws = await getJson(`${svc.base}/api/perf/write-sources`);
+      assert.deepEqual(ws.body.sources, {});
+      const hz = await getJson(`${svc.base}/api/healthz`);
+      assert.deepEqual([hz.res.status, hz.body], [200, { ready: true }]);
+      Deno.writeTextFileSync(dir.path("elsewhere.json"), fixtureText(isoSec(Date.now())));
+      Deno.symlinkSync(dir.path("elsewhere.json"), statsPath);
+      ws = await getJson(`${svc.base}/api/perf/write-sources`);
+      assert.deepEqual(ws.body.sources, {}, "symlink refused");
+    });
+
+    await t.step("SIGTERM: exit 0 within 2 s; no secret in the logs", async () => {
+      const { code, ms } = await svc.stop();
+      assert.equal(code, 0);
+      assert.ok(ms < 2000, `${ms} ms`);
+      const err = svc.stderr();
+      assert.ok(!err.includes("leaky") && !err.includes("s3cret"), err);
+      assert.match(err, /symlink: refused/);
+      assert.match(err, /does not exist/);
+    });
+  } finally {
+    try {
+      svc.proc.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await svc.proc.status;
+    ingestorDb.close();
+  }
+});
+
+Deno.test("main.ts: --help and --version exit 0; bad flags and config exit 2 naming the key", async () => {
+  const help = await run([MAIN, "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage:/);
+  const version = await run(["--allow-read", MAIN, "--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^corescope-perf \d+\.\d+\.\d+\n$/);
+  const badPort = await run(["--allow-read", "--allow-env", MAIN, "--port", "99999"]);
+  assert.equal(badPort.code, 2);
+  assert.match(badPort.stderr, /port: must be an integer/);
+  const unknown = await run(["--allow-read", "--allow-env", MAIN, "--frobnicate"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--frobnicate/);
+  using dir = tempDir();
+  Deno.writeTextFileSync(dir.path("c.json"), '{"staleAfterMs": -1}');
+  const badCfg = await run(["--allow-read", "--allow-env", MAIN, "--config", dir.path("c.json")]);
+  assert.equal(badCfg.code, 2);
+  assert.match(badCfg.stderr, /staleAfterMs/);
+});
+
+Deno.test("main.ts: SIGINT also stops cleanly", async () => {
+  using dir = tempDir();
+  const svc = await startService([
+    "--port",
+    "0",
+    "--stats",
+    dir.path("s.json"),
+    "--db",
+    dir.path("m.db"),
+  ]);
+  assert.equal((await getJson(`${svc.base}/api/healthz`)).res.status, 200);
+  const { code, ms } = await svc.stop("SIGINT");
+  assert.equal(code, 0);
+  assert.ok(ms < 2000);
+});
