@@ -3,8 +3,8 @@
 import { join } from "node:path";
 import { createLogger, type Logger } from "../src/log.ts";
 
-/** The ingestor stats fixture from ../shared (or a copy beside the tests when absent). */
-export const FIXTURE_PATH = new URL("../../shared/fixtures/ingestor-stats.json", import.meta.url);
+/** The ingestor stats fixture (a copy of shared/fixtures/ingestor-stats.json). */
+export const FIXTURE_PATH = new URL("./fixtures/ingestor-stats.json", import.meta.url);
 
 /** Fixture text with every `sampledAt` rewritten to `iso`. */
 export function fixtureText(iso: string): string {
