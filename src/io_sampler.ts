@@ -83,6 +83,22 @@ export function computeRates(prev: IoCounters, cur: IoCounters, dtSec: number): 
 }
 
 /**
+ * Whether `path` is under /proc, which Deno reads only with `--allow-all`: the service never
+ * asks for that, so it never even tries such a path (an attempt would show in a permission
+ * audit as an access outside the grants).
+ *
+ * @example
+ * ```ts
+ * import { isUnderProc } from "./io_sampler.ts";
+ * isUnderProc("/proc/self/io"); // true
+ * isUnderProc("/run/corescope-perf/self-io"); // false
+ * ```
+ */
+export function isUnderProc(path: string): boolean {
+  return path === "/proc" || path.startsWith("/proc/");
+}
+
+/**
  * Reads counters from a procfs-format file (the bind-mounted `/proc/<pid>/io`).
  *
  * @example
@@ -100,6 +116,13 @@ export function procfsReader(
   return {
     kind: "procfs",
     read() {
+      if (isUnderProc(path)) {
+        return {
+          ok: false,
+          detail: `${path} is under /proc, which Deno reads only with --allow-all; ` +
+            "bind-mount /proc/<pid>/io outside /proc and set procIoPath (see README)",
+        };
+      }
       const r = read(path, 64 * 1024);
       if (!r.ok) return { ok: false, detail: r.failure.detail };
       const parsed = parseProcIo(decoder.decode(r.bytes));

@@ -8,6 +8,7 @@
  */
 
 import { type Config, ENV_VARS } from "./config.ts";
+import { isUnderProc } from "./io_sampler.ts";
 
 /** Flags never printed: any of them would void the least-privilege promise. */
 export const FORBIDDEN_FLAGS = [
@@ -27,14 +28,6 @@ export interface PermissionInputs {
 }
 
 /**
- * Deno reads under /proc only with `--allow-all`, so a /proc path is never granted: the
- * service falls back to getrusage there instead.
- */
-function underProc(path: string): boolean {
-  return path === "/proc" || path.startsWith("/proc/");
-}
-
-/**
  * Returns the flags, one per element, in a stable order.
  *
  * @example
@@ -49,7 +42,8 @@ function underProc(path: string): boolean {
  */
 export function permissionFlags(config: Config, inputs: PermissionInputs = {}): string[] {
   const reads = [config.statsPath, config.dbPath, `${config.dbPath}-wal`, `${config.dbPath}-shm`];
-  if (!underProc(config.procIoPath)) reads.push(config.procIoPath);
+  // Deno reads /proc only with --allow-all: a /proc path is never granted (getrusage instead).
+  if (!isUnderProc(config.procIoPath)) reads.push(config.procIoPath);
   if (inputs.configPath) reads.push(inputs.configPath);
   for (const p of reads) {
     // Deno splits grant lists on commas: a path holding one cannot be granted exactly.

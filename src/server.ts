@@ -99,7 +99,10 @@ export function startServer(config: Config, log: Logger, opts: RuntimeOptions = 
  * ```
  */
 export function exitOnSignal(server: RunningServer, log: Logger, boundMs = 1800): void {
+  let signalled = false;
   const onSignal = (sig: Deno.Signal) => {
+    if (signalled) return; // a second signal (a terminal's Ctrl-C, a supervisor) changes nothing
+    signalled = true;
     log.log("info", "shutdown", `${sig}: draining`);
     const hard = setTimeout(() => {
       log.log("warn", "shutdown", `requests still open after ${boundMs} ms: exiting`);

@@ -5,78 +5,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { fixtureText, isoSec, tempDir } from "./_helpers.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const DENO = Deno.execPath();
-
-async function run(args: string[]) {
-  const out = await new Deno.Command(DENO, {
-    args: ["run", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-/** The flags main.ts prints for these arguments. */
-async function flagsFor(args: string[]): Promise<string[]> {
-  const r = await run(["--allow-read", "--allow-env", MAIN, "permissions", ...args]);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim().split("\n");
-}
-
-interface Service {
-  base: string;
-  proc: Deno.ChildProcess;
-  stderr: () => string;
-  stop(signal?: Deno.Signal): Promise<{ code: number; ms: number }>;
-}
-
-async function startService(args: string[]): Promise<Service> {
-  const flags = await flagsFor(args);
-  const proc = new Deno.Command(DENO, {
-    args: ["run", ...flags, MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let errText = "";
-  const dec = new TextDecoder();
-  (async () => {
-    for await (const chunk of proc.stderr) errText += dec.decode(chunk);
-  })();
-  const reader = proc.stdout.getReader();
-  let out = "";
-  const deadline = Date.now() + 15_000;
-  while (!out.includes("\n")) {
-    if (Date.now() > deadline) throw new Error(`no listening line; stderr: ${errText}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`exited before listening; stderr: ${errText}`);
-    out += dec.decode(value);
-  }
-  reader.releaseLock();
-  proc.stdout.cancel().catch(() => {});
-  const m = /^corescope-perf listening on (http:\/\/127\.0\.0\.1:(\d+)\/)\n/.exec(out);
-  assert.ok(m, `listening line: ${JSON.stringify(out)}`);
-  return {
-    base: m[1]!.replace(/\/$/, ""),
-    proc,
-    stderr: () => errText,
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      const t0 = performance.now();
-      proc.kill(signal);
-      const { code } = await proc.status;
-      return { code, ms: performance.now() - t0 };
-    },
-  };
-}
-
-async function getJson(url: string, init?: RequestInit) {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  return { res, body: text ? JSON.parse(text) : undefined, text };
-}
+import { getJson, MAIN, run, startService } from "./_service.ts";
 
 Deno.test("main.ts end to end under its printed permissions", async (t) => {
   using dir = tempDir();

@@ -1,0 +1,80 @@
+/** Test helpers that run main.ts as a subprocess under the flags it prints. */
+import assert from "node:assert/strict";
+
+export const MAIN = new URL("../main.ts", import.meta.url).pathname;
+export const DENO = Deno.execPath();
+
+export async function run(args: string[]) {
+  const out = await new Deno.Command(DENO, {
+    args: ["run", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** The flags main.ts prints for these arguments. */
+export async function flagsFor(args: string[]): Promise<string[]> {
+  const r = await run(["--allow-read", "--allow-env", MAIN, "permissions", ...args]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim().split("\n");
+}
+
+export interface Service {
+  base: string;
+  proc: Deno.ChildProcess;
+  stderr: () => string;
+  stop(signal?: Deno.Signal): Promise<{ code: number; ms: number }>;
+}
+
+export async function startService(
+  args: string[],
+  opts: { env?: Record<string, string>; wrap?: (argv: string[]) => string[] } = {},
+): Promise<Service> {
+  const flags = await flagsFor(args);
+  const argv = [DENO, "run", ...flags, MAIN, ...args];
+  const [cmd, ...rest] = opts.wrap ? opts.wrap(argv) : argv;
+  const proc = new Deno.Command(cmd!, {
+    args: rest,
+    env: opts.env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let errText = "";
+  const dec = new TextDecoder();
+  (async () => {
+    for await (const chunk of proc.stderr) errText += dec.decode(chunk);
+  })();
+  const reader = proc.stdout.getReader();
+  let out = "";
+  const deadline = Date.now() + 15_000;
+  while (!out.includes("\n")) {
+    if (Date.now() > deadline) throw new Error(`no listening line; stderr: ${errText}`);
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`exited before listening; stderr: ${errText}`);
+    out += dec.decode(value);
+  }
+  reader.releaseLock();
+  proc.stdout.cancel().catch(() => {});
+  const m = /^corescope-perf listening on (http:\/\/127\.0\.0\.1:(\d+)\/)\n/.exec(out);
+  assert.ok(m, `listening line: ${JSON.stringify(out)}`);
+  return {
+    base: m[1]!.replace(/\/$/, ""),
+    proc,
+    stderr: () => errText,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      const t0 = performance.now();
+      proc.kill(signal);
+      const { code } = await proc.status;
+      return { code, ms: performance.now() - t0 };
+    },
+  };
+}
+
+export async function getJson(url: string, init?: RequestInit) {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { res, body: text ? JSON.parse(text) : undefined, text };
+}
