@@ -1,0 +1,60 @@
+/**
+ * deploy/corescope-perf.service: valid for systemd, and hardened to an exposure of 2.0 or
+ * better by `systemd-analyze security --offline=yes` (Debian package `systemd`).
+ */
+import assert from "node:assert/strict";
+import { tempDir } from "./_helpers.ts";
+
+const UNIT = new URL("../deploy/corescope-perf.service", import.meta.url).pathname;
+
+async function analyze(args: string[]) {
+  try {
+    const out = await new Deno.Command("systemd-analyze", {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
+  } catch (err) {
+    return { code: -1, text: String(err) };
+  }
+}
+
+Deno.test("the systemd unit verifies and scores an exposure of 2.0 or better", async () => {
+  const version = await analyze(["--version"]);
+  if (version.code !== 0) {
+    if (Deno.env.get("CI")) assert.fail(`systemd-analyze missing in CI: ${version.text}`);
+    return console.log(`skip: systemd-analyze not installed (${version.text.trim()})`);
+  }
+  using dir = tempDir();
+  // verify checks that ExecStart exists; the compiled binary is not installed here.
+  const copy = dir.path("corescope-perf.service");
+  Deno.writeTextFileSync(
+    copy,
+    Deno.readTextFileSync(UNIT).replace(/^ExecStart=.*$/m, "ExecStart=/bin/true"),
+  );
+  const verify = await analyze(["verify", copy]);
+  assert.equal(verify.code, 0, verify.text);
+  assert.equal(verify.text.trim(), "", `verify complained:\n${verify.text}`);
+  const sec = await analyze(["security", "--offline=yes", UNIT]);
+  const m = /Overall exposure level for corescope-perf\.service: (\d+\.\d+)/.exec(sec.text);
+  assert.ok(m, sec.text.slice(-500));
+  console.log(`systemd-analyze security: exposure ${m[1]}`);
+  assert.ok(Number(m[1]) <= 2.0, `exposure ${m[1]} is above 2.0`);
+});
+
+Deno.test("the unit grants nothing the service does not need", () => {
+  const unit = Deno.readTextFileSync(UNIT);
+  assert.match(unit, /^User=/m);
+  assert.doesNotMatch(
+    unit,
+    /^DynamicUser=yes/m,
+    "the stats file is 0600, owned by the ingestor's user",
+  );
+  assert.match(unit, /^ProtectSystem=strict$/m);
+  assert.match(unit, /^CapabilityBoundingSet=$/m);
+  assert.match(unit, /^NoNewPrivileges=yes$/m);
+  assert.match(unit, /^BindReadOnlyPaths=\/proc\/self\/io:\/run\/corescope-perf\/self-io$/m);
+  assert.doesNotMatch(unit, /allow-all|--allow-write|--allow-run|\s-A\s/);
+});
