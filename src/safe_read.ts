@@ -132,32 +132,10 @@ export function probeFile(path: string): ProbeResult {
  * ```
  */
 export function readRegularFile(path: string, maxBytes: number): ReadResult {
-  const probe = probeFile(path);
-  if (!probe.ok) return probe;
-  if (probe.identity.size > BigInt(maxBytes)) return tooLarge(path, maxBytes);
-  let fd: number;
-  try {
-    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch (err) {
-    return { ok: false, failure: failureFromError(path, err) };
-  }
-  try {
-    const st = fs.fstatSync(fd, { bigint: true });
-    if (!st.isFile()) {
-      return {
-        ok: false,
-        failure: { kind: "not_regular", detail: `${path} is a ${kindOf(st)}, not a regular file` },
-      };
-    }
-    if (st.dev !== probe.identity.dev || st.ino !== probe.identity.ino) {
-      return {
-        ok: false,
-        failure: { kind: "changed", detail: `${path} was replaced between lstat and open` },
-      };
-    }
+  return withVerifiedFd(path, (fd, st) => {
     if (st.size > BigInt(maxBytes)) return tooLarge(path, maxBytes);
-    // One byte more than allowed tells "exactly at the limit" from "over it".
     const hint = st.size === 0n ? 4096 : Number(st.size) + 1;
+    // One byte more than allowed tells "exactly at the limit" from "over it".
     let chunk = new Uint8Array(Math.min(maxBytes + 1, hint));
     let total = 0;
     for (;;) {
@@ -180,15 +158,7 @@ export function readRegularFile(path: string, maxBytes: number): ReadResult {
       };
     }
     return { ok: true, bytes: chunk.subarray(0, total), identity: identityOf(st) };
-  } catch (err) {
-    return { ok: false, failure: failureFromError(path, err) };
-  } finally {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // Closing a read-only descriptor cannot lose data; nothing to report.
-    }
-  }
+  }, maxBytes);
 }
 
 /**
@@ -203,22 +173,7 @@ export function readRegularFile(path: string, maxBytes: number): ReadResult {
  * ```
  */
 export function readFileHead(path: string, n: number): ReadResult {
-  const probe = probeFile(path);
-  if (!probe.ok) return probe;
-  let fd: number;
-  try {
-    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-  } catch (err) {
-    return { ok: false, failure: failureFromError(path, err) };
-  }
-  try {
-    const st = fs.fstatSync(fd, { bigint: true });
-    if (!st.isFile() || st.ino !== probe.identity.ino || st.dev !== probe.identity.dev) {
-      return {
-        ok: false,
-        failure: { kind: "changed", detail: `${path} was replaced while opening` },
-      };
-    }
+  return withVerifiedFd(path, (fd, st) => {
     const buf = new Uint8Array(n);
     let total = 0;
     while (total < n) {
@@ -227,13 +182,52 @@ export function readFileHead(path: string, n: number): ReadResult {
       total += got;
     }
     return { ok: true, bytes: buf.subarray(0, total), identity: identityOf(st) };
+  });
+}
+
+/**
+ * lstat, refuse what is not a regular file, open with O_NOFOLLOW | O_NONBLOCK, check the
+ * opened inode is the lstat one (a swap in between cannot redirect the read), run `body`,
+ * close. Every failure is a named {@linkcode ReadFailure}; nothing throws.
+ */
+function withVerifiedFd(
+  path: string,
+  body: (fd: number, st: fs.BigIntStats) => ReadResult,
+  maxBytes?: number,
+): ReadResult {
+  const probe = probeFile(path);
+  if (!probe.ok) return probe;
+  if (maxBytes !== undefined && probe.identity.size > BigInt(maxBytes)) {
+    return tooLarge(path, maxBytes);
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (err) {
+    return { ok: false, failure: failureFromError(path, err) };
+  }
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    if (!st.isFile()) {
+      return {
+        ok: false,
+        failure: { kind: "not_regular", detail: `${path} is a ${kindOf(st)}, not a regular file` },
+      };
+    }
+    if (st.dev !== probe.identity.dev || st.ino !== probe.identity.ino) {
+      return {
+        ok: false,
+        failure: { kind: "changed", detail: `${path} was replaced between lstat and open` },
+      };
+    }
+    return body(fd, st);
   } catch (err) {
     return { ok: false, failure: failureFromError(path, err) };
   } finally {
     try {
       fs.closeSync(fd);
     } catch {
-      // read-only descriptor
+      // Closing a read-only descriptor cannot lose data; nothing to report.
     }
   }
 }

@@ -39,8 +39,8 @@ Deno.test("deno task compile: a binary that serves healthz (skipped when denort 
       `compile failed otherwise:\n${err}`,
     );
     const lines = err.split("\n").map((l) => l.trim()).filter(Boolean);
-    const reason = lines.find((l) => /dns|lookup|download/i.test(l)) ?? lines[0] ??
-      "download failed";
+    const reason = (lines.find((l) => /dns|lookup|download/i.test(l)) ?? lines[0] ?? "failed")
+      .replace(/https?:\/\/\S+/g, "the runtime archive");
     console.log(
       `skip: deno compile could not fetch its runtime here (${reason}); set DENORT_BIN to build offline`,
     );
