@@ -98,6 +98,15 @@ export function isUnderProc(path: string): boolean {
   return path === "/proc" || path.startsWith("/proc/");
 }
 
+/** Whether this process may read `path` without asking; a query is not an access. */
+function readGranted(path: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "read", path }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reads counters from a procfs-format file (the bind-mounted `/proc/<pid>/io`).
  *
@@ -116,7 +125,7 @@ export function procfsReader(
   return {
     kind: "procfs",
     read() {
-      if (isUnderProc(path)) {
+      if (isUnderProc(path) && !readGranted(path)) {
         return {
           ok: false,
           detail: `${path} is under /proc, which Deno reads only with --allow-all; ` +
