@@ -11,21 +11,18 @@ import {
   chooseIoReader,
   createIoSampler,
   type IoReader,
-  type IoSampler,
   procfsReader,
   rusageReader,
 } from "./io_sampler.ts";
 import type { Logger } from "./log.ts";
 import { createMemo } from "./memo.ts";
-import { createSqliteStats, type SqliteStats } from "./sqlite_stats.ts";
+import { createSqliteStats } from "./sqlite_stats.ts";
 import { createStatsCache, type StatsCache } from "./stats_cache.ts";
 
 /** A running set of data sources. */
 export interface Runtime {
   services: Services;
   stats: StatsCache;
-  sampler: IoSampler;
-  sqlite: SqliteStats;
   /** Marks the service as draining: healthz answers 503 from now on. */
   drain(reason: string): void;
   /** Stops the sampler and closes the database. */
@@ -84,8 +81,6 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
   return {
     services,
     stats,
-    sampler,
-    sqlite,
     drain(reason) {
       readiness = { ready: false, reason };
     },

@@ -42,3 +42,8 @@ export function captureLogger(): Logger & { lines: string[] } {
   const log = createLogger({ write: (l) => lines.push(l), now: () => 0 });
   return Object.assign(log, { lines });
 }
+
+/** Arguments that point main.ts at a stats file and database in `dir`, on a free port. */
+export function serviceArgs(dir: { path: (name: string) => string }): string[] {
+  return ["--port", "0", "--stats", dir.path("s.json"), "--db", dir.path("m.db")];
+}

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
-import { tempDir } from "./_helpers.ts";
+import { serviceArgs, tempDir } from "./_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -17,15 +17,7 @@ Deno.test("deno task compile: a binary that serves healthz (skipped when denort 
     CORESCOPE_PERF_OUT: out,
   };
   const built = await new Deno.Command("sh", {
-    args: [
-      "deploy/compile.sh",
-      "--port",
-      "0",
-      "--stats",
-      dir.path("s.json"),
-      "--db",
-      dir.path("m.db"),
-    ],
+    args: ["deploy/compile.sh", ...serviceArgs(dir)],
     cwd: ROOT,
     env,
     stdout: "piped",

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { fixtureText, isoSec, tempDir } from "./_helpers.ts";
+import { fixtureText, isoSec, serviceArgs, tempDir } from "./_helpers.ts";
 import { getJson, MAIN, run, startService } from "./_service.ts";
 
 Deno.test("main.ts end to end under its printed permissions", async (t) => {
@@ -141,14 +141,7 @@ Deno.test("main.ts: --help and --version exit 0; bad flags and config exit 2 nam
 
 Deno.test("main.ts: SIGINT also stops cleanly", async () => {
   using dir = tempDir();
-  const svc = await startService([
-    "--port",
-    "0",
-    "--stats",
-    dir.path("s.json"),
-    "--db",
-    dir.path("m.db"),
-  ]);
+  const svc = await startService(serviceArgs(dir));
   assert.equal((await getJson(`${svc.base}/api/healthz`)).res.status, 200);
   const { code, ms } = await svc.stop("SIGINT");
   assert.equal(code, 0);
