@@ -28,41 +28,37 @@ function simulated(txPerTick?: number) {
 Deno.test("the simulated ingestor writes a valid 0600 stats file by rename and grows the WAL", () => {
   using env = simulated();
   const { t, clock, sim } = env;
-  {
-    const inodes = new Set<number | null>();
-    for (let i = 0; i < 3; i++) {
-      sim.tick();
-      inodes.add(Deno.lstatSync(t.path("s.json")).ino);
-      clock.now += 1000;
-    }
-    assert.ok(inodes.size >= 2, "each version is a new file renamed into place");
-    assert.equal(Deno.statSync(t.path("s.json")).mode! & 0o777, 0o600);
-    assert.equal(Deno.readDirSync(t.dir).some((e) => e.name.endsWith(".tmp")), false);
-    const parsed = parseStatsSnapshot(Deno.readTextFileSync(t.path("s.json")));
-    assert.ok(parsed.ok);
-    assert.deepEqual(parsed.snapshot.problems, []);
-    assert.equal(parsed.snapshot.counters.tx_inserted, 60);
-    assert.equal(parsed.snapshot.sampledAt, "2026-11-23T12:00:02Z");
-    assert.ok(Deno.statSync(t.path("m.db-wal")).size > 0);
-    const db = new DatabaseSync(t.path("m.db"), { readOnly: true });
-    const row = db.prepare("SELECT count(*) AS n FROM observations").get() as { n: number };
-    db.close();
-    assert.equal(row.n, 180);
+  const inodes = new Set<number | null>();
+  for (let i = 0; i < 3; i++) {
+    sim.tick();
+    inodes.add(Deno.lstatSync(t.path("s.json")).ino);
+    clock.now += 1000;
   }
+  assert.ok(inodes.size >= 2, "each version is a new file renamed into place");
+  assert.equal(Deno.statSync(t.path("s.json")).mode! & 0o777, 0o600);
+  assert.equal(Deno.readDirSync(t.dir).some((e) => e.name.endsWith(".tmp")), false);
+  const parsed = parseStatsSnapshot(Deno.readTextFileSync(t.path("s.json")));
+  assert.ok(parsed.ok);
+  assert.deepEqual(parsed.snapshot.problems, []);
+  assert.equal(parsed.snapshot.counters.tx_inserted, 60);
+  assert.equal(parsed.snapshot.sampledAt, "2026-11-23T12:00:02Z");
+  assert.ok(Deno.statSync(t.path("m.db-wal")).size > 0);
+  const db = new DatabaseSync(t.path("m.db"), { readOnly: true });
+  const row = db.prepare("SELECT count(*) AS n FROM observations").get() as { n: number };
+  db.close();
+  assert.equal(row.n, 180);
 });
 
 Deno.test("'regional' goes write-stalled for the last 15 s of every minute", () => {
   using env = simulated(1);
   const { clock, sim } = env;
-  {
-    type Live = Record<string, { lastReceiptUnix: number; lastMessageUnix: number }>;
-    let live: Live = {};
-    for (let s = 0; s < 60; s++) {
-      live = sim.tick().source_liveness as Live;
-      clock.now += 1000;
-    }
-    const r = live.regional!;
-    assert.equal(r.lastReceiptUnix - r.lastMessageUnix, 15, "receipt fresh, write stale");
-    assert.equal(live.local!.lastReceiptUnix, live.local!.lastMessageUnix);
+  type Live = Record<string, { lastReceiptUnix: number; lastMessageUnix: number }>;
+  let live: Live = {};
+  for (let s = 0; s < 60; s++) {
+    live = sim.tick().source_liveness as Live;
+    clock.now += 1000;
   }
+  const r = live.regional!;
+  assert.equal(r.lastReceiptUnix - r.lastMessageUnix, 15, "receipt fresh, write stale");
+  assert.equal(live.local!.lastReceiptUnix, live.local!.lastMessageUnix);
 });
