@@ -1,15 +1,22 @@
 /**
- * The HTTP surface on Hono: typed handlers over injected services, JSON everywhere,
- * `Cache-Control: no-store` on every response, 404 and 405 as JSON.
+ * The HTTP surface on Hono: typed handlers over injected services, JSON everywhere (but
+ * `/metrics` and the dashboard), `Cache-Control: no-store` on every response, 404 and 405 as
+ * JSON, and the service's own request timing.
  *
  * @module
  */
 
 import { Hono } from "hono";
-import type { Context } from "hono";
-import type { FreshnessPolicy } from "./freshness.ts";
+import type { Context, Next } from "hono";
+import { checkApiKey } from "./auth.ts";
+import { DASHBOARD_HTML } from "./dashboard.ts";
+import { type FreshnessPolicy, judgeFreshness } from "./freshness.ts";
+import { type HistorySample, writeRates } from "./history.ts";
 import type { IoRates } from "./io_sampler.ts";
 import type { Logger } from "./log.ts";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
+import type { IoCounters } from "./proc_io.ts";
+import type { RequestStats } from "./request_stats.ts";
 import {
   healthzBody,
   mqttStatusBody,
@@ -18,8 +25,9 @@ import {
   writeSourcesBody,
 } from "./responses.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
-import type { StatsState } from "./stats_cache.ts";
+import type { StatsCacheCounters, StatsState } from "./stats_cache.ts";
 import type { SourceLiveness } from "./stats_snapshot.ts";
+import { type IngestVerdicts, ingestVerdicts, type VerdictThresholds } from "./verdicts.ts";
 
 /** Whether the service can answer; `reason` says why not. */
 export type Readiness = { ready: true } | { ready: false; reason: string };
@@ -27,18 +35,26 @@ export type Readiness = { ready: true } | { ready: false; reason: string };
 /** What the handlers read from; each is a plain function, so tests inject fakes. */
 export interface Services {
   policy: FreshnessPolicy;
+  thresholds: VerdictThresholds;
   /** Wall clock, ms. */
   now: () => number;
   ioRates: () => IoRates;
+  ioCounters: () => IoCounters;
   stats: () => StatsState;
   statsHitRate: () => number;
+  statsCounters: () => StatsCacheCounters;
   liveness: () => Record<string, SourceLiveness> | undefined;
   sqlite: () => SqliteFigures;
   readiness: () => Readiness;
+  requests: RequestStats;
+  history: () => HistorySample[];
+  /** Key for POST /api/perf/reset; "" disables it. */
+  apiKey: string;
   log: Logger;
 }
 
-const JSON_HEADERS = { "Content-Type": "application/json", "Cache-Control": "no-store" };
+const NO_STORE = { "Cache-Control": "no-store" };
+const JSON_HEADERS = { "Content-Type": "application/json", ...NO_STORE };
 
 /**
  * Serializes `body` as a JSON response with the contract's headers.
@@ -57,14 +73,32 @@ export function jsonResponse(body: unknown, status = 200, headers: HeadersInit =
   });
 }
 
+const READ = ["GET", "HEAD"];
+const PROBE = ["GET", "HEAD", "OPTIONS"];
+
 /** Routes and the methods each answers (HEAD goes with GET). */
 export const ROUTES: Record<string, string[]> = {
-  "/api/perf/io": ["GET", "HEAD"],
-  "/api/perf/sqlite": ["GET", "HEAD"],
-  "/api/perf/write-sources": ["GET", "HEAD"],
-  "/api/healthz": ["GET", "HEAD"],
-  "/api/mqtt/status": ["GET", "HEAD"],
+  "/": READ,
+  "/metrics": READ,
+  "/livez": PROBE,
+  "/readyz": PROBE,
+  "/api/healthz": PROBE,
+  "/api/perf": READ,
+  "/api/perf/reset": ["POST"],
+  "/api/perf/history": READ,
+  "/api/perf/io": READ,
+  "/api/perf/sqlite": READ,
+  "/api/perf/write-sources": READ,
+  "/api/mqtt/status": READ,
 };
+
+const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+/** The request-stats key: from the route table and known methods only, so labels stay bounded. */
+function routeKey(method: string, path: string): string {
+  const m = KNOWN_METHODS.has(method) ? method : "OTHER";
+  return `${m} ${path in ROUTES ? path : "unmatched"}`;
+}
 
 /**
  * Builds the app over `svc`.
@@ -80,6 +114,23 @@ export const ROUTES: Record<string, string[]> = {
 export function createApp(svc: Services): Hono {
   const app = new Hono();
 
+  app.use(async (c: Context, next: Next) => {
+    const t0 = performance.now();
+    await next();
+    svc.requests.record(routeKey(c.req.method, c.req.path), c.res.status, performance.now() - t0);
+  });
+
+  const verdicts = (state: StatsState): IngestVerdicts =>
+    ingestVerdicts(
+      state,
+      state.kind === "ok"
+        ? judgeFreshness(state.snapshot, svc.now(), svc.policy)
+        : { fresh: false },
+      svc.liveness(),
+      Math.floor(svc.now() / 1000),
+      svc.thresholds,
+    );
+
   app.get(
     "/api/perf/io",
     () => jsonResponse(perfIoBody(svc.ioRates(), svc.stats(), svc.now(), svc.policy)),
@@ -94,14 +145,84 @@ export function createApp(svc: Services): Hono {
 
   app.get("/api/healthz", () => {
     const readiness = svc.readiness();
-    const body = healthzBody(readiness, readiness.ready ? svc.liveness() : undefined);
-    return jsonResponse(body, body.ready ? 200 : 503);
+    if (!readiness.ready) return jsonResponse(healthzBody(readiness, undefined), 503);
+    // Additive `ingest`: the ingestor's trouble is reported, not turned into a 503.
+    const body = { ...healthzBody(readiness, svc.liveness()), ingest: verdicts(svc.stats()) };
+    return jsonResponse(body);
   });
+
+  app.get("/livez", () => jsonResponse({ alive: true }));
+
+  app.get("/readyz", () => {
+    const r = svc.readiness();
+    return jsonResponse(r, r.ready ? 200 : 503);
+  });
+
+  for (const path of ["/api/healthz", "/livez", "/readyz"]) {
+    app.options(
+      path,
+      () => new Response(null, { status: 204, headers: { Allow: PROBE.join(", "), ...NO_STORE } }),
+    );
+  }
 
   app.get(
     "/api/mqtt/status",
     () => jsonResponse(mqttStatusBody(svc.stats(), svc.now(), svc.policy)),
   );
+
+  app.get("/metrics", () => {
+    const state = svc.stats();
+    const freshness = state.kind === "ok"
+      ? judgeFreshness(state.snapshot, svc.now(), svc.policy)
+      : { fresh: false };
+    const text = renderMetrics({
+      ioSource: svc.ioRates().ioSource,
+      ioCounters: svc.ioCounters(),
+      state,
+      freshness,
+      sqlite: svc.sqlite(),
+      cache: svc.statsCounters(),
+      verdicts: verdicts(state),
+    });
+    return new Response(text, { headers: { "Content-Type": METRICS_CONTENT_TYPE, ...NO_STORE } });
+  });
+
+  app.get("/api/perf", () => jsonResponse(svc.requests.snapshot()));
+
+  app.post("/api/perf/reset", (c: Context) => {
+    const auth = checkApiKey(c.req.raw.headers, svc.apiKey);
+    if (auth === "disabled") {
+      return jsonResponse({ error: "reset is disabled: no apiKey is configured" }, 403);
+    }
+    if (auth === "missing") {
+      return jsonResponse({ error: "API key required" }, 401, {
+        "WWW-Authenticate": 'Bearer realm="corescope-perf"',
+      });
+    }
+    if (auth === "wrong") {
+      svc.log.log("warn", "auth", "POST /api/perf/reset with a wrong API key");
+      return jsonResponse({ error: "wrong API key" }, 403);
+    }
+    svc.requests.reset();
+    svc.log.log("info", "perf", "request statistics reset");
+    return jsonResponse({ reset: true });
+  });
+
+  app.get("/api/perf/history", () => {
+    const samples = svc.history();
+    return jsonResponse({ intervalSec: 1, samples, writeSources: writeRates(samples) });
+  });
+
+  app.get("/", () =>
+    new Response(DASHBOARD_HTML, {
+      headers: {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy":
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
+        "X-Content-Type-Options": "nosniff",
+        ...NO_STORE,
+      },
+    }));
 
   for (const [path, methods] of Object.entries(ROUTES)) {
     app.all(

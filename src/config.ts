@@ -21,6 +21,14 @@ export interface Config {
   clockSkewMs: number;
   ioSampleMs: number;
   logFormat: "text" | "json";
+  /** A source whose last broker receipt is older than this is not receiving. */
+  receiptStaleAfterSec: number;
+  /** A source whose last DB write is older than this is not writing. */
+  writeStaleAfterSec: number;
+  /** Requests slower than this are kept in /api/perf's list of slow requests. */
+  slowRequestMs: number;
+  /** Key for POST /api/perf/reset; empty disables it. */
+  apiKey: string;
 }
 
 /** Defaults, as documented in config.example.json and the README. */
@@ -36,10 +44,14 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   clockSkewMs: 2000,
   ioSampleMs: 1000,
   logFormat: "text",
+  receiptStaleAfterSec: 300,
+  writeStaleAfterSec: 300,
+  slowRequestMs: 100,
+  apiKey: "",
 });
 
 /** The environment variables the service reads. */
-export const ENV_VARS = ["CORESCOPE_INGESTOR_STATS"] as const;
+export const ENV_VARS = ["CORESCOPE_INGESTOR_STATS", "CORESCOPE_PERF_API_KEY"] as const;
 
 /** A bad setting; `key` names it. */
 export class ConfigError extends Error {
@@ -75,7 +87,8 @@ Usage:
   main.ts permissions [same flags]   print the Deno permission flags this config needs
   main.ts --help | --version
 
-Environment: CORESCOPE_INGESTOR_STATS overrides statsPath (flags override it).
+Environment: CORESCOPE_INGESTOR_STATS overrides statsPath (flags override it);
+CORESCOPE_PERF_API_KEY overrides apiKey.
 Port 0 picks a free port.`;
 
 /**
@@ -154,6 +167,16 @@ const CHECKS: Record<keyof Config, Check> = {
   clockSkewMs: int(0, 3_600_000),
   ioSampleMs: int(100, 60_000),
   logFormat: oneOf("text", "json"),
+  receiptStaleAfterSec: int(1, 86_400 * 30),
+  writeStaleAfterSec: int(1, 86_400 * 30),
+  slowRequestMs: int(1, 60_000),
+  apiKey: (key, v) => {
+    if (typeof v !== "string") throw new ConfigError(key, "must be a string");
+    if (v !== "" && v.length < 16) {
+      throw new ConfigError(key, "must be empty or at least 16 characters");
+    }
+    return v;
+  },
 };
 
 /** Where {@linkcode loadConfig} gets the config file and environment; injectable. */
@@ -203,6 +226,8 @@ export function loadConfig(cli: Cli, sources: ConfigSources): Config {
   }
   const envStats = sources.env("CORESCOPE_INGESTOR_STATS");
   if (envStats) raw.statsPath = envStats;
+  const envKey = sources.env("CORESCOPE_PERF_API_KEY");
+  if (envKey) raw.apiKey = envKey;
   Object.assign(raw, cli.flags);
   const out: Record<string, unknown> = {};
   for (const [k, check] of Object.entries(CHECKS)) out[k] = check(k, raw[k]);

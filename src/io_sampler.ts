@@ -213,6 +213,8 @@ export interface IoSampler {
   sample(): void;
   /** The last computed rates. */
   rates(): IoRates;
+  /** The raw counters of the last good reading (empty before one). */
+  counters(): IoCounters;
   /** Samples every `intervalMs` until {@linkcode IoSampler.stop}. */
   start(intervalMs: number): void;
   stop(): void;
@@ -280,6 +282,7 @@ export function createIoSampler(opts: IoSamplerOptions): IoSampler {
   return {
     sample,
     rates: () => current,
+    counters: () => prev?.counters ?? {},
     start(intervalMs: number) {
       if (timer !== undefined) return;
       sample();

@@ -37,7 +37,7 @@ export interface PermissionInputs {
  * permissionFlags({ ...DEFAULTS, statsPath: "/tmp/s.json", dbPath: "/data/m.db" });
  * // ["--allow-read=/tmp/s.json,/data/m.db,/data/m.db-wal,/data/m.db-shm",
  * //  "--allow-net=127.0.0.1:8080",
- * //  "--allow-env=CORESCOPE_INGESTOR_STATS"]
+ * //  "--allow-env=CORESCOPE_INGESTOR_STATS,CORESCOPE_PERF_API_KEY"]
  * ```
  */
 export function permissionFlags(config: Config, inputs: PermissionInputs = {}): string[] {

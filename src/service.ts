@@ -14,10 +14,18 @@ import {
   procfsReader,
   rusageReader,
 } from "./io_sampler.ts";
+import { judgeFreshness } from "./freshness.ts";
+import { createRing, type HistorySample } from "./history.ts";
 import type { Logger } from "./log.ts";
+import { createRequestStats } from "./request_stats.ts";
+import { flattenSources } from "./responses.ts";
+import { ingestVerdicts } from "./verdicts.ts";
 import { createMemo } from "./memo.ts";
 import { createSqliteStats } from "./sqlite_stats.ts";
 import { createStatsCache, type StatsCache } from "./stats_cache.ts";
+
+/** Samples kept for `GET /api/perf/history`: ten minutes at 1 Hz. */
+export const HISTORY_SAMPLES = 600;
 
 /** A running set of data sources. */
 export interface Runtime {
@@ -65,16 +73,63 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
   const sampler = createIoSampler({ reader: chooseIoReader(readers, log), log, now });
   sampler.start(config.ioSampleMs);
   let readiness: Readiness = { ready: true };
+  const policy = { staleAfterMs: config.staleAfterMs, clockSkewMs: config.clockSkewMs };
+  const thresholds = {
+    receiptStaleAfterSec: config.receiptStaleAfterSec,
+    writeStaleAfterSec: config.writeStaleAfterSec,
+  };
+
+  // Ten minutes of 1 Hz samples for the dashboard: a fixed-size ring, nothing grows.
+  const history = createRing<HistorySample>(HISTORY_SAMPLES);
+  function recordHistory(): void {
+    const t = now();
+    const io = sampler.rates();
+    const state = stats.get();
+    const sample: HistorySample = {
+      t,
+      readBytesPerSec: io.readBytesPerSec,
+      writeBytesPerSec: io.writeBytesPerSec,
+      walSize: sqlite.read().walSize,
+    };
+    if (state.kind === "ok") {
+      const freshness = judgeFreshness(state.snapshot, t, policy);
+      if (freshness.fresh) {
+        sample.sources = flattenSources(state.snapshot);
+        if (state.snapshot.procIO) {
+          sample.ingestorReadBytesPerSec = state.snapshot.procIO.readBytesPerSec;
+          sample.ingestorWriteBytesPerSec = state.snapshot.procIO.writeBytesPerSec;
+        }
+      }
+      const v = ingestVerdicts(
+        state,
+        freshness,
+        state.snapshot.sourceLiveness,
+        t / 1000,
+        thresholds,
+      );
+      sample.liveness = v.sources;
+    }
+    history.push(sample);
+  }
+  recordHistory();
+  const historyTimer = setInterval(recordHistory, 1000);
+  Deno.unrefTimer(historyTimer);
 
   const services: Services = {
-    policy: { staleAfterMs: config.staleAfterMs, clockSkewMs: config.clockSkewMs },
+    policy,
+    thresholds,
     now,
     ioRates: sampler.rates,
+    ioCounters: sampler.counters,
     stats: stats.get,
     statsHitRate: stats.hitRate,
+    statsCounters: stats.counters,
     liveness: liveness.get,
     sqlite: sqlite.read,
     readiness: () => readiness,
+    requests: createRequestStats({ slowMs: config.slowRequestMs, now }),
+    history: history.toArray,
+    apiKey: config.apiKey,
     log,
   };
 
@@ -85,6 +140,7 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
       readiness = { ready: false, reason };
     },
     close() {
+      clearInterval(historyTimer);
       sampler.stop();
       sqlite.close();
     },

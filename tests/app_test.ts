@@ -6,6 +6,7 @@ import { silentLogger } from "../src/log.ts";
 import { startServer } from "../src/server.ts";
 import type { StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
+import { createRequestStats } from "../src/request_stats.ts";
 import { fixtureText, isoSec, tempDir } from "./_helpers.ts";
 
 const NOW = Date.parse("2026-11-23T12:00:02Z");
@@ -34,10 +35,13 @@ function services(text: string | undefined, over: Partial<Services> = {}): Servi
   const state = stateOf(text);
   return {
     policy: { staleAfterMs: 5000, clockSkewMs: 2000 },
+    thresholds: { receiptStaleAfterSec: 60, writeStaleAfterSec: 60 },
     now: () => NOW,
     ioRates: () => RATES,
+    ioCounters: () => ({ read_bytes: 4096n, write_bytes: 8192n, syscr: 10n, syscw: 20n }),
     stats: () => state,
     statsHitRate: () => 0.75,
+    statsCounters: () => ({ hits: 3, misses: 1, opens: 1, parses: 1, versions: 1 }),
     liveness: () => (state.kind === "ok" ? state.snapshot.sourceLiveness : undefined),
     sqlite: () => ({
       walSizeMB: 0.5,
@@ -47,6 +51,9 @@ function services(text: string | undefined, over: Partial<Services> = {}): Servi
       cacheSize: -2000,
     }),
     readiness: () => ({ ready: true }),
+    requests: createRequestStats({ slowMs: 100, now: () => NOW }),
+    history: () => [],
+    apiKey: "",
     log: silentLogger,
     ...over,
   };
@@ -224,6 +231,12 @@ Deno.test("/api/healthz: ready with ingest_liveness; HEAD without a body; 503 wh
       local: { lastReceiptUnix: 1763899199, lastMessageUnix: 1763899199 },
       regional: { lastReceiptUnix: 1763899198, lastMessageUnix: 1763898950 },
     },
+    // Additive: the fixture's clocks are a year older than NOW, so both sources are stalled.
+    ingest: {
+      status: "degraded",
+      statsFile: "fresh",
+      sources: { local: "stalled", regional: "stalled" },
+    },
   });
   for (const k of ["loadedTx", "loadedObs", "from_pubkey_backfill"]) assert.equal(k in body, false);
   const head = await get(services(FRESH), "/api/healthz", { method: "HEAD" });
@@ -241,7 +254,9 @@ Deno.test("/api/healthz: ingest_liveness absent when the map is missing, empty o
   for (const text of [undefined, "{}", '{"source_liveness": {}}', '{"source_liveness": 3}']) {
     const { res, body } = await get(services(text), "/api/healthz");
     assert.equal(res.status, 200);
-    assert.deepEqual(body, { ready: true });
+    assert.equal(body.ready, true);
+    assert.equal("ingest_liveness" in body, false);
+    assert.deepEqual(body.ingest.sources, {});
   }
   const doc = JSON.parse(FRESH);
   doc.tx_inserted = "wrong"; // a bad field elsewhere must not hide liveness

@@ -11,7 +11,7 @@ Deno.test("the flags name exact paths, one address, and the env variables read",
   assert.deepEqual(permissionFlags(cfg), [
     "--allow-read=/tmp/s.json,/data/m.db,/data/m.db-wal,/data/m.db-shm",
     "--allow-net=127.0.0.1:8080",
-    "--allow-env=CORESCOPE_INGESTOR_STATS",
+    "--allow-env=CORESCOPE_INGESTOR_STATS,CORESCOPE_PERF_API_KEY",
   ]);
 });
 

@@ -1,0 +1,195 @@
+/**
+ * The dashboard at `GET /`: one self-contained page (no CDN, no external file), embedded in
+ * the binary, refreshing every 2 s from the service's own JSON endpoints. Every value from
+ * the stats file is put on the page with `textContent` or as an SVG attribute, never parsed
+ * as HTML: a forged stats file cannot script the page.
+ *
+ * @module
+ */
+
+/** The page. */
+export const DASHBOARD_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>corescope-perf</title>
+<style>
+:root { --bg:#f7f7f5; --fg:#1d1d1b; --muted:#6b6b66; --card:#fff; --line:#deded8; --ok:#1a7f37; --warn:#b35900; --bad:#c62828; --spark:#2f6fd6; }
+@media (prefers-color-scheme: dark) {
+  :root { --bg:#121212; --fg:#e8e8e3; --muted:#9a9a93; --card:#1d1d1d; --line:#333; --ok:#4cc26a; --warn:#f0a040; --bad:#ff6b6b; --spark:#6ea8ff; }
+}
+* { box-sizing: border-box; }
+body { margin:0; font:15px/1.4 system-ui, sans-serif; background:var(--bg); color:var(--fg); }
+header { padding:12px 16px; display:flex; flex-wrap:wrap; gap:8px 16px; align-items:baseline; border-bottom:1px solid var(--line); }
+h1 { font-size:18px; margin:0; }
+#status { font-weight:600; }
+.muted { color:var(--muted); font-size:13px; }
+main { display:grid; gap:12px; padding:12px; grid-template-columns:repeat(auto-fit, minmax(300px, 1fr)); }
+section { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px; min-width:0; }
+h2 { font-size:14px; margin:0 0 8px; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); }
+table { width:100%; border-collapse:collapse; font-variant-numeric:tabular-nums; }
+td, th { padding:3px 4px; text-align:left; border-bottom:1px solid var(--line); vertical-align:middle; }
+td.num, th.num { text-align:right; }
+svg.spark { width:100px; height:22px; display:block; }
+svg.spark polyline { fill:none; stroke:var(--spark); stroke-width:1.5; }
+.ok { color:var(--ok); } .write_stalled, .stale { color:var(--warn); } .stalled, .missing, .bad { color:var(--bad); } .never { color:var(--muted); }
+.flag { color:var(--bad); font-weight:700; }
+.big { font-size:22px; font-weight:600; }
+</style>
+</head>
+<body>
+<header>
+  <h1>corescope-perf</h1>
+  <span id="status" class="muted">loading…</span>
+  <span class="muted">updated <span id="updated">–</span></span>
+</header>
+<main>
+  <section>
+    <h2>Disk I/O</h2>
+    <table>
+      <tr><th></th><th class="num">read/s</th><th class="num">write/s</th><th>last 10 min (write)</th></tr>
+      <tr><td>this service <span id="io-source" class="muted"></span></td><td class="num" id="own-read">–</td><td class="num" id="own-write">–</td><td><svg class="spark" id="own-spark" viewBox="0 0 100 22" preserveAspectRatio="none"><polyline points=""/></svg></td></tr>
+      <tr><td>ingestor</td><td class="num" id="ing-read">–</td><td class="num" id="ing-write">–</td><td><svg class="spark" id="ing-spark" viewBox="0 0 100 22" preserveAspectRatio="none"><polyline points=""/></svg></td></tr>
+    </table>
+  </section>
+  <section>
+    <h2>SQLite</h2>
+    <div>WAL <span class="big" id="wal-size">–</span></div>
+    <svg class="spark" id="wal-spark" viewBox="0 0 100 22" preserveAspectRatio="none"><polyline points=""/></svg>
+    <div class="muted"><span id="page-count">–</span> pages × <span id="page-size">–</span> B <span id="db-error" class="bad"></span></div>
+  </section>
+  <section>
+    <h2>Ingest liveness</h2>
+    <div>stats file: <span id="stats-file">–</span> <span id="stats-age" class="muted"></span></div>
+    <table id="liveness"><tbody></tbody></table>
+  </section>
+  <section style="grid-column:1/-1">
+    <h2>Write sources</h2>
+    <table id="sources">
+      <thead><tr><th>source</th><th class="num">total</th><th class="num">per s</th><th class="num">5-min base</th><th>last 10 min</th><th></th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </section>
+</main>
+<script>
+"use strict";
+const $ = (id) => document.getElementById(id);
+const setText = (el, v) => { el.textContent = v; };
+function bytes(n) {
+  if (typeof n !== "number" || !isFinite(n)) return "–";
+  const u = ["B", "KiB", "MiB", "GiB", "TiB"]; let i = 0;
+  while (Math.abs(n) >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+  return (i === 0 ? n.toFixed(0) : n.toFixed(1)) + " " + u[i];
+}
+function num(n, d) { return typeof n === "number" && isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: d ?? 0 }) : "–"; }
+function spark(svg, values) {
+  const line = svg.querySelector("polyline");
+  const v = values.filter((x) => typeof x === "number" && isFinite(x));
+  if (v.length < 2) { line.setAttribute("points", ""); return; }
+  const max = Math.max(...v), min = Math.min(...v), span = max - min || 1;
+  const pts = v.map((x, i) => (i * 100 / (v.length - 1)).toFixed(2) + "," + (21 - ((x - min) / span) * 20).toFixed(2));
+  line.setAttribute("points", pts.join(" "));
+}
+function rates(samples, name) {
+  const out = [];
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1], b = samples[i];
+    const x = a.sources && a.sources[name], y = b.sources && b.sources[name];
+    out.push(typeof x === "number" && typeof y === "number" && y >= x ? (y - x) / Math.max(0.001, (b.t - a.t) / 1000) : 0);
+  }
+  return out;
+}
+function row(tbody, key) {
+  for (const tr of tbody.rows) if (tr.dataset.key === key) return tr;
+  const tr = document.createElement("tr");
+  tr.dataset.key = key;
+  tbody.appendChild(tr);
+  return tr;
+}
+function cells(tr, n) {
+  while (tr.cells.length < n) tr.appendChild(document.createElement("td"));
+  return tr.cells;
+}
+async function getJson(path) {
+  const res = await fetch(path, { cache: "no-store" });
+  if (!res.ok && res.status !== 503) throw new Error(path + ": " + res.status);
+  return res.json();
+}
+async function refresh() {
+  try {
+    const [io, sql, ws, hz, hist] = await Promise.all([
+      getJson("/api/perf/io"), getJson("/api/perf/sqlite"), getJson("/api/perf/write-sources"),
+      getJson("/api/healthz"), getJson("/api/perf/history"),
+    ]);
+    const samples = hist.samples || [];
+    setText($("own-read"), bytes(io.readBytesPerSec) + "/s");
+    setText($("own-write"), bytes(io.writeBytesPerSec) + "/s");
+    setText($("io-source"), "(" + io.ioSource + ")");
+    setText($("ing-read"), io.ingestor ? bytes(io.ingestor.readBytesPerSec) + "/s" : "stale");
+    setText($("ing-write"), io.ingestor ? bytes(io.ingestor.writeBytesPerSec) + "/s" : "stale");
+    spark($("own-spark"), samples.map((s) => s.writeBytesPerSec));
+    spark($("ing-spark"), samples.map((s) => s.ingestorWriteBytesPerSec));
+    setText($("wal-size"), bytes(sql.walSize));
+    $("wal-size").dataset.value = String(sql.walSize);
+    setText($("page-count"), num(sql.pageCount));
+    $("page-count").dataset.value = String(sql.pageCount);
+    setText($("page-size"), num(sql.pageSize));
+    setText($("db-error"), sql.error || "");
+    spark($("wal-spark"), samples.map((s) => s.walSize));
+
+    const ingest = hz.ingest || { statsFile: "missing", sources: {}, status: "degraded" };
+    const sf = $("stats-file");
+    setText(sf, ingest.statsFile); sf.className = ingest.statsFile;
+    setText($("stats-age"), typeof ws.ageSec === "number" ? "(" + num(ws.ageSec, 1) + " s old)" : "");
+    const live = hz.ingest_liveness || {};
+    const ltb = $("liveness").tBodies[0];
+    const now = Date.now() / 1000;
+    for (const [name, verdict] of Object.entries(ingest.sources || {})) {
+      const tr = row(ltb, name);
+      tr.dataset.name = name;
+      tr.dataset.verdict = verdict;
+      const c = cells(tr, 4);
+      setText(c[0], name);
+      setText(c[1], verdict.replace("_", " ")); c[1].className = verdict;
+      const l = live[name] || {};
+      setText(c[2], l.lastReceiptUnix ? "rx " + num(now - l.lastReceiptUnix) + " s ago" : "rx never");
+      setText(c[3], l.lastMessageUnix ? "db " + num(now - l.lastMessageUnix) + " s ago" : "db never");
+    }
+    for (const tr of [...ltb.rows]) if (!(tr.dataset.key in (ingest.sources || {}))) tr.remove();
+
+    const stb = $("sources").tBodies[0];
+    const derived = hist.writeSources || {};
+    for (const [name, total] of Object.entries(ws.sources || {})) {
+      const tr = row(stb, name);
+      tr.dataset.source = name;
+      const c = cells(tr, 6);
+      const d = derived[name];
+      setText(c[0], name);
+      setText(c[1], num(total)); c[1].className = "num total"; c[1].dataset.value = String(total);
+      setText(c[2], d ? num(d.ratePerSec, 1) : "–"); c[2].className = "num rate";
+      setText(c[3], d ? num(d.baselinePerSec, 1) : "–"); c[3].className = "num";
+      if (!c[4].firstChild) c[4].innerHTML = '<svg class="spark" viewBox="0 0 100 22" preserveAspectRatio="none"><polyline points=""/></svg>';
+      spark(c[4].firstChild, rates(samples, name));
+      setText(c[5], d && d.anomaly ? "⚠ over 10× baseline" : ""); c[5].className = d && d.anomaly ? "flag" : "";
+      tr.dataset.anomaly = d && d.anomaly ? "1" : "0";
+    }
+    for (const tr of [...stb.rows]) if (!(tr.dataset.key in (ws.sources || {}))) tr.remove();
+
+    const st = $("status");
+    setText(st, hz.ready === false ? "not ready" : ingest.status === "ok" ? "ingest ok" : "ingest degraded");
+    st.className = hz.ready === false ? "bad" : ingest.status === "ok" ? "ok" : "stale";
+    setText($("updated"), new Date().toLocaleTimeString());
+    document.body.dataset.ready = "1";
+  } catch (err) {
+    setText($("status"), "cannot reach the service: " + err.message);
+    $("status").className = "bad";
+  }
+}
+refresh();
+setInterval(refresh, 2000);
+</script>
+</body>
+</html>
+`;
