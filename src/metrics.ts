@@ -86,8 +86,6 @@ function stem(name: CounterName): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-const QUANTILE: Record<string, string> = { p50: "0.5", p95: "0.95", p99: "0.99", max: "1" };
-
 /**
  * Renders one scrape.
  *
@@ -243,13 +241,13 @@ export function renderMetrics(m: MetricsInput): string {
       for (const [component, s] of wp) {
         for (const q of ["p50", "p95", "p99", "max"]) {
           const key = `${kind}_ms_${q}` as typeof WRITER_PERF_KEYS[number];
-          samples.push([{ component, quantile: QUANTILE[q]! }, s[key] / 1000]);
+          samples.push([{ component, percentile: q }, s[key] / 1000]);
         }
       }
       o.family(
         `corescope_ingestor_writer_lock_${kind}_seconds`,
         "gauge",
-        `SQLite writer-lock ${kind} time quantiles per component (quantile 1 is the maximum).`,
+        `SQLite writer-lock ${kind} time percentiles per component (p50, p95, p99, max), as the ingestor measured them.`,
         samples,
       );
     }

@@ -1,0 +1,220 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  MAX_SERIES,
+  METRICS_CONTENT_TYPE,
+  type MetricsInput,
+  renderMetrics,
+} from "../src/metrics.ts";
+import type { StatsState } from "../src/stats_cache.ts";
+import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
+import { ingestVerdicts } from "../src/verdicts.ts";
+import { fixtureText, isoSec, tempDir } from "./_helpers.ts";
+import { getJson, startService } from "./_service.ts";
+
+function input(text: string | undefined, over: Partial<MetricsInput> = {}): MetricsInput {
+  const p = text === undefined ? undefined : parseStatsSnapshot(text);
+  const state: StatsState = p?.ok
+    ? { kind: "ok", version: 1, snapshot: p.snapshot }
+    : { kind: "unavailable", version: 1, reason: "missing", detail: "gone" };
+  const freshness = { fresh: true, ageSec: 0.5 };
+  return {
+    ioSource: "procfs",
+    ioCounters: {
+      read_bytes: 1n,
+      write_bytes: 2n,
+      cancelled_write_bytes: 3n,
+      syscr: 4n,
+      syscw: 5n,
+    },
+    state,
+    freshness,
+    sqlite: { walSizeMB: 0, walSize: 1024, pageCount: 7, pageSize: 4096, cacheSize: -2000 },
+    cache: { hits: 9, misses: 1, opens: 1, parses: 1, versions: 1 },
+    verdicts: ingestVerdicts(
+      state,
+      freshness,
+      state.kind === "ok" ? state.snapshot.sourceLiveness : undefined,
+      1763899200,
+      { receiptStaleAfterSec: 60, writeStaleAfterSec: 60 },
+    ),
+    ...over,
+  };
+}
+
+/** value of the first sample line starting with `series` */
+function value(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+const FIX = fixtureText("2026-11-23T12:00:00Z");
+
+Deno.test("metrics: the ingestor's counters, rates, latencies and liveness, in base units", () => {
+  const t = renderMetrics(input(FIX));
+  assert.equal(value(t, "corescope_ingestor_tx_inserted_total"), 1843201);
+  assert.equal(value(t, "corescope_ingestor_wal_commits_total"), 1911034);
+  assert.equal(value(t, "corescope_ingestor_group_commit_flushes_total"), 0);
+  assert.equal(value(t, 'corescope_ingestor_backfill_updates_total{kind="path_json"}'), 12044);
+  assert.equal(value(t, "corescope_ingestor_io_write_bytes_per_second"), 851968);
+  assert.equal(
+    value(
+      t,
+      'corescope_ingestor_writer_lock_wait_seconds{component="neighbor_builder",percentile="max"}',
+    ),
+    0.4025,
+  );
+  assert.equal(
+    value(t, 'corescope_ingestor_source_last_write_timestamp_seconds{source="regional"}'),
+    1763898950,
+  );
+  assert.equal(value(t, 'corescope_ingestor_source_up{source="local"}'), 1);
+  assert.equal(value(t, 'corescope_ingestor_source_up{source="regional"}'), 0, "write-stalled");
+  assert.equal(value(t, "corescope_ingestor_stats_age_seconds"), 0.5);
+  assert.equal(value(t, "corescope_perf_io_read_syscalls_total"), 4);
+  assert.equal(value(t, "corescope_sqlite_wal_size_bytes"), 1024);
+  assert.equal(value(t, "corescope_perf_stats_file_parses_total"), 1);
+  assert.ok(!t.includes("s3cret") && !t.includes("hunter2"));
+});
+
+Deno.test("metrics: unavailable data is visible in source_up, never a silent 0", () => {
+  const t = renderMetrics(input(undefined, {
+    ioSource: "rusage",
+    ioCounters: { read_bytes: 512n, write_bytes: 0n },
+    freshness: { fresh: false },
+    sqlite: { walSizeMB: 0, walSize: 0, pageCount: 0, pageSize: 0, cacheSize: 0, error: "gone" },
+  }));
+  assert.equal(value(t, 'corescope_perf_source_up{source="stats_file"}'), 0);
+  assert.equal(value(t, 'corescope_perf_source_up{source="database"}'), 0);
+  assert.equal(value(t, 'corescope_perf_source_up{source="proc_io"}'), 0);
+  assert.equal(value(t, "corescope_ingestor_tx_inserted_total"), undefined);
+  assert.equal(value(t, "corescope_sqlite_pages"), undefined);
+  assert.equal(
+    value(t, "corescope_perf_io_read_syscalls_total"),
+    undefined,
+    "rusage has no syscalls",
+  );
+  assert.equal(value(t, "corescope_ingestor_stats_fresh"), 0);
+});
+
+Deno.test("metrics: label values are escaped and label sets are capped", () => {
+  const live: Record<string, unknown> = {};
+  for (let i = 0; i < 500; i++) live[`src-${i}`] = { lastReceiptUnix: 1, lastMessageUnix: 1 };
+  live['evil"\\\nname'] = { lastReceiptUnix: 1, lastMessageUnix: 1 };
+  const t = renderMetrics(input(JSON.stringify({ source_liveness: live })));
+  const series = t.split("\n").filter((l) =>
+    l.startsWith("corescope_ingestor_source_last_receipt_timestamp_seconds{")
+  );
+  assert.equal(series.length, MAX_SERIES);
+  const escaped = renderMetrics(
+    input(JSON.stringify({ source_liveness: { 'a"b\\c\nd': { lastReceiptUnix: 1 } } })),
+  );
+  assert.ok(escaped.includes('source="a\\"b\\\\c\\nd"'), escaped);
+});
+
+async function promtool(args: string[], stdin?: string) {
+  try {
+    const p = new Deno.Command("promtool", {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const w = p.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin ?? ""));
+    await w.close();
+    const out = await p.output();
+    const dec = new TextDecoder();
+    return { code: out.code, text: dec.decode(out.stdout) + dec.decode(out.stderr) };
+  } catch (err) {
+    return { code: -1, text: String(err) };
+  }
+}
+
+function skipUnless(tool: { code: number; text: string }, name: string): boolean {
+  if (tool.code !== -1) return false;
+  if (Deno.env.get("CI")) assert.fail(`${name} is missing in CI: ${tool.text}`);
+  console.log(`skip: ${name} not installed (Debian package prometheus)`);
+  return true;
+}
+
+Deno.test("promtool check metrics finds nothing, with and without data", async () => {
+  for (const inp of [input(FIX), input(undefined, { freshness: { fresh: false } })]) {
+    const r = await promtool(["check", "metrics"], renderMetrics(inp));
+    if (skipUnless(r, "promtool")) return;
+    assert.equal(r.code, 0, r.text);
+    assert.equal(r.text.trim(), "", r.text);
+  }
+});
+
+Deno.test("a real Prometheus scrapes the service and sees the stats file's tx_inserted", async () => {
+  const version = await promtool(["--version"]);
+  if (skipUnless(version, "promtool")) return;
+  using dir = tempDir();
+  const statsPath = dir.path("s.json");
+  const doc = JSON.parse(fixtureText(isoSec(Date.now())));
+  doc.tx_inserted = 424242;
+  Deno.writeTextFileSync(statsPath, JSON.stringify(doc));
+  const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dir.path("m.db")]);
+  const promPort = (() => {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const p = (l.addr as Deno.NetAddr).port;
+    l.close();
+    return p;
+  })();
+  const target = svc.base.replace("http://", "");
+  Deno.writeTextFileSync(
+    dir.path("prometheus.yml"),
+    `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: corescope-perf\n    static_configs:\n      - targets: ["${target}"]\n`,
+  );
+  const prom = new Deno.Command("prometheus", {
+    args: [
+      `--config.file=${dir.path("prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir.dir, "tsdb")}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    let got: string | undefined;
+    const deadline = Date.now() + 30_000;
+    while (got === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      try {
+        const q = encodeURIComponent("corescope_ingestor_tx_inserted_total");
+        const { body } = await getJson(`http://127.0.0.1:${promPort}/api/v1/query?query=${q}`);
+        got = body?.data?.result?.[0]?.value?.[1];
+      } catch {
+        // not up yet
+      }
+    }
+    assert.equal(got, "424242");
+    const up = await getJson(`http://127.0.0.1:${promPort}/api/v1/query?query=up`);
+    assert.equal(up.body.data.result[0].value[1], "1");
+  } finally {
+    prom.kill("SIGTERM");
+    await prom.status;
+    await svc.stop();
+  }
+});
+
+Deno.test("GET /metrics over HTTP has the exact 0.0.4 content type", async () => {
+  using dir = tempDir();
+  const svc = await startService([
+    "--port",
+    "0",
+    "--stats",
+    dir.path("s.json"),
+    "--db",
+    dir.path("m.db"),
+  ]);
+  try {
+    const res = await fetch(`${svc.base}/metrics`);
+    assert.equal(res.headers.get("content-type"), METRICS_CONTENT_TYPE);
+    const text = await res.text();
+    assert.match(text, /^corescope_perf_source_up\{source="stats_file"\} 0$/m);
+  } finally {
+    await svc.stop();
+  }
+});
