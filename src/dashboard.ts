@@ -92,6 +92,15 @@ function spark(svg, values) {
   const pts = v.map((x, i) => (i * 100 / (v.length - 1)).toFixed(2) + "," + (21 - ((x - min) / span) * 20).toFixed(2));
   line.setAttribute("points", pts.join(" "));
 }
+function newSpark() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("class", "spark");
+  svg.setAttribute("viewBox", "0 0 100 22");
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.appendChild(document.createElementNS(ns, "polyline"));
+  return svg;
+}
 function rates(samples, name) {
   const out = [];
   for (let i = 1; i < samples.length; i++) {
@@ -170,7 +179,7 @@ async function refresh() {
       setText(c[1], num(total)); c[1].className = "num total"; c[1].dataset.value = String(total);
       setText(c[2], d ? num(d.ratePerSec, 1) : "–"); c[2].className = "num rate";
       setText(c[3], d ? num(d.baselinePerSec, 1) : "–"); c[3].className = "num";
-      if (!c[4].firstChild) c[4].innerHTML = '<svg class="spark" viewBox="0 0 100 22" preserveAspectRatio="none"><polyline points=""/></svg>';
+      if (!c[4].firstChild) c[4].appendChild(newSpark());
       spark(c[4].firstChild, rates(samples, name));
       setText(c[5], d && d.anomaly ? "⚠ over 10× baseline" : ""); c[5].className = d && d.anomaly ? "flag" : "";
       tr.dataset.anomaly = d && d.anomaly ? "1" : "0";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createApp, type Services } from "../src/app.ts";
+import { createApp, ROUTES, type Services } from "../src/app.ts";
 import { DEFAULTS } from "../src/config.ts";
 import type { IoRates } from "../src/io_sampler.ts";
 import { silentLogger } from "../src/log.ts";
@@ -314,5 +314,109 @@ Deno.test("through the real runtime: files on disk, staleness judged at every re
     assert.match(sqlite.error, /does not exist/);
   } finally {
     await server.stop();
+  }
+});
+
+Deno.test("/livez and /readyz; OPTIONS on health paths", async () => {
+  assert.deepEqual((await get(services(undefined), "/livez")).body, { alive: true });
+  assert.deepEqual((await get(services(undefined), "/readyz")).body, { ready: true });
+  const draining = services(FRESH, {
+    readiness: () => ({ ready: false, reason: "shutting down" }),
+  });
+  const r = await get(draining, "/readyz");
+  assert.equal(r.res.status, 503);
+  assert.equal((await get(draining, "/livez")).res.status, 200, "alive while draining");
+  for (const path of ["/api/healthz", "/livez", "/readyz"]) {
+    const { res, text } = await get(services(FRESH), path, { method: "OPTIONS" });
+    assert.equal(res.status, 204, path);
+    assert.equal(res.headers.get("allow"), "GET, HEAD, OPTIONS");
+    assert.equal(text, "");
+  }
+});
+
+Deno.test("/api/perf: per-route stats with bounded route keys", async () => {
+  const svc = services(FRESH);
+  const app = createApp(svc);
+  for (let i = 0; i < 3; i++) await app.request("/api/healthz");
+  await app.request("/no/such/path/1");
+  await app.request("/no/such/path/2");
+  await app.request("/api/healthz", { method: "BREW" });
+  const body = await (await app.request("/api/perf")).json();
+  assert.equal(body.routes["GET /api/healthz"].count, 3);
+  assert.equal(body.routes["GET unmatched"].count, 2, "raw paths never become keys");
+  assert.equal(body.routes["OTHER /api/healthz"].count, 1);
+  for (const k of ["count", "avgMs", "p50Ms", "p95Ms", "maxMs"]) {
+    assert.equal(typeof body.routes["GET /api/healthz"][k], "number");
+  }
+  assert.ok(Array.isArray(body.slow));
+});
+
+Deno.test("POST /api/perf/reset: 403 when disabled, 401 without a key, 403 wrong, 200 right", async () => {
+  const KEY = "0123456789abcdef-key";
+  const post = (svc: Services, headers: HeadersInit = {}) =>
+    get(svc, "/api/perf/reset", { method: "POST", headers });
+  assert.equal((await post(services(FRESH))).res.status, 403);
+  const svc = services(FRESH, { apiKey: KEY });
+  const app = createApp(svc);
+  await app.request("/api/healthz");
+  assert.equal((await post(svc)).res.status, 401);
+  assert.equal((await post(svc, { authorization: "Bearer wrong-key-wrong-key" })).res.status, 403);
+  assert.equal(svc.requests.snapshot().routes["GET /api/healthz"]?.count, 1, "not reset yet");
+  const ok = await post(svc, { authorization: `Bearer ${KEY}` });
+  assert.deepEqual([ok.res.status, ok.body], [200, { reset: true }]);
+  assert.equal(svc.requests.snapshot().routes["GET /api/healthz"], undefined);
+  assert.equal((await get(svc, "/api/perf/reset")).res.status, 405, "GET is not a reset");
+});
+
+Deno.test("/api/perf/history: samples and derived write rates", async () => {
+  const s = (t: number, tx: number) => ({
+    t,
+    readBytesPerSec: 0,
+    writeBytesPerSec: 0,
+    walSize: 0,
+    sources: { tx_inserted: tx },
+  });
+  const { body } = await get(
+    services(FRESH, { history: () => [s(0, 0), s(1000, 5)] }),
+    "/api/perf/history",
+  );
+  assert.equal(body.intervalSec, 1);
+  assert.equal(body.samples.length, 2);
+  assert.deepEqual(body.writeSources.tx_inserted, {
+    ratePerSec: 5,
+    baselinePerSec: 0,
+    anomaly: false,
+  });
+});
+
+Deno.test("GET / is the self-contained dashboard: no external resource, strict CSP", async () => {
+  const { res, text } = await get2(services(FRESH), "/");
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/html; charset=utf-8");
+  assert.equal(res.headers.get("cache-control"), "no-store");
+  assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'none'/);
+  assert.doesNotMatch(text, /<(script|link|img)[^>]+(src|href)=/i, "nothing loaded from elsewhere");
+  assert.doesNotMatch(text, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, "no HTML parsing of data");
+});
+
+async function get2(svc: Services, path: string) {
+  const res = await createApp(svc).request(path);
+  return { res, text: await res.text() };
+}
+
+Deno.test("no password leaves through any endpoint", async () => {
+  const doc = JSON.parse(FRESH);
+  doc.source_liveness["mqtt://u:leak1@h:1"] = { lastReceiptUnix: 1, lastMessageUnix: 1 };
+  doc.source_statuses.push({
+    name: "",
+    broker: "wss://u:le@k2@[::1]:443/mqtt",
+    lastError: "x tcp://:leak3@h:1 y",
+  });
+  const svc = services(JSON.stringify(doc));
+  for (const path of Object.keys(ROUTES)) {
+    const { text } = await get2(svc, path);
+    for (const secret of ["leak1", "le@k2", "leak3", "s3cret", "hunter2"]) {
+      assert.ok(!text.includes(secret), `${secret} in ${path}`);
+    }
   }
 });

@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { createRing, type HistorySample, writeRates } from "../src/history.ts";
+
+Deno.test("ring keeps the newest `capacity` items, oldest first", () => {
+  const r = createRing<number>(3);
+  assert.deepEqual(r.toArray(), []);
+  for (let i = 1; i <= 7; i++) r.push(i);
+  assert.deepEqual(r.toArray(), [5, 6, 7]);
+  assert.equal(r.size, 3);
+});
+
+const at = (sec: number, tx: number | undefined): HistorySample => ({
+  t: sec * 1000,
+  readBytesPerSec: 0,
+  writeBytesPerSec: 0,
+  walSize: 0,
+  ...(tx === undefined ? {} : { sources: { tx_inserted: tx } }),
+});
+
+Deno.test("writeRates: current rate, 5-minute baseline, anomaly over 10x", () => {
+  const samples = Array.from({ length: 301 }, (_, i) => at(i, i * 2)); // 2/s for 5 minutes
+  samples.push(at(301, 600 + 50)); // then 50/s
+  const r = writeRates(samples).tx_inserted!;
+  assert.equal(r.ratePerSec, 50);
+  assert.equal(r.baselinePerSec, 2);
+  assert.equal(r.anomaly, true);
+  samples.push(at(302, 650 + 10)); // 10/s: 5x, not an anomaly
+  assert.equal(writeRates(samples).tx_inserted!.anomaly, false);
+});
+
+Deno.test("writeRates: no baseline, no anomaly; restarts and gaps are not negative rates", () => {
+  assert.equal(writeRates([at(0, 0), at(1, 100)]).tx_inserted!.anomaly, false);
+  const restart = writeRates([at(0, 1000), at(1, 1010), at(2, 5)]).tx_inserted!;
+  assert.equal(restart.ratePerSec, 0);
+  assert.equal(restart.baselinePerSec, 10);
+  const gap = writeRates([at(0, 0), at(1, undefined), at(2, 10)]).tx_inserted!;
+  assert.equal(gap.ratePerSec, 5);
+  assert.deepEqual(writeRates([at(0, 1)]), {});
+});
