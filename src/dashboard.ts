@@ -37,6 +37,13 @@ svg.spark polyline { fill:none; stroke:var(--spark); stroke-width:1.5; }
 .ok { color:var(--ok); } .write_stalled, .stale { color:var(--warn); } .stalled, .missing, .bad { color:var(--bad); } .never { color:var(--muted); }
 .flag { color:var(--bad); font-weight:700; }
 .big { font-size:22px; font-weight:600; }
+section { overflow-x:auto; }
+@media (max-width: 520px) {
+  main { padding:8px; gap:8px; grid-template-columns:1fr; }
+  .wide { display:none; }
+  svg.spark { width:64px; }
+  td, th { padding:3px 2px; }
+}
 </style>
 </head>
 <body>
@@ -68,7 +75,7 @@ svg.spark polyline { fill:none; stroke:var(--spark); stroke-width:1.5; }
   <section style="grid-column:1/-1">
     <h2>Write sources</h2>
     <table id="sources">
-      <thead><tr><th>source</th><th class="num">total</th><th class="num">per s</th><th class="num">5-min base</th><th>last 10 min</th><th></th></tr></thead>
+      <thead><tr><th>source</th><th class="num">total</th><th class="num">per s</th><th class="num wide">5-min base</th><th>last 10 min</th><th></th></tr></thead>
       <tbody></tbody>
     </table>
   </section>
@@ -178,7 +185,7 @@ async function refresh() {
       setText(c[0], name);
       setText(c[1], num(total)); c[1].className = "num total"; c[1].dataset.value = String(total);
       setText(c[2], d ? num(d.ratePerSec, 1) : "–"); c[2].className = "num rate";
-      setText(c[3], d ? num(d.baselinePerSec, 1) : "–"); c[3].className = "num";
+      setText(c[3], d ? num(d.baselinePerSec, 1) : "–"); c[3].className = "num wide";
       if (!c[4].firstChild) c[4].appendChild(newSpark());
       spark(c[4].firstChild, rates(samples, name));
       setText(c[5], d && d.anomaly ? "⚠ over 10× baseline" : ""); c[5].className = d && d.anomaly ? "flag" : "";

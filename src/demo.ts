@@ -14,6 +14,8 @@ import { createSimulator } from "./simulator.ts";
 
 /** Endpoints printed for the user to try. */
 export const DEMO_PATHS = [
+  "/",
+  "/metrics",
   "/api/healthz",
   "/api/perf/io",
   "/api/perf/sqlite",

@@ -396,7 +396,11 @@ Deno.test("GET / is the self-contained dashboard: no external resource, strict C
   assert.equal(res.headers.get("cache-control"), "no-store");
   assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'none'/);
   assert.doesNotMatch(text, /<(script|link|img)[^>]+(src|href)=/i, "nothing loaded from elsewhere");
-  assert.doesNotMatch(text, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, "no HTML parsing of data");
+  assert.doesNotMatch(
+    text,
+    /innerHTML|outerHTML|insertAdjacentHTML|document\.write/,
+    "no HTML parsing of data",
+  );
 });
 
 async function get2(svc: Services, path: string) {
