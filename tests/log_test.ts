@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { createLogger } from "../src/log.ts";
+
+function capture(format: "text" | "json") {
+  const lines: string[] = [];
+  const log = createLogger({ format, write: (l) => lines.push(l), now: () => 0 });
+  return { log, lines };
+}
+
+Deno.test("text lines: timestamp, level, event, message, fields", () => {
+  const { log, lines } = capture("text");
+  log.log("warn", "stats_file", "gone", { path: "/tmp/x" });
+  assert.deepEqual(lines, ['1970-01-01T00:00:00.000Z WARN stats_file: gone path="/tmp/x"']);
+});
+
+Deno.test("JSON lines parse, one object per event", () => {
+  const { log, lines } = capture("json");
+  log.log("error", "database", "locked", { ms: 100 });
+  assert.deepEqual(JSON.parse(lines[0]!), {
+    ts: "1970-01-01T00:00:00.000Z",
+    level: "error",
+    event: "database",
+    msg: "locked",
+    ms: 100,
+  });
+});
+
+Deno.test("a persisting condition is logged when it starts, changes and ends, not per request", () => {
+  const { log, lines } = capture("text");
+  for (let i = 0; i < 100; i++) log.condition("db", "missing");
+  log.condition("db", "locked");
+  for (let i = 0; i < 100; i++) log.condition("db", undefined);
+  assert.equal(lines.length, 3);
+  assert.match(lines[2]!, /INFO db: resolved \(was: locked\)/);
+});
+
+Deno.test("no password reaches a log line, in either format", () => {
+  for (const format of ["text", "json"] as const) {
+    const { log, lines } = capture(format);
+    log.log("warn", "mqtt", "dial mqtts://viewer:hunter2@broker:8883 failed", {
+      broker: "mqtt://u:p@ss@[::1]:1883",
+    });
+    log.condition("x", "tcp://:nouser-secret@h:1 down");
+    const all = lines.join("\n");
+    for (const secret of ["hunter2", "p@ss", "nouser-secret"]) {
+      assert.ok(!all.includes(secret), `${format}: ${all}`);
+    }
+  }
+});
