@@ -13,7 +13,7 @@ import type { IoSourceKind } from "./io_sampler.ts";
 import type { IoCounters, IoKey } from "./proc_io.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
 import type { StatsCacheCounters, StatsState } from "./stats_cache.ts";
-import { COUNTER_NAMES, type CounterName, WRITER_PERF_KEYS } from "./stats_snapshot.ts";
+import { COUNTER_NAMES, type CounterName, type WRITER_PERF_KEYS } from "./stats_snapshot.ts";
 import type { IngestVerdicts } from "./verdicts.ts";
 
 /** The exact Content-Type of the 0.0.4 text format. */
