@@ -92,6 +92,17 @@ export const ROUTES: Record<string, string[]> = {
   "/api/mqtt/status": READ,
 };
 
+/** Request headers larger than this (names and values) are refused with 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** No endpoint reads a body: a declared body larger than this is refused with 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+function headerBytes(headers: Headers): number {
+  let n = 0;
+  for (const [k, v] of headers) n += k.length + v.length + 4;
+  return n;
+}
+
 const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 /** The request-stats key: from the route table and known methods only, so labels stay bounded. */
@@ -118,6 +129,18 @@ export function createApp(svc: Services): Hono {
     const t0 = performance.now();
     await next();
     svc.requests.record(routeKey(c.req.method, c.req.path), c.res.status, performance.now() - t0);
+  });
+
+  // Bounds before any handler runs. (Deno itself answers 400 to headers past its own limit.)
+  app.use(async (c: Context, next: Next) => {
+    if (headerBytes(c.req.raw.headers) > MAX_HEADER_BYTES) {
+      return jsonResponse({ error: `request headers over ${MAX_HEADER_BYTES} bytes` }, 431);
+    }
+    const length = Number(c.req.header("content-length") ?? 0);
+    if (!(length <= MAX_BODY_BYTES)) {
+      return jsonResponse({ error: `request body over ${MAX_BODY_BYTES} bytes` }, 413);
+    }
+    return await next();
   });
 
   const verdicts = (state: StatsState): IngestVerdicts =>

@@ -424,3 +424,23 @@ Deno.test("no password leaves through any endpoint", async () => {
     }
   }
 });
+
+Deno.test("oversized request headers get 431, oversized bodies 413, before any handler", async () => {
+  const svc = services(FRESH, { apiKey: "0123456789abcdef-key" });
+  const big = await get(svc, "/api/healthz", { headers: { "x-filler": "a".repeat(20_000) } });
+  assert.equal(big.res.status, 431);
+  const body = await get(svc, "/api/perf/reset", {
+    method: "POST",
+    headers: { "content-length": String(10_000_000) },
+  });
+  assert.equal(body.res.status, 413);
+  const bad = await get(svc, "/api/perf/reset", {
+    method: "POST",
+    headers: { "content-length": "lots" },
+  });
+  assert.equal(bad.res.status, 413, "an unparseable length is not trusted");
+  assert.equal(
+    (await get(svc, "/api/healthz", { headers: { "x-filler": "a".repeat(8_000) } })).res.status,
+    200,
+  );
+});
