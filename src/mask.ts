@@ -36,16 +36,36 @@ export function maskCredentials(text: string): string {
   }
   if (starts.length === 0) return text;
   let out = text.slice(0, starts[0]!.at);
-  for (let i = 0; i < starts.length; i++) {
+  for (let i = 0; i < starts.length;) {
     const { at, bodyAt } = starts[i]!;
-    const next = i + 1 < starts.length ? starts[i + 1]!.at : text.length;
-    out += text.slice(at, bodyAt) + maskBody(text.slice(bodyAt, next));
+    let j = i + 1;
+    const endOf = (k: number) => (k < starts.length ? starts[k]!.at : text.length);
+    let masked = maskBody(text.slice(bodyAt, endOf(j)));
+    // A password may itself hold " ws://": while this URL's userinfo is still open (a colon
+    // not followed by a port) and no "@" closed it, the next "scheme://" is part of it.
+    while (masked === null && j < starts.length && opensUserinfo(text.slice(bodyAt, endOf(j)))) {
+      j++;
+      masked = maskBody(text.slice(bodyAt, endOf(j)));
+    }
+    out += text.slice(at, bodyAt) + (masked ?? text.slice(bodyAt, endOf(j)));
+    i = j;
   }
   return out;
 }
 
-/** Masks the userinfo password at the start of `body` (the text after `scheme://`). */
-function maskBody(body: string): string {
+/** True when `body` starts like `user:secret` (not `host:port`) on one line, with no "@" yet. */
+function opensUserinfo(body: string): boolean {
+  if (/[\r\n]/.test(body)) return false;
+  const authority = body.split(/[\s/?#]/, 1)[0]!;
+  const colon = authority.indexOf(":");
+  return colon !== -1 && !/^\d*$/.test(authority.slice(colon + 1));
+}
+
+/**
+ * Masks the userinfo password at the start of `body` (the text after `scheme://`); `null`
+ * when its first line has no userinfo "@" at all.
+ */
+function maskBody(body: string): string | null {
   const lineEnd = body.search(/[\r\n]/);
   const span = lineEnd === -1 ? body : body.slice(0, lineEnd);
   const rest = lineEnd === -1 ? "" : body.slice(lineEnd);
@@ -56,7 +76,7 @@ function maskBody(body: string): string {
       break;
     }
   }
-  if (atPos === -1) return body;
+  if (atPos === -1) return null;
   const userinfo = span.slice(0, atPos);
   const colon = userinfo.indexOf(":");
   if (colon === -1) return body; // user only, no password

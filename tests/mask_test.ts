@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { maskCredentials } from "../src/mask.ts";
 
+Deno.test("maskCredentials: a password holding another scheme:// is still masked whole", () => {
+  assert.equal(maskCredentials("mqtt://u:a ws://b@host:1"), "mqtt://u:****@host:1");
+  assert.equal(maskCredentials("mqtt://u:pw tcp://x:y@h:1 down"), "mqtt://u:****@h:1 down");
+  assert.equal(
+    maskCredentials("mqtt://broker:1883 unreachable, trying tcp://a:b@h:1"),
+    "mqtt://broker:1883 unreachable, trying tcp://a:****@h:1",
+    "host:port is not an open userinfo",
+  );
+});
+
 Deno.test("maskCredentials: the contract's examples", () => {
   assert.equal(maskCredentials("mqtt://u:p@ss@host:1883"), "mqtt://u:****@host:1883");
   assert.equal(maskCredentials("MQTT://u:p@host:1883"), "MQTT://u:****@host:1883");
@@ -51,4 +61,30 @@ Deno.test("maskCredentials: no password survives, whatever it holds", () => {
     assert.ok(!out.includes(s), `${s} leaked in ${out}`);
     assert.ok(out.includes("ingest:****@"), out);
   }
+});
+
+import fc from "fast-check";
+
+Deno.test("property: no password shape survives, in a URL alone or inside text", () => {
+  const piece = fc.oneof(
+    fc.string({ minLength: 1, maxLength: 6 }).filter((s) => !/[\r\n]/.test(s)),
+    fc.constantFrom("@", ":", "/", "?", "#", " ", "%40", " ws://", "tcp://", "@h:1", "mqtt://x:y"),
+  );
+  // Starts with a marker that cannot occur in the surrounding text.
+  const password = fc.array(piece, { minLength: 1, maxLength: 6 }).map((p) => `Q9Z${p.join("")}`);
+  const scheme = fc.constantFrom("mqtt", "MQTTS", "tcp", "ssl", "ws", "wss");
+  const host = fc.constantFrom("broker", "10.0.0.1", "[::1]", "mqtt.example.net");
+  const user = fc.constantFrom("", "ingest", "u-1");
+  const around = fc.constantFrom(["", ""], ["dial ", ": refused"], ['"', '" failed'], [
+    "err: ",
+    "",
+  ]);
+  fc.assert(
+    fc.property(scheme, user, password, host, around, (sc, u, pw, h, [pre, post]) => {
+      const out = maskCredentials(`${pre}${sc}://${u}:${pw}@${h}:1883${post}`);
+      assert.ok(!out.includes(pw), out);
+      assert.ok(out.includes(`${sc}://${u}:****@`), out);
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -50,3 +50,42 @@ Deno.test("parseProcIo: one recognised key makes a (partial) sample", () => {
   assert.equal(ok, true);
   assert.deepEqual(counters, { syscw: 42n });
 });
+
+import fc from "fast-check";
+
+Deno.test("property: any text gives a well-typed parse, never a throw", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: "binary", maxLength: 400 }), (text) => {
+      const r = parseProcIo(text);
+      assert.equal(typeof r.ok, "boolean");
+      assert.equal(r.ok, Object.keys(r.counters).length > 0);
+      for (const v of Object.values(r.counters)) {
+        assert.equal(typeof v, "bigint");
+        assert.ok(v >= 0n && v < 1n << 64n);
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("property: well-formed lines round-trip, whatever surrounds them", () => {
+  const key = fc.constantFrom(
+    "read_bytes",
+    "write_bytes",
+    "cancelled_write_bytes",
+    "syscr",
+    "syscw",
+  );
+  const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+  fc.assert(
+    fc.property(
+      key,
+      u64,
+      fc.array(fc.string({ maxLength: 30 }).filter((s) => !s.includes(":"))),
+      (k, v, noise) => {
+        const r = parseProcIo([...noise, `${k}: ${v}`].join("\n"));
+        assert.equal(r.counters[k], v);
+      },
+    ),
+  );
+});

@@ -146,3 +146,62 @@ Deno.test("JSON parse errors are masked before they reach a log", () => {
   assert.equal(r.ok, false);
   assert.ok(!r.ok && !r.error.includes("leakme"), !r.ok ? r.error : "");
 });
+
+import fc from "fast-check";
+import { COUNTER_NAMES } from "../src/stats_snapshot.ts";
+
+function assertWellTyped(s: StatsSnapshot): void {
+  for (const v of Object.values(s.counters)) assert.ok(Number.isSafeInteger(v));
+  for (const v of Object.values(s.backfillUpdates ?? {})) assert.ok(Number.isSafeInteger(v));
+  if (s.sampledAt !== undefined) assert.equal(typeof s.sampledAt, "string");
+  if (s.procIO) {
+    for (const v of Object.values(s.procIO)) {
+      assert.ok(typeof v === "string" || Number.isFinite(v));
+    }
+  }
+  for (const w of Object.values(s.writerPerf ?? {})) {
+    for (const v of Object.values(w)) assert.ok(Number.isFinite(v));
+  }
+  for (const l of Object.values(s.sourceLiveness ?? {})) {
+    assert.ok(Number.isSafeInteger(l.lastReceiptUnix) && Number.isSafeInteger(l.lastMessageUnix));
+  }
+  for (const row of s.sourceStatuses ?? []) {
+    assert.equal(typeof row.name, "string");
+    assert.equal(typeof row.connected, "boolean");
+    assert.ok(Number.isSafeInteger(row.packetsTotal));
+  }
+  assert.ok(Array.isArray(s.problems));
+}
+
+Deno.test("property: any text gives a typed snapshot or a typed error, never a throw", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: "binary", maxLength: 300 }), (text) => {
+      const r = parseStatsSnapshot(text);
+      if (r.ok) assertWellTyped(r.snapshot);
+      else assert.equal(typeof r.error, "string");
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("property: any JSON in any field gives a well-typed snapshot", () => {
+  const field = fc.constantFrom(
+    ...COUNTER_NAMES,
+    "sampledAt",
+    "backfillUpdates",
+    "procIO",
+    "writer_perf",
+    "source_liveness",
+    "source_statuses",
+    "watchdogLastTickUnix",
+    "watchdogPanicCount",
+  );
+  fc.assert(
+    fc.property(fc.dictionary(field, fc.jsonValue({ maxDepth: 4 })), (doc) => {
+      const r = parseStatsSnapshot(JSON.stringify(doc));
+      assert.ok(r.ok);
+      assertWellTyped(r.snapshot);
+    }),
+    { numRuns: 1000 },
+  );
+});
