@@ -154,3 +154,44 @@ Deno.test("an old version (mtime well past) is trusted on identity alone", () =>
   for (let i = 0; i < 100; i++) cache.get();
   assert.equal(f.io.reads, 1);
 });
+
+Deno.test("a file that vanishes between stat and read is 'missing', and comes back when it does", () => {
+  const f = fakeFile('{"tx_inserted": 1}');
+  let vanish = true;
+  const cache = createStatsCache({
+    path: "p",
+    maxBytes: 1 << 20,
+    log: captureLogger(),
+    probe: f.probe,
+    read: (p, max) =>
+      vanish ? { ok: false, failure: { kind: "missing", detail: "vanished" } } : f.read(p, max),
+  });
+  const s = cache.get();
+  assert.ok(s.kind === "unavailable" && s.reason === "missing");
+  vanish = false;
+  f.write('{"tx_inserted": 2}');
+  const t = cache.get();
+  assert.ok(t.kind === "ok" && t.snapshot.counters.tx_inserted === 2);
+});
+
+Deno.test("a file replaced mid-read is read once more, and the new version is served", () => {
+  const f = fakeFile('{"tx_inserted": 1}');
+  let replacedOnce = false;
+  const cache = createStatsCache({
+    path: "p",
+    maxBytes: 1 << 20,
+    log: captureLogger(),
+    probe: f.probe,
+    read: (p, max) => {
+      if (!replacedOnce) {
+        replacedOnce = true;
+        f.write('{"tx_inserted": 9}');
+        return { ok: false, failure: { kind: "changed", detail: "modified while being read" } };
+      }
+      return f.read(p, max);
+    },
+  });
+  const s = cache.get();
+  assert.ok(s.kind === "ok" && s.snapshot.counters.tx_inserted === 9);
+  assert.equal(cache.counters().opens, 2);
+});

@@ -1,0 +1,120 @@
+/**
+ * The runtime over real files: every bad stats file still gets a bounded, typed answer from
+ * every endpoint, the valid fields are still served, and the log says what is wrong once.
+ */
+import assert from "node:assert/strict";
+import { createApp, ROUTES } from "../src/app.ts";
+import { DEFAULTS } from "../src/config.ts";
+import { createRuntime } from "../src/service.ts";
+import { captureLogger, fixtureText, isoSec, tempDir } from "./_helpers.ts";
+
+type Setup = (path: string, dir: string) => void | Promise<void>;
+
+const write = (text: string | Uint8Array): Setup => (path) => {
+  if (typeof text === "string") Deno.writeTextFileSync(path, text);
+  else Deno.writeFileSync(path, text);
+};
+
+const now = () => isoSec(Date.now());
+const fresh = () => JSON.parse(fixtureText(now()));
+
+const CASES: [string, Setup][] = [
+  ["empty file", write("")],
+  ["truncated JSON", (p) => Deno.writeTextFileSync(p, fixtureText(now()).slice(0, 700))],
+  ["null", write("null")],
+  ["an array", write("[1, 2, 3]")],
+  ["a number", write("42")],
+  ["every field the wrong type", (p) => {
+    const doc = fresh();
+    for (const k of Object.keys(doc)) doc[k] = typeof doc[k] === "string" ? 1 : "x";
+    Deno.writeTextFileSync(p, JSON.stringify(doc));
+  }],
+  ["numbers beyond 2^53 and non-finite", (p) => {
+    const text = fixtureText(now()).replace(
+      '"tx_inserted": 1843201',
+      '"tx_inserted": 18446744073709551615',
+    )
+      .replace('"obs_inserted": 7420913', '"obs_inserted": 1e999');
+    Deno.writeTextFileSync(p, text);
+  }],
+  ["an unparseable timestamp", (p) => Deno.writeTextFileSync(p, fixtureText("yesterday at noon"))],
+  [
+    "a timestamp an hour in the future",
+    (p) => Deno.writeTextFileSync(p, fixtureText(isoSec(Date.now() + 3600_000))),
+  ],
+  ["200,000-deep nesting", write(`{"procIO": ${"[".repeat(200_000)}${"]".repeat(200_000)}}`)],
+  ["a 50 MB file", (p) => {
+    const f = Deno.openSync(p, { write: true, create: true });
+    f.truncateSync(50 * 1024 * 1024);
+    f.close();
+  }],
+  ["binary garbage", write(crypto.getRandomValues(new Uint8Array(4096)))],
+  ["a directory", (p) => Deno.mkdirSync(p)],
+  ["a FIFO", async (p) => {
+    const r = await new Deno.Command("mkfifo", { args: [p] }).output();
+    assert.ok(r.success);
+  }],
+  ["a symlink to /dev/zero", (p) => Deno.symlinkSync("/dev/zero", p)],
+  ["a dangling symlink", (p, dir) => Deno.symlinkSync(`${dir}/nowhere`, p)],
+];
+
+const GETS = Object.entries(ROUTES).filter(([, m]) => m.includes("GET")).map(([p]) => p);
+
+for (const [name, setup] of CASES) {
+  Deno.test(`bad stats file (${name}): every endpoint answers in time, and it is logged once`, async () => {
+    using dir = tempDir();
+    const statsPath = dir.path("stats.json");
+    await setup(statsPath, dir.dir);
+    const log = captureLogger();
+    const rt = createRuntime(
+      { ...DEFAULTS, statsPath, dbPath: dir.path("m.db"), procIoPath: dir.path("io") },
+      log,
+    );
+    try {
+      const app = createApp(rt.services);
+      const linesAfterFirst: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        for (const path of GETS) {
+          const t0 = performance.now();
+          const res = await app.request(path);
+          const ms = performance.now() - t0;
+          await res.arrayBuffer();
+          assert.equal(res.status, 200, `${path}: ${res.status}`);
+          assert.ok(ms < 100, `${path} took ${ms.toFixed(1)} ms`);
+        }
+        linesAfterFirst.push(log.lines.length);
+      }
+      assert.equal(linesAfterFirst[1], linesAfterFirst[0], "repeat requests log nothing new");
+      assert.equal(linesAfterFirst[2], linesAfterFirst[0]);
+      const about = log.lines.filter((l) => /stats_file|stats_fields/.test(l));
+      const expectLine = !/timestamp/.test(name); // a bad stamp is not a file problem: stale
+      if (expectLine) assert.ok(about.length >= 1 && about.length <= 2, about.join("\n"));
+    } finally {
+      rt.close();
+    }
+  });
+}
+
+Deno.test("valid fields are still served beside the bad ones", async () => {
+  using dir = tempDir();
+  const statsPath = dir.path("stats.json");
+  const doc = fresh();
+  doc.tx_inserted = "lots";
+  doc.writer_perf = 7;
+  doc.source_statuses = "none";
+  Deno.writeTextFileSync(statsPath, JSON.stringify(doc));
+  const rt = createRuntime({ ...DEFAULTS, statsPath, dbPath: dir.path("m.db") }, captureLogger());
+  try {
+    const app = createApp(rt.services);
+    const ws = await (await app.request("/api/perf/write-sources")).json();
+    assert.equal(ws.sources.obs_inserted, 7420913);
+    assert.equal(ws.sources.tx_inserted, undefined);
+    assert.deepEqual(ws.writer_perf, {});
+    const io = await (await app.request("/api/perf/io")).json();
+    assert.equal(io.ingestor.writeBytesPerSec, 851968);
+    const hz = await (await app.request("/api/healthz")).json();
+    assert.deepEqual(Object.keys(hz.ingest_liveness), ["local", "regional"]);
+  } finally {
+    rt.close();
+  }
+});
