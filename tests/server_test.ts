@@ -1,0 +1,258 @@
+/**
+ * The running server under load, many connections, a stats writer at 100 Hz, a checkpointing
+ * ingestor, and SIGTERM mid-load. Durations are short here (CI); `deno task soak` runs the
+ * long versions and prints their figures.
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { ROUTES } from "../src/app.ts";
+import { writeAtomic } from "../src/simulator.ts";
+import { fixture, tempDir } from "./_helpers.ts";
+import { hammer, procFigures } from "./_load.ts";
+import { getJson, startService } from "./_service.ts";
+
+const LOAD_MS = Number(Deno.env.get("LOAD_SECONDS") ?? 5) * 1000;
+const GETS = Object.entries(ROUTES).filter(([p, m]) => m.includes("GET") && p !== "/").map(([p]) =>
+  p
+);
+
+/** A writer replacing the stats file `hz` times a second; each version has a unique stamp. */
+function statsWriter(path: string, hz: number) {
+  const versions = new Map<string, number>(); // sampledAt -> tx_inserted
+  let n = 0;
+  const write = () => {
+    n++;
+    const doc = fixture(new Date().toISOString());
+    const stamp = new Date(Date.now() + n % 1000).toISOString(); // unique within the run
+    doc.sampledAt = stamp;
+    (doc.procIO as Record<string, unknown>).sampledAt = stamp;
+    doc.tx_inserted = n;
+    versions.set(stamp, n);
+    writeAtomic(path, JSON.stringify(doc));
+  };
+  write();
+  const timer = setInterval(write, 1000 / hz);
+  return { versions, stop: () => clearInterval(timer), count: () => n };
+}
+
+Deno.test("load: 64 clients on every endpoint while the stats file is replaced 100 times a second", async () => {
+  using dir = tempDir();
+  const statsPath = dir.path("s.json");
+  const writer = statsWriter(statsPath, 100);
+  const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dir.path("m.db")]);
+  try {
+    const r = await hammer({
+      base: svc.base,
+      paths: GETS,
+      clients: 64,
+      durationMs: LOAD_MS,
+      check(path, status, text) {
+        if (status >= 500) return `status ${status}`;
+        if (path === "/metrics") return text.endsWith("\n") ? undefined : "metrics not terminated";
+        let body;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return `torn JSON: ${text.slice(0, 80)}`;
+        }
+        if (path === "/api/perf/write-sources" && body.sampleAt) {
+          const tx = writer.versions.get(body.sampleAt);
+          if (tx === undefined) return `sampleAt ${body.sampleAt} was never written`;
+          if (body.sources.tx_inserted !== tx) {
+            return `mixed versions: ${body.sampleAt} with tx ${body.sources.tx_inserted}`;
+          }
+        }
+        return undefined;
+      },
+    });
+    writer.stop();
+    const total = r.requests;
+    console.log(
+      `load: ${total} requests in ${LOAD_MS / 1000} s (${
+        Math.round(total / (LOAD_MS / 1000))
+      }/s), ` +
+        `${writer.count()} stats versions, statuses ${JSON.stringify(r.byStatus)}`,
+    );
+    assert.deepEqual(r.badBodies, []);
+    assert.equal(r.transportErrors, 0);
+    for (const status of Object.keys(r.byStatus)) assert.ok(Number(status) < 500, `saw ${status}`);
+    assert.ok(total > 1000, `only ${total} requests`);
+    const hz = await getJson(`${svc.base}/api/healthz`);
+    assert.equal(hz.res.status, 200, "still running");
+  } finally {
+    writer.stop();
+    await svc.stop();
+  }
+});
+
+Deno.test("2,000 idle connections and slow clients: healthz still answers within 100 ms", async () => {
+  using dir = tempDir();
+  const svc = await startService([
+    "--port",
+    "0",
+    "--stats",
+    dir.path("s.json"),
+    "--db",
+    dir.path("m.db"),
+  ]);
+  const port = Number(svc.base.split(":").at(-1));
+  const conns: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 2000; i++) conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+    const enc = new TextEncoder();
+    // Slow clients: a request line, then a header byte now and then, never finished.
+    const slow = conns.slice(0, 50);
+    for (const c of slow) {
+      await c.write(enc.encode("GET /api/healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "));
+    }
+    const drip = setInterval(() => {
+      for (const c of slow) c.write(enc.encode("a")).catch(() => {});
+    }, 50);
+    try {
+      const times: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t0 = performance.now();
+        const { res } = await getJson(`${svc.base}/api/healthz`);
+        times.push(performance.now() - t0);
+        assert.equal(res.status, 200);
+      }
+      times.sort((a, b) => a - b);
+      console.log(
+        `healthz with 2000 idle connections: median ${times[10]!.toFixed(2)} ms, max ${
+          times[19]!.toFixed(2)
+        } ms`,
+      );
+      assert.ok(times[19]! < 100, `max ${times[19]} ms`);
+    } finally {
+      clearInterval(drip);
+    }
+  } finally {
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* closed by the server */ }
+    }
+    await svc.stop();
+  }
+});
+
+Deno.test("SIGTERM during load: in-flight requests complete, exit 0 within 2 s, no error logged", async () => {
+  using dir = tempDir();
+  const statsPath = dir.path("s.json");
+  const writer = statsWriter(statsPath, 20);
+  const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dir.path("m.db")]);
+  try {
+    const stop = new AbortController();
+    const load = hammer({
+      base: svc.base,
+      paths: GETS,
+      clients: 32,
+      durationMs: 10_000,
+      signal: stop.signal,
+      check: (path, status, text) => {
+        if (status >= 500) return `status ${status}`;
+        if (path !== "/metrics" && status !== 204) {
+          try {
+            JSON.parse(text);
+          } catch {
+            return "truncated body";
+          }
+        }
+        return undefined;
+      },
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const { code, ms } = await svc.stop("SIGTERM");
+    stop.abort();
+    const r = await load;
+    assert.equal(code, 0);
+    assert.ok(ms < 2000, `${ms} ms`);
+    assert.deepEqual(r.badBodies, [], "every response that started was completed whole");
+    assert.ok(r.requests > 100);
+    assert.doesNotMatch(svc.stderr(), /ERROR/);
+  } finally {
+    writer.stop();
+  }
+});
+
+Deno.test("the ingestor's wal_checkpoint(TRUNCATE) succeeds while the service is under load", async () => {
+  using dir = tempDir();
+  const dbPath = dir.path("m.db");
+  const db = new DatabaseSync(dbPath);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (b BLOB);");
+  const svc = await startService(["--port", "0", "--stats", dir.path("s.json"), "--db", dbPath]);
+  try {
+    const load = hammer({
+      base: svc.base,
+      paths: ["/api/perf/sqlite", "/metrics"],
+      clients: 16,
+      durationMs: 3000,
+      check: (_p, status) => (status === 200 ? undefined : `status ${status}`),
+    });
+    const results: number[] = [];
+    const deadline = Date.now() + 2500;
+    while (Date.now() < deadline) {
+      db.exec("INSERT INTO t VALUES (randomblob(20000))");
+      const r = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number };
+      results.push(r.busy);
+      assert.equal(Deno.statSync(`${dbPath}-wal`).size, 0, "the WAL shrinks to 0");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const r = await load;
+    assert.deepEqual(r.badBodies, []);
+    assert.ok(results.length > 10);
+    assert.ok(results.every((b) => b === 0), `busy results: ${results.join(",")}`);
+  } finally {
+    await svc.stop();
+    db.close();
+  }
+});
+
+Deno.test("soak: after warm-up, RSS and open descriptors stay flat at a steady rate", async () => {
+  using dir = tempDir();
+  const statsPath = dir.path("s.json");
+  const writer = statsWriter(statsPath, 1);
+  const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dir.path("m.db")]);
+  try {
+    // V8 sizes its heap in steps during the first ~35 s under load: measure after that.
+    const warmup = Number(Deno.env.get("SOAK_WARMUP_SECONDS") ?? 40);
+    const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? 20);
+    const every = Math.max(5, Math.round(seconds / 20));
+    const load = hammer({
+      base: svc.base,
+      paths: GETS,
+      clients: 8,
+      durationMs: (warmup + seconds) * 1000,
+      ratePerSec: 400,
+    });
+    await new Promise((r) => setTimeout(r, warmup * 1000));
+    const first = await procFigures(svc.proc.pid);
+    let maxRss = first.rss;
+    let last = first;
+    const fdsSeen = new Set([first.fds]);
+    for (let t = every; t <= seconds; t += every) {
+      await new Promise((r) => setTimeout(r, every * 1000));
+      last = await procFigures(svc.proc.pid);
+      maxRss = Math.max(maxRss, last.rss);
+      fdsSeen.add(last.fds);
+      console.log(
+        `soak t=${warmup + t}s RSS ${(last.rss / 1048576).toFixed(1)} MiB fds ${last.fds}`,
+      );
+    }
+    const r = await load;
+    const growMiB = (maxRss - first.rss) / 1048576;
+    console.log(
+      `soak: ${r.requests} requests in ${
+        warmup + seconds
+      } s (400/s); after ${warmup} s warm-up RSS ` +
+        `${(first.rss / 1048576).toFixed(1)} MiB, max ${(maxRss / 1048576).toFixed(1)} MiB ` +
+        `(+${growMiB.toFixed(2)}); fds ${[...fdsSeen].join(",")}`,
+    );
+    assert.deepEqual(Object.keys(r.byStatus), ["200"]);
+    assert.ok(growMiB < 5, `RSS grew ${growMiB.toFixed(2)} MiB`);
+    assert.ok(Math.max(...fdsSeen) - Math.min(...fdsSeen) <= 2, `fds ${[...fdsSeen]}`);
+  } finally {
+    writer.stop();
+    await svc.stop();
+  }
+});
