@@ -10,7 +10,7 @@ import { Hono } from "hono";
 import type { Context, Next } from "hono";
 import { checkApiKey } from "./auth.ts";
 import { DASHBOARD_HTML } from "./dashboard.ts";
-import { type FreshnessPolicy, judgeFreshness } from "./freshness.ts";
+import { type Freshness, type FreshnessPolicy, judgeFreshness } from "./freshness.ts";
 import { type HistorySample, writeRates } from "./history.ts";
 import type { IoRates } from "./io_sampler.ts";
 import type { Logger } from "./log.ts";
@@ -71,6 +71,37 @@ export function jsonResponse(body: unknown, status = 200, headers: HeadersInit =
     status,
     headers: { ...JSON_HEADERS, ...headers },
   });
+}
+
+/** A JSON response from an already serialized body. */
+function jsonText(text: string, status = 200): Response {
+  return new Response(text, { status, headers: JSON_HEADERS });
+}
+
+/**
+ * Keeps the last serialized body and the key of its inputs: a body whose inputs have not
+ * changed (the same stats version, I/O sample, freshness) is not built or serialized again.
+ */
+function bodyCache(): (key: string, build: () => unknown) => string {
+  let lastKey: string | undefined;
+  let text = "";
+  return (key, build) => {
+    if (key !== lastKey) {
+      text = JSON.stringify(build());
+      lastKey = key;
+    }
+    return text;
+  };
+}
+
+/** A small stable id per object, for cache keys over objects that are replaced, not edited. */
+const ids = new WeakMap<object, number>();
+let nextId = 0;
+function idOf(o: object | undefined): number {
+  if (!o) return -1;
+  let id = ids.get(o);
+  if (id === undefined) ids.set(o, id = ++nextId);
+  return id;
 }
 
 const READ = ["GET", "HEAD"];
@@ -143,35 +174,44 @@ export function createApp(svc: Services): Hono {
     return await next();
   });
 
-  const verdicts = (state: StatsState): IngestVerdicts =>
-    ingestVerdicts(
-      state,
-      state.kind === "ok"
-        ? judgeFreshness(state.snapshot, svc.now(), svc.policy)
-        : { fresh: false },
-      svc.liveness(),
-      Math.floor(svc.now() / 1000),
-      svc.thresholds,
-    );
+  const freshnessOf = (state: StatsState, now: number): Freshness =>
+    state.kind === "ok" ? judgeFreshness(state.snapshot, now, svc.policy) : { fresh: false };
+  /** Everything a stats-file body depends on: the version, and its age to a tenth of a second. */
+  const statsKey = (state: StatsState, f: Freshness) =>
+    `${state.version}|${f.fresh}|${f.ageSec === undefined ? "" : Math.round(f.ageSec * 10)}`;
 
-  app.get(
-    "/api/perf/io",
-    () => jsonResponse(perfIoBody(svc.ioRates(), svc.stats(), svc.now(), svc.policy)),
-  );
+  const verdicts = (state: StatsState, f: Freshness, now: number): IngestVerdicts =>
+    ingestVerdicts(state, f, svc.liveness(), Math.floor(now / 1000), svc.thresholds);
+
+  const ioBody = bodyCache();
+  app.get("/api/perf/io", () => {
+    const rates = svc.ioRates(), state = svc.stats(), now = svc.now();
+    const key = `${idOf(rates)}|${state.version}|${freshnessOf(state, now).fresh}`;
+    return jsonText(ioBody(key, () => perfIoBody(rates, state, now, svc.policy)));
+  });
 
   app.get("/api/perf/sqlite", () => jsonResponse(perfSqliteBody(svc.sqlite(), svc.statsHitRate())));
 
-  app.get(
-    "/api/perf/write-sources",
-    () => jsonResponse(writeSourcesBody(svc.stats(), svc.now(), svc.policy)),
-  );
+  const sourcesBody = bodyCache();
+  app.get("/api/perf/write-sources", () => {
+    const state = svc.stats(), now = svc.now();
+    const key = statsKey(state, freshnessOf(state, now));
+    return jsonText(sourcesBody(key, () => writeSourcesBody(state, now, svc.policy)));
+  });
 
+  const healthBody = bodyCache();
   app.get("/api/healthz", () => {
     const readiness = svc.readiness();
     if (!readiness.ready) return jsonResponse(healthzBody(readiness, undefined), 503);
-    // Additive `ingest`: the ingestor's trouble is reported, not turned into a 503.
-    const body = { ...healthzBody(readiness, svc.liveness()), ingest: verdicts(svc.stats()) };
-    return jsonResponse(body);
+    const state = svc.stats(), now = svc.now(), liveness = svc.liveness();
+    const f = freshnessOf(state, now);
+    // Verdicts move with whole seconds; the rest with the stats version and the memo's map.
+    const key = `${state.version}|${f.fresh}|${Math.floor(now / 1000)}|${idOf(liveness)}`;
+    return jsonText(healthBody(key, () => ({
+      ...healthzBody(readiness, liveness),
+      // Additive: the ingestor's trouble is reported, not turned into a 503.
+      ingest: verdicts(state, f, now),
+    })));
   });
 
   app.get("/livez", () => jsonResponse({ alive: true }));
@@ -194,10 +234,8 @@ export function createApp(svc: Services): Hono {
   );
 
   app.get("/metrics", () => {
-    const state = svc.stats();
-    const freshness = state.kind === "ok"
-      ? judgeFreshness(state.snapshot, svc.now(), svc.policy)
-      : { fresh: false };
+    const state = svc.stats(), now = svc.now();
+    const freshness = freshnessOf(state, now);
     const text = renderMetrics({
       ioSource: svc.ioRates().ioSource,
       ioCounters: svc.ioCounters(),
@@ -205,7 +243,7 @@ export function createApp(svc: Services): Hono {
       freshness,
       sqlite: svc.sqlite(),
       cache: svc.statsCounters(),
-      verdicts: verdicts(state),
+      verdicts: verdicts(state, freshness, now),
     });
     return new Response(text, { headers: { "Content-Type": METRICS_CONTENT_TYPE, ...NO_STORE } });
   });

@@ -62,6 +62,18 @@ export function effectiveStamp(snap: StatsSnapshot): string | undefined {
   return snap.procIO?.sampledAt || undefined;
 }
 
+// A snapshot never changes: parse its stamp once, judge its age on every request.
+const stamps = new WeakMap<StatsSnapshot, number | "none" | "bad">();
+function stampOf(snap: StatsSnapshot): number | "none" | "bad" {
+  let at = stamps.get(snap);
+  if (at === undefined) {
+    const stamp = effectiveStamp(snap);
+    at = stamp ? parseRfc3339(stamp) ?? "bad" : "none";
+    stamps.set(snap, at);
+  }
+  return at;
+}
+
 /** Freshness policy: how old a sample may be, and how far in the future its clock may run. */
 export interface FreshnessPolicy {
   staleAfterMs: number;
@@ -95,10 +107,9 @@ export function judgeFreshness(
   nowMs: number,
   policy: FreshnessPolicy,
 ): Freshness {
-  const stamp = effectiveStamp(snap);
-  if (!stamp) return { fresh: false, reason: "no_timestamp" };
-  const at = parseRfc3339(stamp);
-  if (at === undefined) return { fresh: false, reason: "bad_timestamp" };
+  const at = stampOf(snap);
+  if (at === "none") return { fresh: false, reason: "no_timestamp" };
+  if (at === "bad") return { fresh: false, reason: "bad_timestamp" };
   const ageMs = nowMs - at;
   if (ageMs < -policy.clockSkewMs) {
     return { fresh: false, ageSec: ageMs / 1000, reason: "in_future" };

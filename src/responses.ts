@@ -35,11 +35,12 @@ export interface Staleness {
 function staleness(state: StatsState, nowMs: number, policy: FreshnessPolicy): Staleness {
   if (state.kind !== "ok") return { stale: true };
   const f = judgeFreshness(state.snapshot, nowMs, policy);
-  return f.ageSec === undefined ? { stale: true } : { stale: !f.fresh, ageSec: round3(f.ageSec) };
+  return f.ageSec === undefined ? { stale: true } : { stale: !f.fresh, ageSec: round1(f.ageSec) };
 }
 
-function round3(n: number): number {
-  return Math.round(n * 1000) / 1000;
+// Tenths of a second: finer would change every body on every millisecond.
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
 }
 
 /** Body of `GET /api/perf/io`. */

@@ -24,6 +24,12 @@ import { createMemo } from "./memo.ts";
 import { createSqliteStats } from "./sqlite_stats.ts";
 import { createStatsCache, type StatsCache } from "./stats_cache.ts";
 
+/**
+ * How long one stat of the stats file, and one set of database figures, serve concurrent
+ * requests (ms). The freshness this costs is documented in the README.
+ */
+export const COALESCE_MS = 5;
+
 /** Samples kept for `GET /api/perf/history`: ten minutes at 1 Hz. */
 export const HISTORY_SAMPLES = 600;
 
@@ -58,7 +64,13 @@ export interface RuntimeOptions {
  */
 export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Runtime {
   const now = opts.now ?? Date.now;
-  const stats = createStatsCache({ path: config.statsPath, maxBytes: config.maxStatsBytes, log });
+  const stats = createStatsCache({
+    path: config.statsPath,
+    maxBytes: config.maxStatsBytes,
+    log,
+    now,
+    coalesceMs: COALESCE_MS,
+  });
   const liveness = createMemo({
     ttlMs: config.livenessTtlMs,
     now,
@@ -68,7 +80,7 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
       return s.kind === "ok" ? s.snapshot.sourceLiveness : undefined;
     },
   });
-  const sqlite = createSqliteStats({ path: config.dbPath, log });
+  const sqlite = createSqliteStats({ path: config.dbPath, log, coalesceMs: COALESCE_MS });
   const readers = opts.ioReaders ?? [procfsReader(config.procIoPath), rusageReader()];
   const sampler = createIoSampler({ reader: chooseIoReader(readers, log), log, now });
   sampler.start(config.ioSampleMs);

@@ -45,6 +45,10 @@ export interface SqliteStatsOptions {
   walSize?: (path: string) => number;
   /** Whether the `-shm` file exists. */
   shmExists?: (path: string) => boolean;
+  /** Reuse one reading for this long (ms); 0 reads on every call. */
+  coalesceMs?: number;
+  /** Monotonic clock (ms) for `coalesceMs`. */
+  mono?: () => number;
 }
 
 /**
@@ -122,6 +126,8 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
   const open = opts.open ?? openReadOnly;
   const walSize = opts.walSize ?? walFileSize;
   const hasShm = opts.shmExists ?? shmExists;
+  const coalesceMs = opts.coalesceMs ?? 0;
+  const mono = opts.mono ?? (() => performance.now());
   let conn:
     | { db: ReadOnlyDb; ino: bigint; dev: bigint; stmts: Pick<StatementSync, "get">[] }
     | undefined;
@@ -142,7 +148,17 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
     return { ...ZERO, error: detail };
   }
 
+  // Figures are reused for `coalesceMs`: concurrent requests share one stat and one set of
+  // PRAGMA reads.
+  let last: { at: number; figures: SqliteFigures } | undefined;
   function read(): SqliteFigures {
+    const t = mono();
+    if (last && t - last.at < coalesceMs && t >= last.at) return last.figures;
+    last = { at: t, figures: readNow() };
+    return last.figures;
+  }
+
+  function readNow(): SqliteFigures {
     const probe = probeFile(path);
     if (!probe.ok) return fail(probe.failure.detail);
     const { dev, ino } = probe.identity;
@@ -190,5 +206,11 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
     }
   }
 
-  return { read, close };
+  return {
+    read,
+    close() {
+      last = undefined;
+      close();
+    },
+  };
 }

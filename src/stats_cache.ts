@@ -49,7 +49,7 @@ export interface StatsCacheCounters {
 export interface StatsCache {
   /** The current state; probes the file's identity and re-reads only when it changed. */
   get(): StatsState;
-  /** The file's current identity as a string (or `fail:<kind>`): one lstat, no read. */
+  /** The file's current identity as a string (or `fail:<kind>`): at most one lstat, no read. */
   probeKey(): string;
   /** The cache's own counters. */
   counters(): StatsCacheCounters;
@@ -66,6 +66,10 @@ export interface StatsCacheOptions {
   read?: (path: string, maxBytes: number) => ReadResult;
   /** Wall clock, ms: tells a version written "just now" from an older one. */
   now?: () => number;
+  /** Reuse one identity probe for this long (ms); 0 probes on every call. */
+  coalesceMs?: number;
+  /** Monotonic clock (ms) for `coalesceMs`. */
+  mono?: () => number;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -86,6 +90,8 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
   const read = opts.read ?? readRegularFile;
   const { path, maxBytes, log } = opts;
   const now = opts.now ?? Date.now;
+  const mono = opts.mono ?? (() => performance.now());
+  const coalesceMs = opts.coalesceMs ?? 0;
   const c: StatsCacheCounters = { hits: 0, misses: 0, opens: 0, parses: 0, versions: 0 };
   let cached:
     | { key: string; state: StatsState; bytes?: Uint8Array; racyUntil?: number }
@@ -145,9 +151,19 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
     return { ...base, state: { kind: "ok", snapshot: parsed.snapshot, version } };
   }
 
-  function get(): StatsState {
+  // One lstat serves every request within `coalesceMs` (lstat costs about as much as a
+  // whole bare HTTP response): a new file version is seen at most that much later.
+  let lastProbe: { at: number; p: ProbeResult; key: string } | undefined;
+  function probeNow(): { p: ProbeResult; key: string } {
+    const t = mono();
+    if (lastProbe && t - lastProbe.at < coalesceMs && t >= lastProbe.at) return lastProbe;
     const p = probe(path);
-    const key = keyOf(p);
+    lastProbe = { at: t, p, key: keyOf(p) };
+    return lastProbe;
+  }
+
+  function get(): StatsState {
+    const { p, key } = probeNow();
     let fresh: ReadResult | undefined;
     if (cached && key === cached.key) {
       if (cached.racyUntil === undefined || now() < cached.racyUntil) {
@@ -186,7 +202,7 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
 
   return {
     get,
-    probeKey: () => keyOf(probe(path)),
+    probeKey: () => probeNow().key,
     counters: () => ({ ...c }),
     hitRate: () => (c.hits + c.misses === 0 ? 0 : c.hits / (c.hits + c.misses)),
   };

@@ -1,0 +1,240 @@
+/**
+ * `deno task bench`: the service (under its production permission flags, against a live
+ * simulated ingestor's stats file and database) side by side with a bare `Deno.serve`
+ * constant-JSON baseline, interleaved A B A B in one run, driven by wrk on 127.0.0.1.
+ * Prints figures; asserts nothing (targets are printed next to the figures).
+ *
+ * Env: BENCH_SECONDS (per wrk run, default 3), BENCH_ROUNDS (default 2),
+ * BENCH_MILLION (requests for the RSS-after-load figure, default 1000000).
+ */
+import { join } from "node:path";
+import { createSimulator } from "../src/simulator.ts";
+
+const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 3);
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 2);
+const MILLION = Number(Deno.env.get("BENCH_MILLION") ?? 1_000_000);
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const BASELINE = new URL("./baseline.ts", import.meta.url).pathname;
+const DENO = Deno.execPath();
+const dec = new TextDecoder();
+
+const ENDPOINTS: [string, number][] = [
+  ["/api/healthz", 0.8],
+  ["/api/perf/write-sources", 0.8],
+  ["/api/mqtt/status", 0.8],
+  ["/api/perf/sqlite", 0.8],
+  ["/api/perf/io", 0.5],
+  ["/metrics", 0.5],
+];
+
+async function sh(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
+  try {
+    const o = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+    return { ok: o.success, out: dec.decode(o.stdout) + dec.decode(o.stderr) };
+  } catch (err) {
+    return { ok: false, out: String(err) };
+  }
+}
+
+async function ensureWrk(): Promise<void> {
+  if ((await sh("wrk", ["--version"])).out.includes("wrk")) return;
+  console.log("installing wrk (Debian package)…");
+  await sh("apt-get", ["update", "-qq"]);
+  const r = await sh("apt-get", ["install", "-y", "-qq", "wrk"]);
+  if (!r.ok) throw new Error(`cannot install wrk: ${r.out}`);
+}
+
+interface Proc {
+  proc: Deno.ChildProcess;
+  base: string;
+  pid: number;
+}
+
+async function spawnListening(args: string[]): Promise<Proc> {
+  const proc = new Deno.Command(DENO, { args, stdout: "piped", stderr: "null" }).spawn();
+  const reader = proc.stdout.getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`exited before listening: ${args.join(" ")}`);
+    out += dec.decode(value);
+  }
+  reader.releaseLock();
+  proc.stdout.cancel().catch(() => {});
+  const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+  if (!m) throw new Error(`no listening line: ${out}`);
+  return { proc, base: m[1]!, pid: proc.pid };
+}
+
+async function stop(p: Proc): Promise<void> {
+  p.proc.kill("SIGTERM");
+  await p.proc.status;
+}
+
+/** utime + stime of a process, in microseconds. */
+async function cpuMicros(pid: number): Promise<number> {
+  const r = await sh("sh", ["-c", 'cat "/proc/$0/stat"; getconf CLK_TCK', String(pid)]);
+  const [stat, tck] = r.out.trim().split("\n") as [string, string];
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) / Number(tck)) * 1e6;
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const r = await sh("sh", ["-c", 'grep VmRSS "/proc/$0/status"', String(pid)]);
+  return Number(/(\d+) kB/.exec(r.out)?.[1]) / 1024;
+}
+
+function toMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === "us" ? n / 1000 : m[2] === "ms" ? n : n * 1000;
+}
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuUs: number;
+  requests: number;
+  non2xx: number;
+}
+
+async function wrk(p: Proc, path: string, conns: number, seconds: number): Promise<Run> {
+  const before = await cpuMicros(p.pid);
+  const r = await sh("wrk", [
+    "-t2",
+    `-c${conns}`,
+    `-d${seconds}s`,
+    "--latency",
+    `${p.base}${path}`,
+  ]);
+  const after = await cpuMicros(p.pid);
+  const requests = Number(/(\d+) requests in/.exec(r.out)?.[1] ?? 0);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(r.out)?.[1] ?? 0),
+    p50: toMs(/50%\s+(\S+)/.exec(r.out)?.[1] ?? ""),
+    p99: toMs(/99%\s+(\S+)/.exec(r.out)?.[1] ?? ""),
+    cpuUs: requests ? (after - before) / requests : NaN,
+    requests,
+    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(r.out)?.[1] ?? 0),
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const med = (runs: Run[], k: keyof Run) => median(runs.map((r) => r[k]));
+const f = (n: number, d = 0) => Number.isFinite(n) ? n.toFixed(d) : "–";
+
+async function permissionFlags(args: string[]): Promise<string[]> {
+  const r = await sh(DENO, ["run", "--allow-read", "--allow-env", MAIN, "permissions", ...args]);
+  if (!r.ok) throw new Error(r.out);
+  return r.out.trim().split("\n");
+}
+
+async function main(): Promise<void> {
+  await ensureWrk();
+  const dir = await Deno.makeTempDir({ prefix: "corescope-perf-bench-" });
+  const statsPath = join(dir, "ingestor-stats.json");
+  const dbPath = join(dir, "meshcore.db");
+  const sim = createSimulator({ statsPath, dbPath });
+  sim.start(1000);
+  const args = ["--stats", statsPath, "--db", dbPath, "--port", "0"];
+  const flags = await permissionFlags(args);
+  console.log(
+    `machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores; deno ${Deno.version.deno}`,
+  );
+  console.log(`service flags: ${flags.join(" ")}`);
+  console.log(`wrk -t2 -d${SECONDS}s, ${ROUNDS} interleaved rounds, medians\n`);
+
+  const svc = await spawnListening(["run", ...flags, MAIN, ...args]);
+  const base = await spawnListening(["run", "--allow-net=127.0.0.1", BASELINE, "0"]);
+  try {
+    await new Promise((r) => setTimeout(r, 1500)); // a few stats versions and I/O samples
+    const idle = await rssMiB(svc.pid);
+    const baseIdle = await rssMiB(base.pid);
+
+    const rows: string[] = [];
+    rows.push(
+      "| endpoint | conns | req/s | p50 ms | p99 ms | CPU µs/req | baseline req/s | baseline p99 ms | baseline CPU µs/req | req/s ratio (target) | p99 ratio (≤1.5) |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    );
+    for (const conns of [32, 256]) {
+      for (const [path, target] of ENDPOINTS) {
+        const a: Run[] = [], b: Run[] = [];
+        for (let i = 0; i < ROUNDS; i++) {
+          a.push(await wrk(svc, path, conns, SECONDS));
+          b.push(await wrk(base, path, conns, SECONDS));
+        }
+        const ratio = med(a, "rps") / med(b, "rps");
+        const p99r = med(a, "p99") / med(b, "p99");
+        const non2xx = a.reduce((n, r) => n + r.non2xx, 0);
+        rows.push(
+          `| ${path} | ${conns} | ${f(med(a, "rps"))} | ${f(med(a, "p50"), 3)} | ${
+            f(med(a, "p99"), 3)
+          } | ` +
+            `${f(med(a, "cpuUs"), 1)} | ${f(med(b, "rps"))} | ${f(med(b, "p99"), 3)} | ${
+              f(med(b, "cpuUs"), 1)
+            } | ` +
+            `${f(ratio, 2)} (${target}) ${ratio >= target ? "met" : "MISSED"} | ${f(p99r, 2)} ${
+              p99r <= 1.5 ? "met" : "MISSED"
+            }` +
+            (non2xx ? ` (${non2xx} non-2xx!)` : "") + " |",
+        );
+        console.log(rows.at(-1));
+      }
+    }
+
+    // One open and parse per stats file version, whatever the request rate.
+    const metrics = await (await fetch(`${svc.base}/metrics`)).text();
+    const val = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1]);
+    const opens = val("corescope_perf_stats_file_opens_total");
+    const parses = val("corescope_perf_stats_file_parses_total");
+    const versions = val("corescope_perf_stats_file_versions_total");
+
+    let served = 0;
+    while (served < MILLION) {
+      const r = await wrk(svc, "/api/healthz", 64, 10);
+      if (r.requests === 0) break;
+      served += r.requests;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await rssMiB(svc.pid);
+
+    console.log("\n" + rows.join("\n"));
+    console.log(
+      `\nstats file: ${opens} opens, ${parses} parses for ${versions} versions under load ` +
+        `(${f(opens / versions, 2)} opens and ${
+          f(parses / versions, 2)
+        } parses per version; target 1)`,
+    );
+    console.log(
+      `RSS: idle ${f(idle, 1)} MiB (baseline idle ${f(baseIdle, 1)} MiB; target ≤ 45), ` +
+        `after ${served} requests ${f(after, 1)} MiB (+${f(after - idle, 1)}; target ≤ +20)`,
+    );
+  } finally {
+    await stop(svc);
+    await stop(base);
+  }
+
+  // Startup to first 200, median of 10, with a warm module cache.
+  const times: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    const p = await spawnListening(["run", ...flags, MAIN, ...args]);
+    for (;;) {
+      const res = await fetch(`${p.base}/api/healthz`).catch(() => undefined);
+      await res?.body?.cancel();
+      if (res?.status === 200) break;
+    }
+    times.push(performance.now() - t0);
+    await stop(p);
+  }
+  console.log(`startup to first 200: median ${f(median(times), 1)} ms of 10 (target ≤ 40)`);
+  sim.stop();
+  await Deno.remove(dir, { recursive: true });
+}
+
+await main();

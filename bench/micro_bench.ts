@@ -1,0 +1,47 @@
+/** `deno bench`: the hot paths in isolation (parser, cached stats read, memo hit). */
+import { createMemo } from "../src/memo.ts";
+import { silentLogger } from "../src/log.ts";
+import { parseProcIo } from "../src/proc_io.ts";
+import { createStatsCache } from "../src/stats_cache.ts";
+import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
+
+const PROC_IO = "rchar: 323934931\nwchar: 323929600\nsyscr: 632687\nsyscw: 632675\n" +
+  "read_bytes: 4096\nwrite_bytes: 323932160\ncancelled_write_bytes: 0\n";
+const FIXTURE = Deno.readTextFileSync(
+  new URL("../tests/fixtures/ingestor-stats.json", import.meta.url),
+);
+
+Deno.bench("parseProcIo (/proc/self/io text)", () => {
+  parseProcIo(PROC_IO);
+});
+
+Deno.bench("parseStatsSnapshot (the fixture, a cache miss's parse)", () => {
+  parseStatsSnapshot(FIXTURE);
+});
+
+const dir = Deno.makeTempDirSync();
+const path = `${dir}/stats.json`;
+Deno.writeTextFileSync(path, FIXTURE);
+const cache = createStatsCache({
+  path,
+  maxBytes: 1 << 20,
+  log: silentLogger,
+  now: () => Date.now() + 60_000,
+});
+cache.get();
+Deno.bench("stats cache hit (lstat + identity compare)", () => {
+  cache.get();
+});
+
+let t = 0;
+const memo = createMemo({
+  ttlMs: 1000,
+  now: () => t,
+  probe: cache.probeKey,
+  load: () => cache.get(),
+});
+memo.get();
+Deno.bench("liveness memo hit (probe + TTL check)", () => {
+  t = (t + 1) % 500;
+  memo.get();
+});
