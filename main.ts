@@ -10,7 +10,7 @@ import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError, loadConfig, parseCli, USAGE } from "./src/config.ts";
 import { createLogger } from "./src/log.ts";
 import { permissionFlags } from "./src/permissions.ts";
-import { exitOnSignal, startServer } from "./src/server.ts";
+import { exitOnSignal, startServer, waitReady } from "./src/server.ts";
 
 function main(argv: string[]): void {
   let cli, config;
@@ -30,6 +30,9 @@ function main(argv: string[]): void {
   if (cli.command === "permissions") {
     const configPath = cli.configPath && resolve(cli.configPath);
     return console.log(permissionFlags(config, { configPath }).join("\n"));
+  }
+  if (cli.command === "wait-ready") {
+    return void waitReady(config).then((ok) => Deno.exit(ok ? 0 : 1));
   }
   const log = createLogger({ format: config.logFormat });
   exitOnSignal(startServer(config, log), log);

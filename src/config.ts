@@ -63,7 +63,7 @@ export class ConfigError extends Error {
 
 /** What the command line asks for. */
 export interface Cli {
-  command: "serve" | "help" | "version" | "permissions";
+  command: "serve" | "help" | "version" | "permissions" | "wait-ready";
   configPath?: string;
   /** Flag values, by config key, still as strings. */
   flags: Partial<Record<keyof Config, string>>;
@@ -85,6 +85,8 @@ Usage:
   main.ts [--config FILE] [--host H] [--port N] [--stats PATH] [--db PATH]
           [--proc-io PATH] [--log-format text|json]
   main.ts permissions [same flags]   print the Deno permission flags this config needs
+  main.ts wait-ready [same flags]    wait (up to 10 s) until the service at HOST:PORT is ready;
+                                     exit 0 when it is, 1 when not (systemd ExecStartPost)
   main.ts --help | --version
 
 Environment: CORESCOPE_INGESTOR_STATS overrides statsPath (flags override it);
@@ -107,8 +109,9 @@ export function parseCli(argv: readonly string[]): Cli {
     const arg = argv[i]!;
     if (arg === "--help" || arg === "-h") return { ...cli, command: "help" };
     if (arg === "--version" || arg === "-V") return { ...cli, command: "version" };
-    if (i === 0 && arg === "permissions") {
-      cli.command = "permissions";
+    // A subcommand may follow flags: a compiled binary puts its baked-in flags first.
+    if ((arg === "permissions" || arg === "wait-ready") && cli.command === "serve") {
+      cli.command = arg;
       continue;
     }
     const eq = arg.indexOf("=");

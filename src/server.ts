@@ -118,3 +118,39 @@ export function exitOnSignal(server: RunningServer, log: Logger, boundMs = 1800)
     Deno.addSignalListener(sig, () => onSignal(sig));
   }
 }
+
+/**
+ * Polls `GET /readyz` of the service `config` describes until it answers 200, for up to
+ * `timeoutMs`. systemd's `ExecStartPost=` runs this so that units ordered after this one start
+ * only once it is ready. Needs no grant beyond the service's own `--allow-net=HOST:PORT`.
+ *
+ * @example
+ * ```ts ignore
+ * import { waitReady } from "./server.ts";
+ * await waitReady(config); // true once GET /readyz answered 200
+ * ```
+ */
+export async function waitReady(
+  config: Pick<Config, "host" | "port">,
+  timeoutMs = 10_000,
+): Promise<boolean> {
+  if (config.port === 0) {
+    console.error("corescope-perf: wait-ready needs a fixed port, not 0");
+    return false;
+  }
+  // The grant is --allow-net=HOST:PORT, so connect to exactly that (0.0.0.0 reaches loopback).
+  const url = `${listenUrl(config.host, config.port)}readyz`;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.body?.cancel();
+      if (res.status === 200) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  console.error(`corescope-perf: ${url} was not ready within ${timeoutMs} ms`);
+  return false;
+}

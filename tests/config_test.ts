@@ -69,6 +69,11 @@ Deno.test("every CLI flag, both spellings", () => {
   assert.equal(parseCli(["--help"]).command, "help");
   assert.equal(parseCli(["--version"]).command, "version");
   assert.equal(parseCli(["permissions", "--port", "1"]).command, "permissions");
+  assert.equal(
+    parseCli(["--config", "/c.json", "wait-ready"]).command,
+    "wait-ready",
+    "after baked-in flags",
+  );
 });
 
 Deno.test("bad flags and values name their key", () => {

@@ -155,3 +155,35 @@ Deno.test("main.ts: SIGINT also stops cleanly", async () => {
   assert.equal(code, 0);
   assert.ok(ms < 2000);
 });
+
+Deno.test("main.ts wait-ready: exit 0 once the service is ready; port 0 is refused", async () => {
+  using dir = tempDir();
+  const port = (() => {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const p = (l.addr as Deno.NetAddr).port;
+    l.close();
+    return p;
+  })();
+  const args = ["--port", String(port), "--stats", dir.path("s.json"), "--db", dir.path("m.db")];
+  const flags = (await run(["--allow-read", "--allow-env", MAIN, "permissions", ...args])).stdout
+    .trim().split("\n");
+  const waiting = run([...flags, MAIN, ...args, "wait-ready"]); // started before the service
+  const svc = await startService(args);
+  try {
+    const r = await waiting;
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await svc.stop();
+  }
+  const zero = await run([
+    "--allow-read",
+    "--allow-env",
+    "--allow-net=127.0.0.1",
+    MAIN,
+    "--port",
+    "0",
+    "wait-ready",
+  ]);
+  assert.equal(zero.code, 1);
+  assert.match(zero.stderr, /fixed port/);
+});

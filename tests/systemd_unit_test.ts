@@ -32,7 +32,7 @@ Deno.test("the systemd unit verifies and scores an exposure of 2.0 or better", a
   const copy = dir.path("corescope-perf.service");
   Deno.writeTextFileSync(
     copy,
-    Deno.readTextFileSync(UNIT).replace(/^ExecStart=.*$/m, "ExecStart=/bin/true"),
+    Deno.readTextFileSync(UNIT).replaceAll("/usr/local/bin/corescope-perf", "/bin/true"),
   );
   const verify = await analyze(["verify", copy]);
   assert.equal(verify.code, 0, verify.text);
@@ -55,6 +55,7 @@ Deno.test("the unit grants nothing the service does not need", () => {
   assert.match(unit, /^ProtectSystem=strict$/m);
   assert.match(unit, /^CapabilityBoundingSet=$/m);
   assert.match(unit, /^NoNewPrivileges=yes$/m);
+  assert.match(unit, /^ExecStartPost=\/usr\/local\/bin\/corescope-perf wait-ready$/m, "readiness");
   assert.match(unit, /^BindReadOnlyPaths=\/proc\/self\/io:\/run\/corescope-perf\/self-io$/m);
   const directives = unit.split("\n").filter((l) => !l.startsWith("#")).join("\n");
   assert.doesNotMatch(directives, /allow-all|--allow-write|--allow-run|\s-A\s/);
