@@ -17,6 +17,10 @@ const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const BASELINE = new URL("./baseline.ts", import.meta.url).pathname;
 const DENO = Deno.execPath();
 const dec = new TextDecoder();
+/** The V8 flags production runs with, as `deno task start` adds them. */
+const V8_FLAGS = Deno.readTextFileSync(new URL("../deploy/v8-flags", import.meta.url)).trim().split(
+  "\n",
+);
 
 const ENDPOINTS: [string, number][] = [
   ["/api/healthz", 0.8],
@@ -146,10 +150,10 @@ async function main(): Promise<void> {
   console.log(
     `machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cores; deno ${Deno.version.deno}`,
   );
-  console.log(`service flags: ${flags.join(" ")}`);
+  console.log(`service flags: ${[...V8_FLAGS, ...flags].join(" ")}`);
   console.log(`wrk -t2 -d${SECONDS}s, ${ROUNDS} interleaved rounds, medians\n`);
 
-  const svc = await spawnListening(["run", ...flags, MAIN, ...args]);
+  const svc = await spawnListening(["run", ...V8_FLAGS, ...flags, MAIN, ...args]);
   const base = await spawnListening(["run", "--allow-net=127.0.0.1", BASELINE, "0"]);
   try {
     await new Promise((r) => setTimeout(r, 1500)); // a few stats versions and I/O samples
@@ -223,7 +227,7 @@ async function main(): Promise<void> {
   const times: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t0 = performance.now();
-    const p = await spawnListening(["run", ...flags, MAIN, ...args]);
+    const p = await spawnListening(["run", ...V8_FLAGS, ...flags, MAIN, ...args]);
     for (;;) {
       const res = await fetch(`${p.base}/api/healthz`).catch(() => undefined);
       await res?.body?.cancel();

@@ -22,6 +22,10 @@ export async function flagsFor(args: string[]): Promise<string[]> {
   return r.stdout.trim().split("\n");
 }
 
+/** The V8 flags production runs with (deploy/v8-flags), as `deno task start` adds them. */
+export const V8_FLAGS = Deno.readTextFileSync(new URL("../deploy/v8-flags", import.meta.url))
+  .trim().split("\n");
+
 export interface Service {
   base: string;
   proc: Deno.ChildProcess;
@@ -34,7 +38,7 @@ export async function startService(
   opts: { env?: Record<string, string>; wrap?: (argv: string[]) => string[] } = {},
 ): Promise<Service> {
   const flags = await flagsFor(args);
-  const argv = [DENO, "run", ...flags, MAIN, ...args];
+  const argv = [DENO, "run", ...V8_FLAGS, ...flags, MAIN, ...args];
   const [cmd, ...rest] = opts.wrap ? opts.wrap(argv) : argv;
   const proc = new Deno.Command(cmd!, {
     args: rest,
