@@ -117,8 +117,8 @@ async function wrk(p: Proc, path: string, conns: number, seconds: number): Promi
   const requests = Number(/(\d+) requests in/.exec(r.out)?.[1] ?? 0);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(r.out)?.[1] ?? 0),
-    p50: toMs(/50%\s+(\S+)/.exec(r.out)?.[1] ?? ""),
-    p99: toMs(/99%\s+(\S+)/.exec(r.out)?.[1] ?? ""),
+    p50: toMs(/^\s+50%\s+(\S+)\s*$/m.exec(r.out)?.[1] ?? ""),
+    p99: toMs(/^\s+99%\s+(\S+)\s*$/m.exec(r.out)?.[1] ?? ""),
     cpuUs: requests ? (after - before) / requests : NaN,
     requests,
     non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(r.out)?.[1] ?? 0),

@@ -22,7 +22,32 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 /** Series per labelled family at most: the labels come from a file in a shared directory. */
 export const MAX_SERIES = 64;
 
-/** Everything one scrape shows. */
+/**
+ * The stats cache's lookup counters, which change on every request: rendered apart from
+ * {@linkcode renderMetrics} so the rest can be cached per input version.
+ *
+ * @example
+ * ```ts
+ * import { renderLookups } from "./metrics.ts";
+ * renderLookups({ hits: 3, misses: 1, opens: 1, parses: 1, versions: 1 }).split("\n")[2];
+ * // 'corescope_perf_stats_cache_lookups_total{result="hit"} 3'
+ * ```
+ */
+export function renderLookups(c: StatsCacheCounters): string {
+  const o = new Out();
+  o.family(
+    "corescope_perf_stats_cache_lookups_total",
+    "counter",
+    "Stats cache lookups by result.",
+    [
+      [{ result: "hit" }, c.hits],
+      [{ result: "miss" }, c.misses],
+    ],
+  );
+  return o.lines.join("\n") + "\n";
+}
+
+/** Everything one scrape shows (but the cache lookups: {@linkcode renderLookups}). */
 export interface MetricsInput {
   ioSource: IoSourceKind;
   ioCounters: IoCounters;
@@ -140,15 +165,6 @@ export function renderMetrics(m: MetricsInput): string {
     "counter",
     "Distinct stats file versions (and failure states) seen.",
     [[{}, c.versions]],
-  );
-  o.family(
-    "corescope_perf_stats_cache_lookups_total",
-    "counter",
-    "Stats cache lookups by result.",
-    [
-      [{ result: "hit" }, c.hits],
-      [{ result: "miss" }, c.misses],
-    ],
   );
 
   o.family(

@@ -35,7 +35,13 @@ export interface ReadFailure {
 
 /** What {@linkcode readRegularFile} returns. */
 export type ReadResult =
-  | { ok: true; bytes: Uint8Array; identity: FileIdentity }
+  | {
+    ok: true;
+    bytes: Uint8Array;
+    identity: FileIdentity;
+    /** The still-open descriptor, only when asked for with `keepOpen`; the caller closes it. */
+    fd?: number;
+  }
   | { ok: false; failure: ReadFailure };
 
 /** What {@linkcode probeFile} returns: the identity of a regular file, or why there is none. */
@@ -131,34 +137,43 @@ export function probeFile(path: string): ProbeResult {
  * console.log(r.ok ? r.bytes.length : r.failure.kind); // "missing"
  * ```
  */
-export function readRegularFile(path: string, maxBytes: number): ReadResult {
-  return withVerifiedFd(path, (fd, st) => {
-    if (st.size > BigInt(maxBytes)) return tooLarge(path, maxBytes);
-    const hint = st.size === 0n ? 4096 : Number(st.size) + 1;
-    // One byte more than allowed tells "exactly at the limit" from "over it".
-    let chunk = new Uint8Array(Math.min(maxBytes + 1, hint));
-    let total = 0;
-    for (;;) {
-      if (total === chunk.length) {
-        if (chunk.length > maxBytes) return tooLarge(path, maxBytes);
-        const grown = new Uint8Array(Math.min(maxBytes + 1, chunk.length * 2));
-        grown.set(chunk);
-        chunk = grown;
+export function readRegularFile(
+  path: string,
+  maxBytes: number,
+  opts: { keepOpen?: boolean } = {},
+): ReadResult {
+  return withVerifiedFd(
+    path,
+    (fd, st) => {
+      if (st.size > BigInt(maxBytes)) return tooLarge(path, maxBytes);
+      const hint = st.size === 0n ? 4096 : Number(st.size) + 1;
+      // One byte more than allowed tells "exactly at the limit" from "over it".
+      let chunk = new Uint8Array(Math.min(maxBytes + 1, hint));
+      let total = 0;
+      for (;;) {
+        if (total === chunk.length) {
+          if (chunk.length > maxBytes) return tooLarge(path, maxBytes);
+          const grown = new Uint8Array(Math.min(maxBytes + 1, chunk.length * 2));
+          grown.set(chunk);
+          chunk = grown;
+        }
+        const n = fs.readSync(fd, chunk, total, chunk.length - total, null);
+        if (n === 0) break;
+        total += n;
       }
-      const n = fs.readSync(fd, chunk, total, chunk.length - total, null);
-      if (n === 0) break;
-      total += n;
-    }
-    if (total > maxBytes) return tooLarge(path, maxBytes);
-    const after = fs.fstatSync(fd, { bigint: true });
-    if (after.size !== st.size || after.mtimeNs !== st.mtimeNs) {
-      return {
-        ok: false,
-        failure: { kind: "changed", detail: `${path} was modified while being read` },
-      };
-    }
-    return { ok: true, bytes: chunk.subarray(0, total), identity: identityOf(st) };
-  }, maxBytes);
+      if (total > maxBytes) return tooLarge(path, maxBytes);
+      const after = fs.fstatSync(fd, { bigint: true });
+      if (after.size !== st.size || after.mtimeNs !== st.mtimeNs) {
+        return {
+          ok: false,
+          failure: { kind: "changed", detail: `${path} was modified while being read` },
+        };
+      }
+      return { ok: true, bytes: chunk.subarray(0, total), identity: identityOf(st) };
+    },
+    maxBytes,
+    opts.keepOpen,
+  );
 }
 
 /**
@@ -194,6 +209,7 @@ function withVerifiedFd(
   path: string,
   body: (fd: number, st: fs.BigIntStats) => ReadResult,
   maxBytes?: number,
+  keepOpen = false,
 ): ReadResult {
   const probe = probeFile(path);
   if (!probe.ok) return probe;
@@ -220,15 +236,35 @@ function withVerifiedFd(
         failure: { kind: "changed", detail: `${path} was replaced between lstat and open` },
       };
     }
-    return body(fd, st);
+    const result = body(fd, st);
+    if (keepOpen && result.ok) {
+      const kept = fd;
+      fd = -1; // handed to the caller
+      return { ...result, fd: kept };
+    }
+    return result;
   } catch (err) {
     return { ok: false, failure: failureFromError(path, err) };
   } finally {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // Closing a read-only descriptor cannot lose data; nothing to report.
-    }
+    closeFd(fd);
+  }
+}
+
+/**
+ * Closes a read-only descriptor, ignoring errors (nothing can be lost); negative is a no-op.
+ *
+ * @example
+ * ```ts
+ * import { closeFd } from "./safe_read.ts";
+ * closeFd(-1);
+ * ```
+ */
+export function closeFd(fd: number | undefined): void {
+  if (fd === undefined || fd < 0) return;
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Closing a read-only descriptor cannot lose data; nothing to report.
   }
 }
 

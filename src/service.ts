@@ -68,7 +68,6 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
     path: config.statsPath,
     maxBytes: config.maxStatsBytes,
     log,
-    now,
     coalesceMs: COALESCE_MS,
   });
   const liveness = createMemo({
@@ -155,6 +154,7 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
       clearInterval(historyTimer);
       sampler.stop();
       sqlite.close();
+      stats.close();
     },
   };
 }

@@ -9,6 +9,7 @@
 
 import type { Logger } from "./log.ts";
 import {
+  closeFd,
   identityKey,
   probeFile,
   type ProbeResult,
@@ -53,6 +54,8 @@ export interface StatsCache {
   probeKey(): string;
   /** The cache's own counters. */
   counters(): StatsCacheCounters;
+  /** Releases the cached version's open file. */
+  close(): void;
   /** Hits / (hits + misses), 0 before any lookup. */
   hitRate(): number;
 }
@@ -63,9 +66,7 @@ export interface StatsCacheOptions {
   maxBytes: number;
   log: Logger;
   probe?: (path: string) => ProbeResult;
-  read?: (path: string, maxBytes: number) => ReadResult;
-  /** Wall clock, ms: tells a version written "just now" from an older one. */
-  now?: () => number;
+  read?: (path: string, maxBytes: number, opts: { keepOpen: boolean }) => ReadResult;
   /** Reuse one identity probe for this long (ms); 0 probes on every call. */
   coalesceMs?: number;
   /** Monotonic clock (ms) for `coalesceMs`. */
@@ -89,30 +90,30 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
   const probe = opts.probe ?? probeFile;
   const read = opts.read ?? readRegularFile;
   const { path, maxBytes, log } = opts;
-  const now = opts.now ?? Date.now;
   const mono = opts.mono ?? (() => performance.now());
   const coalesceMs = opts.coalesceMs ?? 0;
   const c: StatsCacheCounters = { hits: 0, misses: 0, opens: 0, parses: 0, versions: 0 };
-  let cached:
-    | { key: string; state: StatsState; bytes?: Uint8Array; racyUntil?: number }
-    | undefined;
+  // The cached version's file stays open: an inode cannot be reused while it is open, so a
+  // new version can never show the cached version's identity (inode numbers are otherwise
+  // recycled, and a same-size rewrite within one mtime tick would look unchanged).
+  let cached: { key: string; state: StatsState; pin?: number } | undefined;
 
   function keyOf(p: ProbeResult): string {
     return p.ok ? identityKey(p.identity) : `fail:${p.failure.kind}`;
   }
 
   function readOnce(): ReadResult {
-    let r = read(path, maxBytes);
+    let r = read(path, maxBytes, { keepOpen: true });
     c.opens++;
     if (!r.ok && r.failure.kind === "changed") {
       // Replaced while we read: the next version is already there, read it once more.
-      r = read(path, maxBytes);
+      r = read(path, maxBytes, { keepOpen: true });
       c.opens++;
     }
     return r;
   }
 
-  function load(p: ProbeResult, r: ReadResult | undefined): NonNullable<typeof cached> {
+  function load(p: ProbeResult): NonNullable<typeof cached> {
     const version = ++c.versions;
     if (!p.ok) {
       return {
@@ -120,7 +121,7 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
         state: { ...unavailable(p.failure.kind, p.failure.detail), version },
       };
     }
-    r ??= readOnce();
+    const r = readOnce();
     if (!r.ok) {
       return {
         key: keyOf(p),
@@ -128,12 +129,7 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
       };
     }
     const key = identityKey(r.identity);
-    const mtimeMs = Number(r.identity.mtimeNs / 1_000_000n);
-    // Written within one timestamp tick of now: a same-size rewrite in that tick that reuses
-    // the inode would look identical, so check the bytes once the tick has passed (as git
-    // does for "racily clean" entries).
-    const racyUntil = now() - mtimeMs < RACY_MS ? mtimeMs + RACY_MS : undefined;
-    const base = { key, bytes: r.bytes, racyUntil };
+    const base = { key, pin: r.fd };
     let text: string;
     try {
       text = decoder.decode(r.bytes);
@@ -164,21 +160,14 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
 
   function get(): StatsState {
     const { p, key } = probeNow();
-    let fresh: ReadResult | undefined;
     if (cached && key === cached.key) {
-      if (cached.racyUntil === undefined || now() < cached.racyUntil) {
-        c.hits++;
-        return cached.state;
-      }
-      cached.racyUntil = undefined;
-      fresh = readOnce();
-      if (fresh.ok && cached.bytes && sameBytes(fresh.bytes, cached.bytes)) {
-        c.hits++;
-        return cached.state;
-      }
+      c.hits++;
+      return cached.state;
     }
     c.misses++;
-    cached = load(p, fresh);
+    const previous = cached;
+    cached = load(p);
+    closeFd(previous?.pin);
     report(cached.state);
     return cached.state;
   }
@@ -203,18 +192,13 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
   return {
     get,
     probeKey: () => probeNow().key,
+    close() {
+      closeFd(cached?.pin);
+      cached = undefined;
+    },
     counters: () => ({ ...c }),
     hitRate: () => (c.hits + c.misses === 0 ? 0 : c.hits / (c.hits + c.misses)),
   };
-}
-
-/** How long after its mtime a version's identity is not trusted alone (coarse fs clocks). */
-export const RACY_MS = 20;
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function unavailable(

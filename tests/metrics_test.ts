@@ -140,7 +140,7 @@ function skipUnless(tool: { code: number; text: string }, name: string): boolean
 
 Deno.test("promtool check metrics finds nothing, with and without data", async () => {
   for (const inp of [input(FIX), input(undefined, { freshness: { fresh: false } })]) {
-    const r = await promtool(["check", "metrics"], renderMetrics(inp));
+    const r = await promtool(["check", "metrics"], renderMetrics(inp) + renderLookups(inp.cache));
     if (skipUnless(r, "promtool")) return;
     assert.equal(r.code, 0, r.text);
     assert.equal(r.text.trim(), "", r.text);
