@@ -4,6 +4,7 @@ import {
   MAX_SERIES,
   METRICS_CONTENT_TYPE,
   type MetricsInput,
+  renderLookups,
   renderMetrics,
 } from "../src/metrics.ts";
 import type { StatsState } from "../src/stats_cache.ts";
