@@ -141,8 +141,14 @@ const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", 
 /** The request-stats key: from the route table and known methods only, so labels stay bounded. */
 function routeKey(method: string, path: string): string {
   const m = KNOWN_METHODS.has(method) ? method : "OTHER";
-  return `${m} ${path in ROUTES ? path : "unmatched"}`;
+  const known = ROUTE_KEYS.get(m)?.get(path);
+  return known ?? `${m} ${path in ROUTES ? path : "unmatched"}`;
 }
+
+// Keys of the known method and route pairs, built once instead of on every request.
+const ROUTE_KEYS = new Map(
+  [...KNOWN_METHODS].map((m) => [m, new Map(Object.keys(ROUTES).map((p) => [p, `${m} ${p}`]))]),
+);
 
 /**
  * Builds the app over `svc`.
@@ -162,8 +168,9 @@ export function createApp(svc: Services): Hono {
   app.use(async (c: Context, next: Next) => {
     const t0 = performance.now();
     // Bounds before any handler runs. (Deno itself answers 400 to headers past its own limit.)
-    const length = Number(c.req.header("content-length") ?? 0);
-    if (headerBytes(c.req.raw.headers) > MAX_HEADER_BYTES) {
+    const headers = c.req.raw.headers;
+    const length = Number(headers.get("content-length") ?? 0);
+    if (headerBytes(headers) > MAX_HEADER_BYTES) {
       c.res = jsonResponse({ error: `request headers over ${MAX_HEADER_BYTES} bytes` }, 431);
     } else if (!(length <= MAX_BODY_BYTES)) {
       c.res = jsonResponse({ error: `request body over ${MAX_BODY_BYTES} bytes` }, 413);
