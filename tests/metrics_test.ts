@@ -10,7 +10,7 @@ import {
 import type { StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { ingestVerdicts } from "../src/verdicts.ts";
-import { fixtureText, isoSec, tempDir } from "./_helpers.ts";
+import { fixtureText, isoSec, serviceArgs, tempDir } from "./_helpers.ts";
 import { getJson, startService } from "./_service.ts";
 
 function input(text: string | undefined, over: Partial<MetricsInput> = {}): MetricsInput {
@@ -156,7 +156,7 @@ Deno.test("a real Prometheus scrapes the service and sees the stats file's tx_in
   const doc = JSON.parse(fixtureText(isoSec(Date.now())));
   doc.tx_inserted = 424242;
   Deno.writeTextFileSync(statsPath, JSON.stringify(doc));
-  const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dir.path("m.db")]);
+  const svc = await startService(serviceArgs(dir));
   const promPort = (() => {
     const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const p = (l.addr as Deno.NetAddr).port;
@@ -202,14 +202,7 @@ Deno.test("a real Prometheus scrapes the service and sees the stats file's tx_in
 
 Deno.test("GET /metrics over HTTP has the exact 0.0.4 content type", async () => {
   using dir = tempDir();
-  const svc = await startService([
-    "--port",
-    "0",
-    "--stats",
-    dir.path("s.json"),
-    "--db",
-    dir.path("m.db"),
-  ]);
+  const svc = await startService(serviceArgs(dir));
   try {
     const res = await fetch(`${svc.base}/metrics`);
     assert.equal(res.headers.get("content-type"), METRICS_CONTENT_TYPE);

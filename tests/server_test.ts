@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { ROUTES } from "../src/app.ts";
 import { writeAtomic } from "../src/simulator.ts";
-import { fixture, tempDir } from "./_helpers.ts";
+import { fixture, serviceArgs, tempDir } from "./_helpers.ts";
 import { hammer, procFigures } from "./_load.ts";
 import { getJson, startService } from "./_service.ts";
 
@@ -44,7 +44,7 @@ Deno.test("load: 64 clients on every endpoint while the stats file is replaced 1
   using dir = tempDir();
   const statsPath = dir.path("s.json");
   const writer = statsWriter(statsPath, 100);
-  const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dir.path("m.db")]);
+  const svc = await startService(serviceArgs(dir));
   try {
     const r = await hammer({
       base: svc.base,
@@ -92,14 +92,7 @@ Deno.test("load: 64 clients on every endpoint while the stats file is replaced 1
 
 Deno.test("2,000 idle connections and slow clients: healthz still answers within 100 ms", async () => {
   using dir = tempDir();
-  const svc = await startService([
-    "--port",
-    "0",
-    "--stats",
-    dir.path("s.json"),
-    "--db",
-    dir.path("m.db"),
-  ]);
+  const svc = await startService(serviceArgs(dir));
   const port = Number(svc.base.split(":").at(-1));
   const conns: Deno.Conn[] = [];
   try {
@@ -145,7 +138,7 @@ Deno.test("SIGTERM during load: in-flight requests complete, exit 0 within 2 s, 
   using dir = tempDir();
   const statsPath = dir.path("s.json");
   const writer = statsWriter(statsPath, 20);
-  const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dir.path("m.db")]);
+  const svc = await startService(serviceArgs(dir));
   try {
     const stop = new AbortController();
     const load = hammer({
@@ -217,7 +210,7 @@ Deno.test("soak: after warm-up, RSS and open descriptors stay flat at a steady r
   using dir = tempDir();
   const statsPath = dir.path("s.json");
   const writer = statsWriter(statsPath, 1);
-  const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dir.path("m.db")]);
+  const svc = await startService(serviceArgs(dir));
   try {
     // V8 sizes its heap in steps during the first ~35 s under load: measure after that.
     const warmup = Number(Deno.env.get("SOAK_WARMUP_SECONDS") ?? 40);
