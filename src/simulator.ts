@@ -9,6 +9,7 @@
 
 import * as fs from "node:fs";
 import { DatabaseSync } from "node:sqlite";
+import { percentile } from "./request_stats.ts";
 
 /** CoreScope-shaped tables, enough for realistic page counts and WAL growth. */
 export const DEMO_SCHEMA = `
@@ -72,10 +73,9 @@ export interface Simulator {
   stop(): void;
 }
 
-function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  const i = Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
-  return Math.round(sorted[Math.max(0, i)]! * 1000) / 1000;
+/** Milliseconds to three decimals, as the ingestor publishes them. */
+function ms3(sorted: number[], q: number): number {
+  return Math.round(percentile(sorted, q) * 1000) / 1000;
 }
 
 function hex(n: number): string {
@@ -207,10 +207,10 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
           wait_ms_p95: 0,
           wait_ms_p99: 0,
           wait_ms_max: 0,
-          hold_ms_p50: percentile(sorted, 0.5),
-          hold_ms_p95: percentile(sorted, 0.95),
-          hold_ms_p99: percentile(sorted, 0.99),
-          hold_ms_max: percentile(sorted, 1),
+          hold_ms_p50: ms3(sorted, 0.5),
+          hold_ms_p95: ms3(sorted, 0.95),
+          hold_ms_p99: ms3(sorted, 0.99),
+          hold_ms_max: ms3(sorted, 1),
         },
       },
       source_liveness: structuredClone(live),
