@@ -9,6 +9,7 @@
 
 import * as fs from "node:fs";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { coalesce } from "./coalesce.ts";
 import type { Logger } from "./log.ts";
 import { failureFromError, probeFile, readFileHead } from "./safe_read.ts";
 import { parseSqliteHeader } from "./sqlite_header.ts";
@@ -45,7 +46,7 @@ export interface SqliteStatsOptions {
   walSize?: (path: string) => number;
   /** Whether the `-shm` file exists. */
   shmExists?: (path: string) => boolean;
-  /** Reuse one reading for this long (ms); 0 reads on every call. */
+  /** Under a burst of calls, reuse one reading for this long (ms); 0 never reuses. */
   coalesceMs?: number;
   /** Monotonic clock (ms) for `coalesceMs`. */
   mono?: () => number;
@@ -148,15 +149,9 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
     return { ...ZERO, error: detail };
   }
 
-  // Figures are reused for `coalesceMs`: concurrent requests share one stat and one set of
-  // PRAGMA reads.
-  let last: { at: number; figures: SqliteFigures } | undefined;
-  function read(): SqliteFigures {
-    const t = mono();
-    if (last && t - last.at < coalesceMs && t >= last.at) return last.figures;
-    last = { at: t, figures: readNow() };
-    return last.figures;
-  }
+  // Under a burst of requests one stat and one set of PRAGMA reads serve them all for
+  // `coalesceMs`; a lone request always reads.
+  const read = coalesce(() => readNow(), { windowMs: coalesceMs, mono });
 
   function readNow(): SqliteFigures {
     const probe = probeFile(path);
@@ -208,9 +203,6 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
 
   return {
     read,
-    close() {
-      last = undefined;
-      close();
-    },
+    close,
   };
 }

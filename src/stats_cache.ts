@@ -7,6 +7,7 @@
  * @module
  */
 
+import { coalesce } from "./coalesce.ts";
 import type { Logger } from "./log.ts";
 import {
   closeFd,
@@ -67,7 +68,7 @@ export interface StatsCacheOptions {
   log: Logger;
   probe?: (path: string) => ProbeResult;
   read?: (path: string, maxBytes: number, opts: { keepOpen: boolean }) => ReadResult;
-  /** Reuse one identity probe for this long (ms); 0 probes on every call. */
+  /** Under a burst of calls, reuse one identity probe for this long (ms); 0 never reuses. */
   coalesceMs?: number;
   /** Monotonic clock (ms) for `coalesceMs`. */
   mono?: () => number;
@@ -147,16 +148,12 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
     return { ...base, state: { kind: "ok", snapshot: parsed.snapshot, version } };
   }
 
-  // One lstat serves every request within `coalesceMs` (lstat costs about as much as a
-  // whole bare HTTP response): a new file version is seen at most that much later.
-  let lastProbe: { at: number; p: ProbeResult; key: string } | undefined;
-  function probeNow(): { p: ProbeResult; key: string } {
-    const t = mono();
-    if (lastProbe && t - lastProbe.at < coalesceMs && t >= lastProbe.at) return lastProbe;
+  // Under a burst of requests one lstat serves them all for `coalesceMs` (an lstat costs
+  // about as much as a whole bare HTTP response); a lone request always probes.
+  const probeNow = coalesce(() => {
     const p = probe(path);
-    lastProbe = { at: t, p, key: keyOf(p) };
-    return lastProbe;
-  }
+    return { p, key: keyOf(p) };
+  }, { windowMs: coalesceMs, mono });
 
   function get(): StatsState {
     const { p, key } = probeNow();

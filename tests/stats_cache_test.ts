@@ -163,27 +163,3 @@ Deno.test("a file replaced mid-read is read once more, and the new version is se
   assert.ok(s.kind === "ok" && s.snapshot.counters.tx_inserted === 9);
   assert.equal(cache.counters().opens, 2);
 });
-
-Deno.test("probes are coalesced within coalesceMs, and a new version is seen right after", () => {
-  const f = fakeFile('{"tx_inserted": 1}');
-  const clock = { mono: 0 };
-  const cache = createStatsCache({
-    path: "p",
-    maxBytes: 1 << 20,
-    log: captureLogger(),
-    ...f,
-    coalesceMs: 5,
-    mono: () => clock.mono,
-  });
-  for (let i = 0; i < 100; i++) cache.get();
-  cache.probeKey();
-  assert.equal(f.io.probes, 1, "one lstat for 100 requests within 5 ms");
-  f.write('{"tx_inserted": 2}');
-  clock.mono = 4.9;
-  const stale = cache.get();
-  assert.ok(stale.kind === "ok" && stale.snapshot.counters.tx_inserted === 1);
-  clock.mono = 5;
-  const fresh = cache.get();
-  assert.ok(fresh.kind === "ok" && fresh.snapshot.counters.tx_inserted === 2);
-  assert.equal(f.io.probes, 2);
-});
