@@ -154,10 +154,10 @@ const ROUTE_KEYS = new Map(
  * Builds the app over `svc`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { createApp } from "./app.ts";
- * declare const svc: import("./app.ts").Services;
- * const res = await createApp(svc).request("/api/healthz");
+ * import { createRuntime } from "./service.ts";
+ * const res = await createApp(createRuntime(config, log).services).request("/api/healthz");
  * console.log(res.status); // 200
  * ```
  */

@@ -53,7 +53,16 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
 /** The environment variables the service reads. */
 export const ENV_VARS = ["CORESCOPE_INGESTOR_STATS", "CORESCOPE_PERF_API_KEY"] as const;
 
-/** A bad setting; `key` names it. */
+/**
+ * A bad setting; `key` names it (the CLI prints the message and exits 2).
+ *
+ * @example
+ * ```ts
+ * import { ConfigError } from "./config.ts";
+ * new ConfigError("port", "must be an integer from 0 to 65535").message;
+ * // "port: must be an integer from 0 to 65535"
+ * ```
+ */
 export class ConfigError extends Error {
   constructor(readonly key: string, message: string) {
     super(`${key}: ${message}`);

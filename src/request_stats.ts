@@ -73,7 +73,7 @@ const round = (n: number) => Math.round(n * 1000) / 1000;
  * import { createRequestStats } from "./request_stats.ts";
  * const rs = createRequestStats({ slowMs: 100, now: () => 0 });
  * rs.record("GET /api/healthz", 200, 0.2);
- * rs.snapshot().routes["GET /api/healthz"].count; // 1
+ * rs.snapshot().routes["GET /api/healthz"]?.count; // 1
  * ```
  */
 export function createRequestStats(opts: RequestStatsOptions): RequestStats {

@@ -19,7 +19,15 @@ import {
   type WriterStats,
 } from "./stats_snapshot.ts";
 
-/** Returns a copy of `obj` with keys in sorted order, as Go encodes maps. */
+/**
+ * Returns a copy of `obj` with keys in sorted order, as Go's encoding/json writes maps.
+ *
+ * @example
+ * ```ts
+ * import { sortedKeys } from "./responses.ts";
+ * Object.keys(sortedKeys({ b: 1, a: 2 })); // ["a", "b"]
+ * ```
+ */
 export function sortedKeys<T>(obj: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
   for (const k of Object.keys(obj).sort()) out[k] = obj[k]!;

@@ -77,7 +77,15 @@ function identityOf(st: fs.BigIntStats): FileIdentity {
   return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs };
 }
 
-/** Maps a thrown error to a named failure; never rethrows. */
+/**
+ * Maps a thrown error to a named failure; never rethrows.
+ *
+ * @example
+ * ```ts
+ * import { failureFromError } from "./safe_read.ts";
+ * failureFromError("/x", Object.assign(new Error("gone"), { code: "ENOENT" })).kind; // "missing"
+ * ```
+ */
 export function failureFromError(path: string, err: unknown): ReadFailure {
   const code = (err as { code?: string })?.code;
   const name = (err as { name?: string })?.name;
