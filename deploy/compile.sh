@@ -1,16 +1,38 @@
 #!/bin/sh
-# `deno task compile [flags]`: builds dist/corescope-perf with exactly the flags
-# `main.ts permissions` prints for the same arguments; those arguments are baked in as the
-# binary's defaults (e.g. --config /etc/corescope-perf/config.json).
-# Deno downloads its runtime (denort) for this; offline, point DENORT_BIN at a denort binary.
+# `deno task compile [flags]`: builds dist/corescope-perf (or $CORESCOPE_PERF_OUT) with exactly
+# the flags `main.ts permissions` prints for the same arguments; those arguments are baked in
+# as the binary's defaults (e.g. --config /etc/corescope-perf/config.json).
+#
+# deno compile needs its runtime, denort-x86_64-unknown-linux-gnu.zip for this Deno version.
+# It downloads it on first use into $DENO_DIR/dl/release/v<version>/ (DENO_DIR defaults to
+# ~/.cache/deno); offline, put the zip there, or point DENORT_BIN at an unzipped denort.
+# DENORT_BIN pointing at plain `deno` builds the Deno CLI with our code ignored: the output is
+# checked, and deleted when it is not corescope-perf.
 set -eu
 cd "$(dirname "$0")/.."
+case "${1:-}" in
+  -h|--help)
+    echo "usage: deno task compile [service flags, e.g. --config /etc/corescope-perf/config.json]"
+    echo "builds \${CORESCOPE_PERF_OUT:-dist/corescope-perf} with the grants those flags need"
+    exit 0 ;;
+esac
 out=${CORESCOPE_PERF_OUT:-dist/corescope-perf}
-flags=$(deno run --allow-read --allow-env main.ts permissions "$@")
+# A bad flag or config makes `permissions` print the problem and exit 2: stop there.
+flags=$(deno run --allow-read --allow-env main.ts permissions "$@") || exit $?
 # V8 tuning, not a grant: small young-generation semispaces keep RSS low and flat under load.
 flags="$flags
 $(cat deploy/v8-flags)"
 IFS='
 '
 # shellcheck disable=SC2086
-exec deno compile --no-check=remote $flags --output "$out" main.ts "$@"
+deno compile --no-check=remote $flags --output "$out" main.ts "$@"
+unset IFS
+version=$("$out" --version 2>&1 </dev/null || true)
+case "$version" in
+  "corescope-perf "*) echo "compile.sh: built $out ($version)" ;;
+  *)
+    rm -f "$out"
+    echo "compile.sh: $out is not corescope-perf: its --version printed '$(echo "$version" | head -n 1)'." >&2
+    echo "compile.sh: DENORT_BIN must point at a denort runtime, not at deno; removed it." >&2
+    exit 1 ;;
+esac

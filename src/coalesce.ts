@@ -49,7 +49,9 @@ export function coalesce<T>(read: () => T, o: CoalesceOptions): () => T {
     i = (i + 1) % burstCalls;
     const burst = t - oldest < burstMs;
     if (burst && last && t - last.at < o.windowMs && t >= last.at) return last.value;
-    last = { at: t, value: read() };
-    return last.value;
+    const value = read();
+    // Stamped after the read: a slow read (a locked database) must not age its own result.
+    last = { at: mono(), value };
+    return value;
   };
 }

@@ -1,7 +1,7 @@
 /**
- * How old a stats snapshot is, judged from one effective timestamp on every request (also
- * when the parsed file is cached: a dead writer leaves a byte-stable file that must still
- * go stale).
+ * How old a stats snapshot is, judged from its one effective timestamp (top-level
+ * `sampledAt`, else `procIO.sampledAt`, parsed once per version) on every request, also when
+ * the parsed file is cached: a dead writer leaves a byte-stable file that must still go stale.
  *
  * @module
  */
@@ -17,9 +17,10 @@ const RFC3339 =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRfc3339 } from "./freshness.ts";
- * parseRfc3339("2026-11-23T12:00:00Z"); // 1795435200000
- * parseRfc3339("yesterday"); // undefined
+ * assert.equal(parseRfc3339("2026-11-23T12:00:00Z"), 1795435200000);
+ * assert.equal(parseRfc3339("yesterday"), undefined);
  * ```
  */
 export function parseRfc3339(s: string): number | undefined {
@@ -44,36 +45,6 @@ export function parseRfc3339(s: string): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/**
- * The snapshot's one effective stamp: top-level `sampledAt` when non-empty, else
- * `procIO.sampledAt`, else `undefined`. The same rule on cache hits and misses.
- *
- * @example
- * ```ts
- * import { effectiveStamp } from "./freshness.ts";
- * effectiveStamp({ counters: {}, problems: [], procIO: {
- *   readBytesPerSec: 0, writeBytesPerSec: 0, cancelledWriteBytesPerSec: 0,
- *   syscallsRead: 0, syscallsWrite: 0, sampledAt: "2026-11-23T12:00:00Z" } });
- * // "2026-11-23T12:00:00Z"
- * ```
- */
-export function effectiveStamp(snap: StatsSnapshot): string | undefined {
-  if (snap.sampledAt) return snap.sampledAt;
-  return snap.procIO?.sampledAt || undefined;
-}
-
-// A snapshot never changes: parse its stamp once, judge its age on every request.
-const stamps = new WeakMap<StatsSnapshot, number | "none" | "bad">();
-function stampOf(snap: StatsSnapshot): number | "none" | "bad" {
-  let at = stamps.get(snap);
-  if (at === undefined) {
-    const stamp = effectiveStamp(snap);
-    at = stamp ? parseRfc3339(stamp) ?? "bad" : "none";
-    stamps.set(snap, at);
-  }
-  return at;
-}
-
 /** Freshness policy: how old a sample may be, and how far in the future its clock may run. */
 export interface FreshnessPolicy {
   staleAfterMs: number;
@@ -95,19 +66,23 @@ export interface Freshness {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { judgeFreshness } from "./freshness.ts";
- * const snap = { sampledAt: "2026-11-23T12:00:00Z", counters: {}, problems: [] };
- * const now = Date.parse("2026-11-23T12:00:06Z");
- * judgeFreshness(snap, now, { staleAfterMs: 5000, clockSkewMs: 2000 });
- * // { fresh: false, ageSec: 6, reason: "too_old" }
+ * const snap = { stampMs: Date.parse("2026-11-23T12:00:00Z") };
+ * const policy = { staleAfterMs: 5000, clockSkewMs: 2000 };
+ * assert.deepEqual(judgeFreshness(snap, Date.parse("2026-11-23T12:00:06Z"), policy), {
+ *   fresh: false,
+ *   ageSec: 6,
+ *   reason: "too_old",
+ * });
  * ```
  */
 export function judgeFreshness(
-  snap: StatsSnapshot,
+  snap: Pick<StatsSnapshot, "stampMs">,
   nowMs: number,
   policy: FreshnessPolicy,
 ): Freshness {
-  const at = stampOf(snap);
+  const at = snap.stampMs;
   if (at === "none") return { fresh: false, reason: "no_timestamp" };
   if (at === "bad") return { fresh: false, reason: "bad_timestamp" };
   const ageMs = nowMs - at;

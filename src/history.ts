@@ -1,10 +1,13 @@
 /**
  * The last minutes of 1 Hz samples, kept in the service so a dashboard opened now shows the
  * recent past at once, and the write-source rates and anomaly flags derived from them.
- * Memory is fixed by the capacity.
+ * Memory is fixed: the ring's capacity times a bounded sample (a sample shares its stats
+ * version's counters object, and the file's names are capped when it is parsed).
  *
  * @module
  */
+
+import { createRing } from "./ring.ts";
 
 /** One 1 Hz sample. */
 export interface HistorySample {
@@ -16,47 +19,10 @@ export interface HistorySample {
   ingestorReadBytesPerSec?: number;
   ingestorWriteBytesPerSec?: number;
   walSize: number;
-  /** Flattened write-source counters, when the stats file was fresh. */
+  /** Flattened write-source counters, when the stats file was fresh (shared per version). */
   sources?: Record<string, number>;
   /** Per MQTT source verdicts. */
   liveness?: Record<string, string>;
-}
-
-/** A fixed-capacity ring; oldest entries fall out. */
-export interface Ring<T> {
-  push(item: T): void;
-  /** Oldest first. */
-  toArray(): T[];
-  readonly size: number;
-}
-
-/**
- * Creates a ring of at most `capacity` items.
- *
- * @example
- * ```ts
- * import { createRing } from "./history.ts";
- * const r = createRing<number>(2);
- * r.push(1); r.push(2); r.push(3);
- * r.toArray(); // [2, 3]
- * ```
- */
-export function createRing<T>(capacity: number): Ring<T> {
-  const items: T[] = [];
-  let start = 0;
-  return {
-    push(item) {
-      if (items.length < capacity) items.push(item);
-      else {
-        items[start] = item;
-        start = (start + 1) % capacity;
-      }
-    },
-    toArray: () => [...items.slice(start), ...items.slice(0, start)],
-    get size() {
-      return items.length;
-    },
-  };
 }
 
 /** Rate and baseline of one write source. */
@@ -130,3 +96,54 @@ function perSec(
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/** What one sample is taken from; each a plain function, so tests inject them. */
+export interface HistoryInputs {
+  now: () => number;
+  /** Everything but `t`. */
+  sample: (t: number) => Omit<HistorySample, "t">;
+}
+
+/** A running 1 Hz recorder. */
+export interface HistoryRecorder {
+  /** Oldest first. */
+  samples(): HistorySample[];
+  /** Takes one sample now (the timer calls it every `intervalMs`). */
+  record(): void;
+  stop(): void;
+}
+
+/**
+ * Records a sample now and then every `intervalMs` into a ring of `capacity`; the timer is
+ * unref'd. With `intervalMs` 0 no timer runs (tests call `record`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createHistoryRecorder } from "./history.ts";
+ * let t = 0;
+ * const h = createHistoryRecorder({
+ *   now: () => t,
+ *   sample: () => ({ readBytesPerSec: 0, writeBytesPerSec: 0, walSize: t }),
+ * }, { capacity: 2, intervalMs: 0 });
+ * t = 1000;
+ * h.record();
+ * t = 2000;
+ * h.record();
+ * assert.deepEqual(h.samples().map((s) => s.walSize), [1000, 2000]);
+ * ```
+ */
+export function createHistoryRecorder(
+  inputs: HistoryInputs,
+  opts: { capacity: number; intervalMs: number },
+): HistoryRecorder {
+  const ring = createRing<HistorySample>(opts.capacity);
+  const record = () => {
+    const t = inputs.now();
+    ring.push({ t, ...inputs.sample(t) });
+  };
+  record();
+  const timer = opts.intervalMs > 0 ? setInterval(record, opts.intervalMs) : undefined;
+  if (timer !== undefined) Deno.unrefTimer(timer);
+  return { samples: ring.toArray, record, stop: () => clearInterval(timer) };
+}

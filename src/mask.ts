@@ -9,27 +9,42 @@
 /** The replacement for a password. */
 export const MASK = "****";
 
-// A scheme we mask, in any letter case, then "://". The scheme must not be the tail of a
-// longer word ("xmqtt://" is not "mqtt://").
-const SCHEME = /(?<![A-Za-z0-9+.-])(mqtts?|tcp|ssl|wss?):\/\//gi;
-// What may start a host right after the userinfo's "@".
-const HOST_START = /[A-Za-z0-9[._-]/;
+// Any URL scheme (RFC 3986: a letter, then letters, digits, "+", "-", "."), in any case,
+// then "://". The scheme must not be the tail of a longer word ("xmqtt://" is "xmqtt://").
+const SCHEME = /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*:\/\//g;
+// `user:password@host` with no scheme, standing alone (start of text, after white space, a
+// quote, "=" or "("): the password runs to the last "@" before white space.
+const BARE = /(^|[\s"'=(,;])([A-Za-z0-9._~-]+):(?!\/\/)(\S*)@(?=[^\s@]*$|[^\s@]*\s)/g;
+// `password=...` (and its usual spellings) in a query string or a key=value list.
+const QUERY = /\b(password|passwd|pwd|pass|secret|token|api_?key)=([^&\s#;"']+)/gi;
 
 /**
- * Replaces the password of every `scheme://user:password@host` in `text` with `****`,
- * keeping the user. The userinfo ends at the last `@` before the host, so a password may
- * itself hold `@`; a URL's span ends at the next masked scheme or line break. A URL without
- * a password, or text without such a URL, comes back unchanged.
+ * Replaces every password that could stand in `text` with `****`:
+ * - in every `scheme://user:password@host`, whatever the scheme and its case: the user is
+ *   kept, the userinfo ends at the LAST "@" before the next `scheme://` (or the end of the
+ *   text), so a password may hold "@", line breaks, or even " ws://";
+ * - in a bare `user:password@host`, and in `password=...` query parameters.
+ * A URL without a password, or text without any of these, comes back unchanged.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { maskCredentials } from "./mask.ts";
- * maskCredentials("mqtt://u:p@ss@host:1883"); // "mqtt://u:****@host:1883"
- * maskCredentials("mqtt://broker:1883"); // "mqtt://broker:1883"
+ * assert.equal(maskCredentials("mqtt://u:p@ss@host:1883"), "mqtt://u:****@host:1883");
+ * assert.equal(maskCredentials("tls://u:pw@:8883"), "tls://u:****@:8883");
+ * assert.equal(maskCredentials("mqtt://broker:1883"), "mqtt://broker:1883");
+ * assert.equal(maskCredentials("u:pw@host:1883"), "u:****@host:1883");
+ * assert.equal(maskCredentials("wss://h/mqtt?password=pw"), "wss://h/mqtt?password=****");
  * ```
  */
 export function maskCredentials(text: string): string {
-  if (!text.includes("://")) return text;
+  let out = text.includes("://") ? maskUrls(text) : text;
+  if (out.includes("@")) out = out.replace(BARE, (_m, pre, user) => `${pre}${user}:${MASK}@`);
+  if (out.includes("=")) out = out.replace(QUERY, (_m, key) => `${key}=${MASK}`);
+  return out;
+}
+
+function maskUrls(text: string): string {
   const starts: { at: number; bodyAt: number }[] = [];
   for (const m of text.matchAll(SCHEME)) {
     starts.push({ at: m.index, bodyAt: m.index + m[0].length });
@@ -53,32 +68,23 @@ export function maskCredentials(text: string): string {
   return out;
 }
 
-/** True when `body` starts like `user:secret` (not `host:port`) on one line, with no "@" yet. */
+/** True when `body` starts like `user:secret` (not `host:port`), with no "@" yet. */
 function opensUserinfo(body: string): boolean {
-  if (/[\r\n]/.test(body)) return false;
   const authority = body.split(/[\s/?#]/, 1)[0]!;
   const colon = authority.indexOf(":");
-  return colon !== -1 && !/^\d*$/.test(authority.slice(colon + 1));
+  return colon !== -1 && !/^\d+$/.test(authority.slice(colon + 1));
 }
 
 /**
  * Masks the userinfo password at the start of `body` (the text after `scheme://`); `null`
- * when its first line has no userinfo "@" at all.
+ * when `body` has no "@" at all.
  */
 function maskBody(body: string): string | null {
-  const lineEnd = body.search(/[\r\n]/);
-  const span = lineEnd === -1 ? body : body.slice(0, lineEnd);
-  const rest = lineEnd === -1 ? "" : body.slice(lineEnd);
-  let atPos = -1;
-  for (let i = span.length - 1; i >= 0; i--) {
-    if (span[i] === "@" && HOST_START.test(span[i + 1] ?? "")) {
-      atPos = i;
-      break;
-    }
-  }
+  const atPos = body.lastIndexOf("@");
   if (atPos === -1) return null;
-  const userinfo = span.slice(0, atPos);
+  const userinfo = body.slice(0, atPos);
   const colon = userinfo.indexOf(":");
-  if (colon === -1) return body; // user only, no password
-  return userinfo.slice(0, colon + 1) + MASK + span.slice(atPos) + rest;
+  // No colon: a user alone, no password. A "/" before the colon: the "@" is in a path.
+  if (colon === -1 || userinfo.slice(0, colon).includes("/")) return body;
+  return userinfo.slice(0, colon + 1) + MASK + body.slice(atPos);
 }

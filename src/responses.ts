@@ -10,8 +10,8 @@ import { type FreshnessPolicy, judgeFreshness } from "./freshness.ts";
 import type { IoRates } from "./io_sampler.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
 import type { StatsState } from "./stats_cache.ts";
+import { round1 } from "./ring.ts";
 import {
-  COUNTER_NAMES,
   type ProcIoSample,
   type SourceLiveness,
   type SourceStatus,
@@ -46,9 +46,10 @@ function staleness(state: StatsState, nowMs: number, policy: FreshnessPolicy): S
   return f.ageSec === undefined ? { stale: true } : { stale: !f.fresh, ageSec: round1(f.ageSec) };
 }
 
-// Tenths of a second: finer would change every body on every millisecond.
-function round1(n: number): number {
-  return Math.round(n * 10) / 10;
+
+/** Additive: which of the file's maps or lists were cut to the service's limit. */
+function truncation(snap: StatsSnapshot): { truncated?: string[] } {
+  return snap.truncated.length === 0 ? {} : { truncated: snap.truncated };
 }
 
 /** Body of `GET /api/perf/io`. */
@@ -83,32 +84,10 @@ export function perfIoBody(
 /** Body of `GET /api/perf/write-sources`. */
 export interface WriteSourcesBody extends Staleness {
   sampleAt: string;
+  truncated?: string[];
   sources: Record<string, number>;
   writer_perf?: Record<string, WriterStats>;
   error?: string;
-}
-
-/**
- * Flattens the counters: the nine under their file names (0 when an older ingestor omits
- * one, absent when the file has it with a wrong type) and `backfill_<name>` entries.
- *
- * @example
- * ```ts
- * import { flattenSources } from "./responses.ts";
- * flattenSources({ counters: { tx_inserted: 3 }, backfillUpdates: { path_json: 1 }, problems: [] })
- *   .backfill_path_json; // 1
- * ```
- */
-export function flattenSources(snap: StatsSnapshot): Record<string, number> {
-  const sources: Record<string, number> = {};
-  for (const name of COUNTER_NAMES) {
-    const v = snap.counters[name];
-    if (v !== undefined) sources[name] = v;
-  }
-  for (const [name, v] of Object.entries(snap.backfillUpdates ?? {})) {
-    sources[`backfill_${name}`] = v;
-  }
-  return sortedKeys(sources);
 }
 
 /**
@@ -133,9 +112,10 @@ export function writeSourcesBody(
   const snap = state.snapshot;
   return {
     sampleAt: snap.sampledAt ?? "",
-    sources: flattenSources(snap),
+    sources: snap.sources,
     writer_perf: sortedKeys(snap.writerPerf ?? {}),
     ...staleness(state, nowMs, policy),
+    ...truncation(snap),
   };
 }
 
@@ -167,6 +147,7 @@ export function healthzBody(
 
 /** Body of `GET /api/mqtt/status`. */
 export interface MqttStatusBody extends Staleness {
+  truncated?: string[];
   sources: SourceStatus[];
   sampleAt: string;
   watchdogLastTickUnix?: number;
@@ -200,7 +181,7 @@ export function mqttStatusBody(
   };
   if (snap.watchdogLastTickUnix) body.watchdogLastTickUnix = snap.watchdogLastTickUnix;
   if (snap.watchdogPanicCount) body.watchdogPanicCount = snap.watchdogPanicCount;
-  return { ...body, ...staleness(state, nowMs, policy) };
+  return { ...body, ...staleness(state, nowMs, policy), ...truncation(snap) };
 }
 
 /** Body of `GET /api/perf/sqlite`. */

@@ -49,7 +49,7 @@ export type ProbeResult =
   | { ok: true; identity: FileIdentity }
   | { ok: false; failure: ReadFailure };
 
-const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_NONBLOCK } = fs.constants;
 
 /**
  * A string key for an identity, equal for equal identities.
@@ -92,7 +92,6 @@ export function failureFromError(path: string, err: unknown): ReadFailure {
   if (code === "ENOENT" || code === "ENOTDIR" || name === "NotFound") {
     return { kind: "missing", detail: `${path} does not exist` };
   }
-  if (code === "ELOOP") return { kind: "symlink", detail: `${path} is a symlink: refused` };
   if (
     code === "EACCES" || code === "EPERM" || name === "NotCapable" || name === "PermissionDenied"
   ) {
@@ -134,7 +133,7 @@ export function probeFile(path: string): ProbeResult {
 
 /**
  * Reads a whole regular file of at most `maxBytes`, refusing symlinks, FIFOs, directories
- * and devices. The file is opened with O_NOFOLLOW | O_NONBLOCK and the opened inode is
+ * and devices. The file is opened non-blocking and the opened inode is
  * checked against the lstat one, so a swap between the two cannot redirect the read.
  * Files whose stat size is 0 (procfs) are read to EOF, still bounded by `maxBytes`.
  *
@@ -196,22 +195,61 @@ export function readRegularFile(
  * ```
  */
 export function readFileHead(path: string, n: number): ReadResult {
-  return withVerifiedFd(path, (fd, st) => {
-    const buf = new Uint8Array(n);
-    let total = 0;
-    while (total < n) {
-      const got = fs.readSync(fd, buf, total, n - total, total);
-      if (got === 0) break;
-      total += got;
-    }
-    return { ok: true, bytes: buf.subarray(0, total), identity: identityOf(st) };
+  return withVerifiedFd(path, (fd, st) => ({
+    ok: true,
+    bytes: readAt(fd, 0, n),
+    identity: identityOf(st),
+  }));
+}
+
+/** What {@linkcode withRegularFile} returns. */
+export type ScanResult<T> =
+  | { ok: true; value: T; identity: FileIdentity }
+  | { ok: false; failure: ReadFailure };
+
+/**
+ * Opens a regular file with the same refusals as {@linkcode readRegularFile} and hands
+ * `body` a positioned reader (fewer bytes at the end of the file), for formats read in
+ * pieces (a SQLite WAL's frame headers). The file is closed when `body` returns.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withRegularFile } from "./safe_read.ts";
+ * const r = withRegularFile("/nonexistent", (read) => read(0, 4).length);
+ * assert.equal(r.ok ? r.value : r.failure.kind, "missing");
+ * ```
+ */
+export function withRegularFile<T>(
+  path: string,
+  body: (read: (pos: number, n: number) => Uint8Array, identity: FileIdentity) => T,
+): ScanResult<T> {
+  let value: T | undefined;
+  const r = withVerifiedFd(path, (fd, st) => {
+    value = body((pos, n) => readAt(fd, pos, n), identityOf(st));
+    return { ok: true, bytes: new Uint8Array(), identity: identityOf(st) };
   });
+  return r.ok ? { ok: true, value: value as T, identity: r.identity } : r;
+}
+
+/** Up to `n` bytes at `pos`; fewer at the end of the file. */
+function readAt(fd: number, pos: number, n: number): Uint8Array {
+  const buf = new Uint8Array(n);
+  let total = 0;
+  while (total < n) {
+    const got = fs.readSync(fd, buf, total, n - total, pos + total);
+    if (got === 0) break;
+    total += got;
+  }
+  return buf.subarray(0, total);
 }
 
 /**
- * lstat, refuse what is not a regular file, open with O_NOFOLLOW | O_NONBLOCK, check the
- * opened inode is the lstat one (a swap in between cannot redirect the read), run `body`,
- * close. Every failure is a named {@linkcode ReadFailure}; nothing throws.
+ * lstat, refuse what is not a regular file, open non-blocking, check the opened inode is the
+ * lstat one, run `body`, close. Every failure is a named {@linkcode ReadFailure}; nothing
+ * throws. Deno resolves a symlink itself before its open (node:fs's O_NOFOLLOW never reaches
+ * the kernel), so a link swapped in between lstat and open is followed: the open is then
+ * non-blocking (a FIFO cannot hang us) and the inode check refuses to read what it reached.
  */
 function withVerifiedFd(
   path: string,
@@ -226,7 +264,7 @@ function withVerifiedFd(
   }
   let fd: number;
   try {
-    fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    fd = fs.openSync(path, O_RDONLY | O_NONBLOCK);
   } catch (err) {
     return { ok: false, failure: failureFromError(path, err) };
   }

@@ -52,3 +52,58 @@ export function parseSqliteHeader(bytes: Uint8Array, fileSize: number): SqliteHe
     wal: bytes[18] === 2 && bytes[19] === 2,
   };
 }
+
+/** The 32-byte WAL file header's fields this service uses. */
+export interface WalHeader {
+  pageSize: number;
+  salt1: number;
+  salt2: number;
+}
+
+/** Bytes in the WAL file header. */
+export const WAL_HEADER_BYTES = 32;
+/** Bytes in each WAL frame header (the page follows). */
+export const WAL_FRAME_HEADER_BYTES = 24;
+
+/**
+ * Parses a WAL file header; `undefined` when the magic number or page size is wrong.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseWalHeader } from "./sqlite_header.ts";
+ * assert.equal(parseWalHeader(new Uint8Array(32)), undefined); // no magic number
+ * ```
+ */
+export function parseWalHeader(bytes: Uint8Array): WalHeader | undefined {
+  if (bytes.length < WAL_HEADER_BYTES) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = view.getUint32(0);
+  if (magic !== 0x377f0682 && magic !== 0x377f0683) return undefined;
+  const pageSize = view.getUint32(8);
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return undefined;
+  return { pageSize, salt1: view.getUint32(16), salt2: view.getUint32(20) };
+}
+
+/**
+ * Reads one WAL frame header against the WAL header's salts: `undefined` when the salts
+ * differ (a frame left over from before the WAL was restarted: the end of the valid log),
+ * else the database size in pages after this frame's commit (0 when it is not a commit
+ * frame).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { walFrameCommitPages } from "./sqlite_header.ts";
+ * const frame = new Uint8Array(24);
+ * new DataView(frame.buffer).setUint32(4, 42); // a commit: 42 pages
+ * assert.equal(walFrameCommitPages(frame, { pageSize: 4096, salt1: 0, salt2: 0 }), 42);
+ * assert.equal(walFrameCommitPages(frame, { pageSize: 4096, salt1: 1, salt2: 0 }), undefined);
+ * ```
+ */
+export function walFrameCommitPages(bytes: Uint8Array, wal: WalHeader): number | undefined {
+  if (bytes.length < WAL_FRAME_HEADER_BYTES) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(8) !== wal.salt1 || view.getUint32(12) !== wal.salt2) return undefined;
+  return view.getUint32(4);
+}

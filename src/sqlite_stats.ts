@@ -1,18 +1,29 @@
 /**
- * SQLite figures of the operator's database through Deno's built-in `node:sqlite`, opened
- * read-only and lazily, reopened when the file is replaced. Each PRAGMA is its own
- * autocommit statement, so no read transaction outlives a request: a held reader would stop
- * the ingestor's WAL checkpoints and let the WAL grow without bound.
+ * SQLite figures of the operator's database, without ever holding it open or writing beside
+ * it. Each reading is taken fresh and closed:
+ * - a WAL database is never opened through SQLite (even a read-only connection writes its
+ *   read marks into `-shm`, creates `-wal`/`-shm` when they are gone, and its open handle
+ *   keeps the ingestor's clean shutdown from removing them): its figures come from the
+ *   100-byte header and the WAL's frame headers, read as plain files;
+ * - a rollback-journal database is opened read-only through `node:sqlite` with no busy
+ *   wait, read with three autocommit PRAGMAs and closed at once, so no read transaction
+ *   outlives a reading and a writer's lock gives an immediate error, never a stalled loop.
  *
  * @module
  */
 
 import * as fs from "node:fs";
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { DatabaseSync } from "node:sqlite";
 import { coalesce } from "./coalesce.ts";
 import type { Logger } from "./log.ts";
-import { failureFromError, probeFile, readFileHead } from "./safe_read.ts";
-import { parseSqliteHeader } from "./sqlite_header.ts";
+import { failureFromError, probeFile, readFileHead, withRegularFile } from "./safe_read.ts";
+import {
+  parseSqliteHeader,
+  parseWalHeader,
+  WAL_FRAME_HEADER_BYTES,
+  WAL_HEADER_BYTES,
+  walFrameCommitPages,
+} from "./sqlite_header.ts";
 
 /** The body of `/api/perf/sqlite`, less `cacheHitRate` (not a database figure). */
 export interface SqliteFigures {
@@ -28,12 +39,7 @@ export interface SqliteFigures {
 /** The reader. */
 export interface SqliteStats {
   read(): SqliteFigures;
-  close(): void;
-}
-
-/** The part of a `node:sqlite` database this module uses; injectable for tests. */
-export interface ReadOnlyDb {
-  prepare(sql: string): Pick<StatementSync, "get">;
+  /** Nothing is held between readings; kept so owners can stop it like the other parts. */
   close(): void;
 }
 
@@ -41,11 +47,8 @@ export interface ReadOnlyDb {
 export interface SqliteStatsOptions {
   path: string;
   log: Logger;
-  open?: (path: string) => ReadOnlyDb;
-  /** Bytes of the `-wal` file, 0 when there is none. */
-  walSize?: (path: string) => number;
-  /** Whether the `-shm` file exists. */
-  shmExists?: (path: string) => boolean;
+  /** Reads page_count, page_size, cache_size of a rollback-journal database; throws on error. */
+  pragmas?: (path: string) => [number, number, number];
   /** Under a burst of calls, reuse one reading for this long (ms); 0 never reuses. */
   coalesceMs?: number;
   /** Monotonic clock (ms) for `coalesceMs`. */
@@ -53,41 +56,28 @@ export interface SqliteStatsOptions {
 }
 
 /**
- * Opens a database read-only with a short busy timeout, so a writer's exclusive lock gives
- * a bounded wait and an error rather than a hang.
+ * Opens a rollback-journal database read-only, reads `PRAGMA page_count`, `page_size` and
+ * `cache_size` (each its own autocommit statement) and closes it. No busy wait: a writer's
+ * lock throws `database is locked` at once.
  *
  * @example
  * ```ts
- * import { openReadOnly } from "./sqlite_stats.ts";
- * try { openReadOnly("/nonexistent.db"); } catch (e) { console.log("cannot open"); }
+ * import assert from "node:assert/strict";
+ * import { readPragmas } from "./sqlite_stats.ts";
+ * assert.throws(() => readPragmas("/nonexistent.db"));
  * ```
  */
-export function openReadOnly(path: string): ReadOnlyDb {
+export function readPragmas(path: string): [number, number, number] {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
-    db.exec("PRAGMA busy_timeout = 100");
-  } catch (err) {
+    db.exec("PRAGMA busy_timeout = 0");
+    return ["page_count", "page_size", "cache_size"].map((p) => {
+      const row = db.prepare(`PRAGMA ${p}`).get() as Record<string, unknown> | undefined;
+      const v = row ? Object.values(row)[0] : undefined;
+      return typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : 0;
+    }) as [number, number, number];
+  } finally {
     db.close();
-    throw err;
-  }
-  return db;
-}
-
-/**
- * Whether `PATH-shm` exists: without it, SQLite would create `-wal` and `-shm` to open a WAL
- * database, even read-only.
- *
- * @example
- * ```ts
- * import { shmExists } from "./sqlite_stats.ts";
- * shmExists("/nonexistent.db"); // false
- * ```
- */
-export function shmExists(dbPath: string): boolean {
-  try {
-    return fs.lstatSync(dbPath + "-shm").isFile();
-  } catch {
-    return false;
   }
 }
 
@@ -96,8 +86,9 @@ export function shmExists(dbPath: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { walFileSize } from "./sqlite_stats.ts";
- * walFileSize("/nonexistent.db"); // 0
+ * assert.equal(walFileSize("/nonexistent.db"), 0);
  * ```
  */
 export function walFileSize(dbPath: string): number {
@@ -109,100 +100,114 @@ export function walFileSize(dbPath: string): number {
   }
 }
 
-const ZERO: SqliteFigures = { walSizeMB: 0, walSize: 0, pageCount: 0, pageSize: 0, cacheSize: 0 };
+/** Where the last WAL scan stopped, so the next one reads only the frames added since. */
+interface WalScan {
+  ino: bigint;
+  salt1: number;
+  salt2: number;
+  frames: number;
+  /** Database size in pages after the last commit found (0: none yet). */
+  pages: number;
+}
 
 /**
- * Creates the reader. Nothing is opened until the first {@linkcode SqliteStats.read}.
+ * The database size in pages after the WAL's last commit, `undefined` when the WAL holds
+ * none. Reads the WAL header and 24 bytes per frame, resuming where `prev` stopped when the
+ * WAL is the same file in the same generation (salts); frames from an older generation end
+ * the log, as they do for SQLite.
+ */
+function scanWal(walPath: string, prev: WalScan | undefined): WalScan | undefined {
+  const r = withRegularFile(walPath, (read, id): WalScan | undefined => {
+    const h = parseWalHeader(read(0, WAL_HEADER_BYTES));
+    if (!h) return undefined;
+    const same = prev && prev.ino === id.ino && prev.salt1 === h.salt1 && prev.salt2 === h.salt2;
+    const scan: WalScan = same
+      ? { ...prev }
+      : { ino: id.ino, salt1: h.salt1, salt2: h.salt2, frames: 0, pages: 0 };
+    const frameBytes = WAL_FRAME_HEADER_BYTES + h.pageSize;
+    const size = Number(id.size);
+    for (;;) {
+      const at = WAL_HEADER_BYTES + scan.frames * frameBytes;
+      if (at + frameBytes > size) break; // a frame still being written is not in the log yet
+      const pages = walFrameCommitPages(read(at, WAL_FRAME_HEADER_BYTES), h);
+      if (pages === undefined) break;
+      scan.frames++;
+      if (pages > 0) scan.pages = pages;
+    }
+    return scan;
+  });
+  return r.ok ? r.value : undefined;
+}
+
+const ZERO: SqliteFigures = { walSizeMB: 0, walSize: 0, pageCount: 0, pageSize: 0, cacheSize: 0 };
+
+function sameFigures(a: SqliteFigures, b: SqliteFigures): boolean {
+  return a.walSize === b.walSize && a.pageCount === b.pageCount && a.pageSize === b.pageSize &&
+    a.cacheSize === b.cacheSize && a.error === b.error;
+}
+
+/**
+ * Creates the reader. Nothing is opened until the first {@linkcode SqliteStats.read}, and
+ * nothing stays open after one. An unchanged reading is returned as the same object, so
+ * bodies cached on it stay valid.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createSqliteStats } from "./sqlite_stats.ts";
  * import { silentLogger } from "./log.ts";
  * const s = createSqliteStats({ path: "/nonexistent.db", log: silentLogger });
- * console.log(s.read()); // zeros, with error: "/nonexistent.db does not exist"
+ * assert.deepEqual(s.read(), {
+ *   walSizeMB: 0, walSize: 0, pageCount: 0, pageSize: 0, cacheSize: 0,
+ *   error: "/nonexistent.db does not exist",
+ * });
  * ```
  */
 export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
   const { path, log } = opts;
-  const open = opts.open ?? openReadOnly;
-  const walSize = opts.walSize ?? walFileSize;
-  const hasShm = opts.shmExists ?? shmExists;
-  const coalesceMs = opts.coalesceMs ?? 0;
-  const mono = opts.mono ?? (() => performance.now());
-  let conn:
-    | { db: ReadOnlyDb; ino: bigint; dev: bigint; stmts: Pick<StatementSync, "get">[] }
-    | undefined;
-
-  function close(): void {
-    if (!conn) return;
-    try {
-      conn.db.close();
-    } catch {
-      // Closing a read-only connection loses nothing.
-    }
-    conn = undefined;
-  }
+  const pragmas = opts.pragmas ?? readPragmas;
+  let wal: WalScan | undefined;
+  let last: SqliteFigures = ZERO;
 
   function fail(detail: string): SqliteFigures {
-    close();
     log.condition("database", detail);
     return { ...ZERO, error: detail };
   }
 
-  // Under a burst of requests one stat and one set of PRAGMA reads serve them all for
-  // `coalesceMs`; a lone request always reads.
-  const read = coalesce(() => readNow(), { windowMs: coalesceMs, mono });
-
   function readNow(): SqliteFigures {
     const probe = probeFile(path);
     if (!probe.ok) return fail(probe.failure.detail);
-    const { dev, ino } = probe.identity;
-    if (conn && (conn.ino !== ino || conn.dev !== dev)) {
-      log.log("info", "database", `${path} was replaced: reopening`);
-      close();
-    }
-    const wal = walSize(path);
-    if (!conn) {
-      const head = readFileHead(path, 100);
-      if (!head.ok) return fail(head.failure.detail);
-      if (head.bytes.length === 0) return fail(`${path} is empty (0 bytes)`);
-      const h = parseSqliteHeader(head.bytes, Number(probe.identity.size));
-      if (!h) return fail(`${path} is not a SQLite database`);
-      if (h.wal && !hasShm(path)) {
-        // The ingestor is not running: opening now would create -wal/-shm in the operator's
-        // directory. The header has the figures, and with no -shm the WAL is checkpointed.
-        log.condition("database", undefined);
-        const { pageCount, pageSize, cacheSize } = h;
-        return { walSizeMB: wal / 1048576, walSize: wal, pageCount, pageSize, cacheSize };
+    const head = readFileHead(path, 100);
+    if (!head.ok) return fail(head.failure.detail);
+    if (head.bytes.length === 0) return fail(`${path} is empty (0 bytes)`);
+    const h = parseSqliteHeader(head.bytes, Number(head.identity.size));
+    if (!h) return fail(`${path} is not a SQLite database`);
+    const walSize = walFileSize(path);
+    let { pageCount, pageSize, cacheSize } = h;
+    if (h.wal) {
+      // The main file's header is as of the last checkpoint; later commits are in the WAL.
+      wal = walSize > 0 ? scanWal(`${path}-wal`, wal) : undefined;
+      if (wal && wal.pages > 0) pageCount = wal.pages;
+    } else {
+      try {
+        [pageCount, pageSize, cacheSize] = pragmas(path);
+      } catch (err) {
+        // A writer's lock ("database is locked"), a hot journal a reader cannot roll back.
+        const f = failureFromError(path, err);
+        return fail(f.kind === "io_error" ? `${path}: ${(err as Error)?.message ?? err}` : f.detail);
       }
     }
-    try {
-      if (!conn) {
-        const db = open(path);
-        conn = {
-          db,
-          dev,
-          ino,
-          stmts: ["page_count", "page_size", "cache_size"].map((p) => db.prepare(`PRAGMA ${p}`)),
-        };
-      }
-      const [pageCount, pageSize, cacheSize] = conn.stmts.map((s) => {
-        const row = s.get() as Record<string, unknown> | undefined;
-        const v = row ? Object.values(row)[0] : undefined;
-        return typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : 0;
-      }) as [number, number, number];
-      log.condition("database", undefined);
-      return { walSizeMB: wal / 1048576, walSize: wal, pageCount, pageSize, cacheSize };
-    } catch (err) {
-      // "attempt to write a readonly database" once the ingestor exited and -shm is gone,
-      // "file is not a database", a busy lock: zeros and a reason; reopen next time.
-      const f = failureFromError(path, err);
-      return fail(f.kind === "io_error" ? `${path}: ${(err as Error)?.message ?? err}` : f.detail);
-    }
+    log.condition("database", undefined);
+    return { walSizeMB: walSize / 1048576, walSize, pageCount, pageSize, cacheSize };
   }
 
-  return {
-    read,
-    close,
-  };
+  // Under a burst of requests one reading serves them all for `coalesceMs`; a lone request
+  // always reads.
+  const read = coalesce(() => {
+    const next = readNow();
+    if (!sameFigures(next, last)) last = next;
+    return last;
+  }, { windowMs: opts.coalesceMs ?? 0, mono: opts.mono });
+
+  return { read, close() {} };
 }

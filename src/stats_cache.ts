@@ -18,7 +18,9 @@ import {
   readRegularFile,
   type ReadResult,
 } from "./safe_read.ts";
+import type { Freshness } from "./freshness.ts";
 import { parseStatsSnapshot, type StatsSnapshot } from "./stats_snapshot.ts";
+import type { StatsFileVerdict } from "./verdicts.ts";
 
 /** What one read of the stats file gave. */
 export type StatsContent =
@@ -32,6 +34,23 @@ export type StatsContent =
 
 /** What the stats file holds right now, as every endpoint sees it; `version` grows on change. */
 export type StatsState = StatsContent & { version: number };
+
+/**
+ * The stats file's verdict for operators: `missing` when nothing is at the path, `invalid`
+ * when something is there that is not a readable stats file, else `stale` or `fresh`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { statsFileVerdict } from "./stats_cache.ts";
+ * const dir = { kind: "unavailable", version: 1, reason: "not_regular", detail: "" } as const;
+ * assert.equal(statsFileVerdict(dir, { fresh: false }), "invalid");
+ * ```
+ */
+export function statsFileVerdict(state: StatsState, freshness: Freshness): StatsFileVerdict {
+  if (state.kind !== "ok") return state.reason === "missing" ? "missing" : "invalid";
+  return freshness.fresh ? "fresh" : "stale";
+}
 
 /** Counters of the cache's own work. */
 export interface StatsCacheCounters {
@@ -183,6 +202,11 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
       problems.length === 0
         ? undefined
         : `${path}: ${problems.length} field(s) left out: ${problems.slice(0, 10).join("; ")}`,
+    );
+    const cut = s.snapshot.truncated;
+    log.condition(
+      "stats_names",
+      cut.length === 0 ? undefined : `${path}: entries over the limit left out: ${cut.join("; ")}`,
     );
   }
 

@@ -7,7 +7,18 @@
  * @module
  */
 
+import { parseRfc3339 } from "./freshness.ts";
 import { maskCredentials } from "./mask.ts";
+
+/**
+ * At most this many entries are kept of each named map or list in the file (backfill kinds,
+ * writer components, liveness sources, source statuses): names are data from a file anyone
+ * who can write /tmp may write, and every one of them is carried into bodies, metrics and
+ * 600 history samples. What is left out is named in `truncated` and logged.
+ */
+export const MAX_NAMES = 64;
+/** Names (map keys) longer than this are cut, with "…" appended. */
+export const MAX_NAME_CHARS = 128;
 
 /** The nine integer counters, under their file names, in the order the ingestor writes them. */
 export const COUNTER_NAMES = [
@@ -98,6 +109,12 @@ export interface StatsSnapshot {
   watchdogPanicCount?: number;
   /** One short sentence per field or section that was left out, for the log. */
   problems: string[];
+  /** One sentence per map or list cut to {@linkcode MAX_NAMES} entries. */
+  truncated: string[];
+  /** The effective stamp (top level, else procIO's) in epoch ms, parsed once per version. */
+  stampMs: number | "none" | "bad";
+  /** The write-source counters flattened once per version (see {@linkcode flattenSources}). */
+  sources: Record<string, number>;
 }
 
 /** Result of {@linkcode parseStatsSnapshot}: a snapshot, or why the file is not one. */
@@ -157,7 +174,14 @@ function validate(doc: Record<string, Json>): StatsSnapshot {
   const problems: string[] = [];
   const bad = (field: string, want: string, got: Json) =>
     problems.push(`${field}: expected ${want}, got ${describe(got)}`);
-  const snap: StatsSnapshot = { counters: {}, problems };
+  const truncated: string[] = [];
+  const snap: StatsSnapshot = {
+    counters: {},
+    problems,
+    truncated,
+    stampMs: "none",
+    sources: {},
+  };
 
   if ("sampledAt" in doc) {
     if (typeof doc.sampledAt === "string") snap.sampledAt = maskCredentials(doc.sampledAt);
@@ -185,7 +209,84 @@ function validate(doc: Record<string, Json>): StatsSnapshot {
     if (isInt(doc[key])) snap[key] = doc[key];
     else bad(key, "an integer", doc[key]);
   }
+  for (const [field, v] of [
+    ["backfillUpdates", doc.backfillUpdates],
+    ["writer_perf", doc.writer_perf],
+    ["source_liveness", doc.source_liveness],
+    ["source_statuses", doc.source_statuses],
+  ] as const) {
+    const n = Array.isArray(v) ? v.length : isObject(v) ? Object.keys(v).length : 0;
+    if (n > MAX_NAMES) truncated.push(`${field}: kept ${MAX_NAMES} of ${n} entries`);
+  }
+  const stamp = snap.sampledAt || snap.procIO?.sampledAt;
+  snap.stampMs = stamp ? parseRfc3339(stamp) ?? "bad" : "none";
+  snap.sources = flattenSources(snap);
   return snap;
+}
+
+/**
+ * Flattens the counters: the nine under their file names (0 when an older ingestor omits
+ * one, absent when the file has it with a wrong type) and `backfill_<name>` entries, keys
+ * sorted as Go's encoding/json writes a map.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { flattenSources } from "./stats_snapshot.ts";
+ * assert.deepEqual(
+ *   flattenSources({ counters: { tx_inserted: 3 }, backfillUpdates: { path_json: 1 } }),
+ *   { backfill_path_json: 1, tx_inserted: 3 },
+ * );
+ * ```
+ */
+export function flattenSources(
+  snap: Pick<StatsSnapshot, "counters" | "backfillUpdates">,
+): Record<string, number> {
+  const sources: Record<string, number> = {};
+  for (const name of COUNTER_NAMES) {
+    const v = snap.counters[name];
+    if (v !== undefined) sources[name] = v;
+  }
+  for (const [name, v] of Object.entries(snap.backfillUpdates ?? {})) {
+    sources[`backfill_${name}`] = v;
+  }
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(sources).sort()) out[k] = sources[k]!;
+  return out;
+}
+
+/** The first {@linkcode MAX_NAMES} entries of an object, names masked and length-capped. */
+function entries(v: Record<string, Json>): [string, string, Json][] {
+  const out: [string, string, Json][] = [];
+  const seen = new Set<string>();
+  for (const raw in v) {
+    if (out.length >= MAX_NAMES) break;
+    out.push([raw, distinct(name(raw), seen), v[raw]]);
+  }
+  return out;
+}
+
+/**
+ * `n`, or `n (2)`, `n (3)`…: two names that differ only in a masked password stay two
+ * entries (two series, two liveness rows) instead of merging into one.
+ */
+function distinct(n: string, seen: Set<string>): string {
+  let out = n;
+  for (let i = 2; seen.has(out); i++) out = `${n} (${i})`;
+  seen.add(out);
+  return out;
+}
+
+/** Free text (a broker URL, an error) as it may leave the service: masked, cut to 512. */
+function text(raw: string): string {
+  const masked = maskCredentials(raw);
+  return masked.length > 512 ? `${masked.slice(0, 512)}…` : masked;
+}
+
+/** A name as it may leave the service: masked, then cut to {@linkcode MAX_NAME_CHARS}. */
+function name(raw: string): string {
+  const masked = maskCredentials(raw);
+  return masked.length > MAX_NAME_CHARS ? `${masked.slice(0, MAX_NAME_CHARS)}…` : masked;
 }
 
 type Bad = (field: string, want: string, got: Json) => void;
@@ -193,9 +294,9 @@ type Bad = (field: string, want: string, got: Json) => void;
 function intMap(field: string, v: Json, bad: Bad): Record<string, number> | undefined {
   if (!isObject(v)) return void bad(field, "an object", v);
   const out: Record<string, number> = {};
-  for (const [k, n] of Object.entries(v)) {
-    if (isInt(n)) out[maskCredentials(k)] = n;
-    else bad(`${field}.${maskCredentials(k)}`, "an integer", n);
+  for (const [, k, n] of entries(v)) {
+    if (isInt(n)) out[k] = n;
+    else bad(`${field}.${k}`, "an integer", n);
   }
   return out;
 }
@@ -224,8 +325,7 @@ function procIo(v: Json, bad: Bad): ProcIoSample | undefined {
 function writerPerf(v: Json, bad: Bad): Record<string, WriterStats> | undefined {
   if (!isObject(v)) return void bad("writer_perf", "an object", v);
   const out: Record<string, WriterStats> = {};
-  for (const [rawName, entry] of Object.entries(v)) {
-    const name = maskCredentials(rawName);
+  for (const [, name, entry] of entries(v)) {
     if (!isObject(entry)) {
       bad(`writer_perf.${name}`, "an object", entry);
       continue;
@@ -246,8 +346,7 @@ function writerPerf(v: Json, bad: Bad): Record<string, WriterStats> | undefined 
 function liveness(v: Json, bad: Bad): Record<string, SourceLiveness> | undefined {
   if (!isObject(v)) return void bad("source_liveness", "an object", v);
   const out: Record<string, SourceLiveness> = {};
-  for (const [rawName, entry] of Object.entries(v)) {
-    const name = maskCredentials(rawName);
+  for (const [, name, entry] of entries(v)) {
     if (!isObject(entry)) {
       bad(`source_liveness.${name}`, "an object", entry);
       continue;
@@ -281,7 +380,7 @@ const STATUS_INTS = [
 function statuses(v: Json, bad: Bad): SourceStatus[] | undefined {
   if (!Array.isArray(v)) return void bad("source_statuses", "an array", v);
   const out: SourceStatus[] = [];
-  v.forEach((entry: Json, i: number) => {
+  v.slice(0, MAX_NAMES).forEach((entry: Json, i: number) => {
     const at = `source_statuses[${i}]`;
     if (!isObject(entry)) return bad(at, "an object", entry);
     const row: SourceStatus = {
@@ -300,7 +399,7 @@ function statuses(v: Json, bad: Bad): SourceStatus[] | undefined {
       if (!(key in entry)) continue;
       const s = entry[key];
       if (typeof s === "string") {
-        if (key !== "lastError" || s !== "") row[key] = maskCredentials(s);
+        if (key !== "lastError" || s !== "") row[key] = key === "name" ? name(s) : text(s);
       } else bad(`${at}.${key}`, "a string", s);
     }
     if ("connected" in entry) {

@@ -6,15 +6,17 @@
  * @module
  */
 
-import type { Freshness } from "./freshness.ts";
-import type { StatsState } from "./stats_cache.ts";
 import type { SourceLiveness } from "./stats_snapshot.ts";
 
 /** One source's verdict. */
 export type SourceStatusVerdict = "ok" | "write_stalled" | "stalled" | "never";
 
-/** The stats file's verdict. */
-export type StatsFileVerdict = "fresh" | "stale" | "missing";
+/**
+ * The stats file's verdict: `missing` (no file at the path), `invalid` (something is there
+ * but it is not a readable stats file: a directory, FIFO or symlink, too large, not JSON,
+ * unreadable), `stale` or `fresh` by its stamp.
+ */
+export type StatsFileVerdict = "fresh" | "stale" | "missing" | "invalid";
 
 /** Thresholds, in seconds. */
 export interface VerdictThresholds {
@@ -29,9 +31,10 @@ export interface VerdictThresholds {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sourceVerdict } from "./verdicts.ts";
  * const t = { receiptStaleAfterSec: 60, writeStaleAfterSec: 60 };
- * sourceVerdict({ lastReceiptUnix: 1000, lastMessageUnix: 900 }, 1010, t); // "write_stalled"
+ * assert.equal(sourceVerdict({ lastReceiptUnix: 1000, lastMessageUnix: 900 }, 1010, t), "write_stalled");
  * ```
  */
 export function sourceVerdict(
@@ -56,28 +59,26 @@ export interface IngestVerdicts {
 }
 
 /**
- * Judges the stats file and every source in `liveness`.
+ * Judges every source in `liveness`, given the stats file's own verdict.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ingestVerdicts } from "./verdicts.ts";
- * ingestVerdicts({ kind: "unavailable", version: 1, reason: "missing", detail: "" },
- *   { fresh: false }, undefined, 0, { receiptStaleAfterSec: 60, writeStaleAfterSec: 60 });
- * // { status: "degraded", statsFile: "missing", sources: {} }
+ * const t = { receiptStaleAfterSec: 60, writeStaleAfterSec: 60 };
+ * assert.deepEqual(ingestVerdicts("missing", undefined, 0, t), {
+ *   status: "degraded",
+ *   statsFile: "missing",
+ *   sources: {},
+ * });
  * ```
  */
 export function ingestVerdicts(
-  state: StatsState,
-  freshness: Freshness,
+  statsFile: StatsFileVerdict,
   liveness: Record<string, SourceLiveness> | undefined,
   nowSec: number,
   t: VerdictThresholds,
 ): IngestVerdicts {
-  const statsFile: StatsFileVerdict = state.kind !== "ok"
-    ? "missing"
-    : freshness.fresh
-    ? "fresh"
-    : "stale";
   const sources: Record<string, SourceStatusVerdict> = {};
   for (const name of Object.keys(liveness ?? {}).sort()) {
     sources[name] = sourceVerdict(liveness![name]!, nowSec, t);

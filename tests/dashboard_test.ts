@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { createSimulator } from "../src/simulator.ts";
 import { tempDir } from "./_helpers.ts";
 import { getJson, startService } from "./_service.ts";
+import { missing, needs, TOOLS } from "./_env.ts";
 
 const ARTIFACTS = new URL("./artifacts/", import.meta.url).pathname;
 
@@ -45,73 +46,80 @@ function valueAfter(dom: string, marker: string): string | undefined {
   return /data-value="([^"]*)"/.exec(dom.slice(at))?.[1];
 }
 
-Deno.test("dashboard: a real browser shows the API's numbers; screenshots saved", async () => {
-  const probe = await chromium(["--version"], "/tmp");
-  if (probe.code !== 0) {
-    if (Deno.env.get("CI")) assert.fail(`chromium missing in CI: ${probe.stderr}`);
-    return console.log("skip: chromium not installed (Debian package chromium)");
-  }
-  using dir = tempDir();
-  const statsPath = dir.path("s.json");
-  const dbPath = dir.path("m.db");
-  const sim = createSimulator({ statsPath, dbPath });
-  sim.tick();
-  const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dbPath]);
-  try {
-    for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      sim.tick(); // history fills at 1 Hz
-    }
-    const url = `${svc.base}/`;
-    const run = await chromium(
-      ["--virtual-time-budget=4000", "--dump-dom", url],
-      dir.path("profile"),
-    );
-    assert.equal(run.code, 0, run.stderr.slice(-2000));
-    const dom = run.stdout;
-    assert.match(dom, /<body[^>]*data-ready="1"/, "the page rendered live data");
-    const [ws, sql, hz] = await Promise.all([
-      getJson(`${svc.base}/api/perf/write-sources`),
-      getJson(`${svc.base}/api/perf/sqlite`),
-      getJson(`${svc.base}/api/healthz`),
-    ]);
-    assert.equal(valueAfter(dom, 'data-source="tx_inserted"'), String(ws.body.sources.tx_inserted));
-    assert.equal(
-      valueAfter(dom, 'data-source="obs_inserted"'),
-      String(ws.body.sources.obs_inserted),
-    );
-    assert.equal(valueAfter(dom, 'id="page-count"'), String(sql.body.pageCount));
-    for (const [name, verdict] of Object.entries(hz.body.ingest.sources)) {
-      assert.match(dom, new RegExp(`data-name="${name}" data-verdict="${verdict}"`), name);
-    }
-    assert.ok(!dom.includes("demo-s3cret") && !dom.includes("demo-hunter2"));
+Deno.test(
+  needs(
+    missing(TOOLS.chromium),
+    "dashboard: a real browser shows the API's numbers; screenshots saved",
+    async () => {
+      using dir = tempDir();
+      const statsPath = dir.path("s.json");
+      const dbPath = dir.path("m.db");
+      const sim = createSimulator({ statsPath, dbPath });
+      sim.tick();
+      const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dbPath]);
+      try {
+        for (let i = 0; i < 3; i++) {
+          await new Promise((r) => setTimeout(r, 1000));
+          sim.tick(); // history fills at 1 Hz
+        }
+        const url = `${svc.base}/`;
+        const run = await chromium(
+          ["--virtual-time-budget=4000", "--dump-dom", url],
+          dir.path("profile"),
+        );
+        assert.equal(run.code, 0, run.stderr.slice(-2000));
+        const dom = run.stdout;
+        assert.match(dom, /<body[^>]*data-ready="1"/, "the page rendered live data");
+        const [ws, sql, hz] = await Promise.all([
+          getJson(`${svc.base}/api/perf/write-sources`),
+          getJson(`${svc.base}/api/perf/sqlite`),
+          getJson(`${svc.base}/api/healthz`),
+        ]);
+        assert.equal(
+          valueAfter(dom, 'data-source="tx_inserted"'),
+          String(ws.body.sources.tx_inserted),
+        );
+        assert.equal(
+          valueAfter(dom, 'data-source="obs_inserted"'),
+          String(ws.body.sources.obs_inserted),
+        );
+        assert.equal(valueAfter(dom, 'id="page-count"'), String(sql.body.pageCount));
+        for (const [name, verdict] of Object.entries(hz.body.ingest.sources)) {
+          assert.match(dom, new RegExp(`data-name="${name}" data-verdict="${verdict}"`), name);
+        }
+        assert.ok(!dom.includes("demo-s3cret") && !dom.includes("demo-hunter2"));
 
-    await Deno.mkdir(ARTIFACTS, { recursive: true });
-    for (
-      const [file, extra] of [
-        ["dashboard.png", ["--window-size=1280,860"]],
-        ["dashboard-phone-dark.png", [
-          "--window-size=390,1400",
-          "--force-dark-mode",
-          "--blink-settings=preferredColorScheme=0",
-        ]],
-      ] as const
-    ) {
-      const shot = await chromium(
-        [
-          ...extra,
-          "--virtual-time-budget=4000",
-          "--hide-scrollbars",
-          `--screenshot=${ARTIFACTS}${file}`,
-          url,
-        ],
-        dir.path(`profile-${file}`),
-      );
-      assert.equal(shot.code, 0, shot.stderr.slice(-2000));
-      assert.ok(Deno.statSync(`${ARTIFACTS}${file}`).size > 10_000, `${file} is a real picture`);
-    }
-  } finally {
-    sim.stop();
-    await svc.stop();
-  }
-});
+        await Deno.mkdir(ARTIFACTS, { recursive: true });
+        for (
+          const [file, extra] of [
+            ["dashboard.png", ["--window-size=1280,860"]],
+            ["dashboard-phone-dark.png", [
+              "--window-size=390,1400",
+              "--force-dark-mode",
+              "--blink-settings=preferredColorScheme=0",
+            ]],
+          ] as const
+        ) {
+          const shot = await chromium(
+            [
+              ...extra,
+              "--virtual-time-budget=4000",
+              "--hide-scrollbars",
+              `--screenshot=${ARTIFACTS}${file}`,
+              url,
+            ],
+            dir.path(`profile-${file}`),
+          );
+          assert.equal(shot.code, 0, shot.stderr.slice(-2000));
+          assert.ok(
+            Deno.statSync(`${ARTIFACTS}${file}`).size > 10_000,
+            `${file} is a real picture`,
+          );
+        }
+      } finally {
+        sim.stop();
+        await svc.stop();
+      }
+    },
+  ),
+);

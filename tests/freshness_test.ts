@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { effectiveStamp, judgeFreshness, parseRfc3339 } from "../src/freshness.ts";
-import type { StatsSnapshot } from "../src/stats_snapshot.ts";
+import { judgeFreshness, parseRfc3339 } from "../src/freshness.ts";
+import { parseStatsSnapshot, type StatsSnapshot } from "../src/stats_snapshot.ts";
 
 const POLICY = { staleAfterMs: 5000, clockSkewMs: 2000 };
 const T0 = Date.parse("2026-11-23T12:00:00Z");
@@ -12,7 +12,12 @@ const io = (sampledAt?: string) => ({
   syscallsWrite: 0,
   ...(sampledAt === undefined ? {} : { sampledAt }),
 });
-const snap = (p: Partial<StatsSnapshot>): StatsSnapshot => ({ counters: {}, problems: [], ...p });
+/** A snapshot as the parser makes it from a file holding `doc`. */
+const snap = (doc: Record<string, unknown>): StatsSnapshot => {
+  const r = parseStatsSnapshot(JSON.stringify(doc));
+  assert.ok(r.ok);
+  return r.snapshot;
+};
 
 Deno.test("parseRfc3339 accepts what Go's RFC3339 accepts", () => {
   assert.equal(parseRfc3339("2026-11-23T12:00:00Z"), T0);
@@ -37,10 +42,12 @@ Deno.test("parseRfc3339 rejects other shapes and impossible dates", () => {
   ) assert.equal(parseRfc3339(s), undefined, s);
 });
 
-Deno.test("one effective stamp: top level, else procIO's", () => {
-  assert.equal(effectiveStamp(snap({ sampledAt: "a", procIO: io("b") })), "a");
-  assert.equal(effectiveStamp(snap({ sampledAt: "", procIO: io("b") })), "b");
-  assert.equal(effectiveStamp(snap({ procIO: io() })), undefined);
+Deno.test("one effective stamp, parsed once per version: top level, else procIO's", () => {
+  const B = "2026-11-23T12:00:01Z";
+  assert.equal(snap({ sampledAt: "2026-11-23T12:00:00Z", procIO: io(B) }).stampMs, T0);
+  assert.equal(snap({ sampledAt: "", procIO: io(B) }).stampMs, T0 + 1000);
+  assert.equal(snap({ procIO: io() }).stampMs, "none");
+  assert.equal(snap({ sampledAt: "soon" }).stampMs, "bad");
 });
 
 Deno.test("judgeFreshness: fresh up to staleAfterMs, stale after", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createRing, type HistorySample, writeRates } from "../src/history.ts";
+import { type HistorySample, writeRates } from "../src/history.ts";
+import { createRing } from "../src/ring.ts";
 
 Deno.test("ring keeps the newest `capacity` items, oldest first", () => {
   const r = createRing<number>(3);

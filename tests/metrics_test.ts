@@ -12,6 +12,7 @@ import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { ingestVerdicts } from "../src/verdicts.ts";
 import { fixtureText, isoSec, serviceArgs, tempDir } from "./_helpers.ts";
 import { getJson, startService } from "./_service.ts";
+import { freePort, missing, needs, TOOLS } from "./_env.ts";
 
 function input(text: string | undefined, over: Partial<MetricsInput> = {}): MetricsInput {
   const p = text === undefined ? undefined : parseStatsSnapshot(text);
@@ -132,73 +133,73 @@ async function promtool(args: string[], stdin?: string) {
   }
 }
 
-function skipUnless(tool: { code: number; text: string }, name: string): boolean {
-  if (tool.code !== -1) return false;
-  if (Deno.env.get("CI")) assert.fail(`${name} is missing in CI: ${tool.text}`);
-  console.log(`skip: ${name} not installed (Debian package prometheus)`);
-  return true;
-}
-
-Deno.test("promtool check metrics finds nothing, with and without data", async () => {
-  for (const inp of [input(FIX), input(undefined, { freshness: { fresh: false } })]) {
-    const r = await promtool(["check", "metrics"], renderMetrics(inp) + renderLookups(inp.cache));
-    if (skipUnless(r, "promtool")) return;
-    assert.equal(r.code, 0, r.text);
-    assert.equal(r.text.trim(), "", r.text);
-  }
-});
-
-Deno.test("a real Prometheus scrapes the service and sees the stats file's tx_inserted", async () => {
-  const version = await promtool(["--version"]);
-  if (skipUnless(version, "promtool")) return;
-  using dir = tempDir();
-  const statsPath = dir.path("s.json");
-  const doc = JSON.parse(fixtureText(isoSec(Date.now())));
-  doc.tx_inserted = 424242;
-  Deno.writeTextFileSync(statsPath, JSON.stringify(doc));
-  const svc = await startService(serviceArgs(dir));
-  const promPort = (() => {
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const p = (l.addr as Deno.NetAddr).port;
-    l.close();
-    return p;
-  })();
-  const target = svc.base.replace("http://", "");
-  Deno.writeTextFileSync(
-    dir.path("prometheus.yml"),
-    `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: corescope-perf\n    static_configs:\n      - targets: ["${target}"]\n`,
-  );
-  const prom = new Deno.Command("prometheus", {
-    args: [
-      `--config.file=${dir.path("prometheus.yml")}`,
-      `--storage.tsdb.path=${join(dir.dir, "tsdb")}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
-    let got: string | undefined;
-    const deadline = Date.now() + 30_000;
-    while (got === undefined && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
-      try {
-        const q = encodeURIComponent("corescope_ingestor_tx_inserted_total");
-        const { body } = await getJson(`http://127.0.0.1:${promPort}/api/v1/query?query=${q}`);
-        got = body?.data?.result?.[0]?.value?.[1];
-      } catch {
-        // not up yet
+Deno.test(
+  needs(
+    missing(TOOLS.promtool),
+    "promtool check metrics finds nothing, with and without data",
+    async () => {
+      for (const inp of [input(FIX), input(undefined, { freshness: { fresh: false } })]) {
+        const r = await promtool(
+          ["check", "metrics"],
+          renderMetrics(inp) + renderLookups(inp.cache),
+        );
+        assert.equal(r.code, 0, r.text);
+        assert.equal(r.text.trim(), "", r.text);
       }
-    }
-    assert.equal(got, "424242");
-    const up = await getJson(`http://127.0.0.1:${promPort}/api/v1/query?query=up`);
-    assert.equal(up.body.data.result[0].value[1], "1");
-  } finally {
-    prom.kill("SIGTERM");
-    await prom.status;
-    await svc.stop();
-  }
-});
+    },
+  ),
+);
+
+Deno.test(
+  needs(
+    missing(TOOLS.prometheus),
+    "a real Prometheus scrapes the service and sees the stats file's tx_inserted",
+    async () => {
+      using dir = tempDir();
+      const statsPath = dir.path("s.json");
+      const doc = JSON.parse(fixtureText(isoSec(Date.now())));
+      doc.tx_inserted = 424242;
+      Deno.writeTextFileSync(statsPath, JSON.stringify(doc));
+      const svc = await startService(serviceArgs(dir));
+      const promPort = freePort();
+      const target = svc.base.replace("http://", "");
+      Deno.writeTextFileSync(
+        dir.path("prometheus.yml"),
+        `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: corescope-perf\n    static_configs:\n      - targets: ["${target}"]\n`,
+      );
+      const prom = new Deno.Command("prometheus", {
+        args: [
+          `--config.file=${dir.path("prometheus.yml")}`,
+          `--storage.tsdb.path=${join(dir.dir, "tsdb")}`,
+          `--web.listen-address=127.0.0.1:${promPort}`,
+        ],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      try {
+        let got: string | undefined;
+        const deadline = Date.now() + 30_000;
+        while (got === undefined && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 500));
+          try {
+            const q = encodeURIComponent("corescope_ingestor_tx_inserted_total");
+            const { body } = await getJson(`http://127.0.0.1:${promPort}/api/v1/query?query=${q}`);
+            got = body?.data?.result?.[0]?.value?.[1];
+          } catch {
+            // not up yet
+          }
+        }
+        assert.equal(got, "424242");
+        const up = await getJson(`http://127.0.0.1:${promPort}/api/v1/query?query=up`);
+        assert.equal(up.body.data.result[0].value[1], "1");
+      } finally {
+        prom.kill("SIGTERM");
+        await prom.status;
+        await svc.stop();
+      }
+    },
+  ),
+);
 
 Deno.test("GET /metrics over HTTP has the exact 0.0.4 content type", async () => {
   using dir = tempDir();

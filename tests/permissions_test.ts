@@ -4,6 +4,7 @@ import { FORBIDDEN_FLAGS, permissionFlags } from "../src/permissions.ts";
 import { DatabaseSync } from "node:sqlite";
 import { fixtureText, isoSec, tempDir } from "./_helpers.ts";
 import { flagsFor, getJson, startService } from "./_service.ts";
+import { missing, needs, TOOLS } from "./_env.ts";
 
 const cfg = { ...DEFAULTS, statsPath: "/tmp/s.json", dbPath: "/data/m.db" };
 
@@ -97,62 +98,59 @@ Deno.test("audit: every endpoint works under the printed flags; every access is 
   assert.ok(kinds.has("read"), "reads were audited");
 });
 
-Deno.test("bind mount: /proc/<pid>/io at procIoPath is read with a scoped grant (ioSource procfs)", async (t) => {
-  const probe = await new Deno.Command("unshare", { args: ["-m", "true"], stderr: "piped" })
-    .output().catch((e) => ({ success: false, stderr: new TextEncoder().encode(String(e)) }));
-  if (!probe.success) {
-    const why = new TextDecoder().decode(probe.stderr).trim();
-    console.log(
-      `skip: unshare -m is not permitted here (${why}); the bind-mount route is untested`,
-    );
-    return;
-  }
-  using dir = tempDir();
-  const ioPath = dir.path("self-io");
-  Deno.writeTextFileSync(ioPath, "");
-  const statsPath = dir.path("stats.json");
-  const cfgPath = dir.path("cfg.json");
-  Deno.writeTextFileSync(cfgPath, JSON.stringify({ port: 0, ioSampleMs: 200 }));
-  const args = [
-    "--config",
-    cfgPath,
-    "--stats",
-    statsPath,
-    "--db",
-    dir.path("m.db"),
-    "--proc-io",
-    ioPath,
-  ];
-  // sh binds its own /proc/$$/io, then exec keeps the pid: the service reads its own counters.
-  const svc = await startService(args, {
-    wrap: (argv) => [
-      "unshare",
-      "-m",
-      "sh",
-      "-c",
-      'mount --bind "/proc/$$/io" "$0" && exec "$@"',
-      ioPath,
-      ...argv,
-    ],
-  });
-  try {
-    await t.step("ioSource is procfs", async () => {
-      const { body } = await getJson(`${svc.base}/api/perf/io`);
-      assert.equal(body.ioSource, "procfs", svc.stderr());
-    });
-    await t.step("rates move when the process reads", async () => {
-      let moved = false;
-      const deadline = Date.now() + 5000;
-      while (!moved && Date.now() < deadline) {
-        Deno.writeTextFileSync(statsPath, fixtureText(isoSec(Date.now())));
-        await getJson(`${svc.base}/api/perf/write-sources`); // a new version: open + read
-        const { body } = await getJson(`${svc.base}/api/perf/io`);
-        moved = body.syscallsRead > 0 && body.windowSec > 0;
-        await new Promise((r) => setTimeout(r, 100));
+Deno.test(
+  needs(
+    missing(TOOLS.unshare),
+    "bind mount: /proc/<pid>/io at procIoPath is read with a scoped grant (ioSource procfs)",
+    async (t) => {
+      using dir = tempDir();
+      const ioPath = dir.path("self-io");
+      Deno.writeTextFileSync(ioPath, "");
+      const statsPath = dir.path("stats.json");
+      const cfgPath = dir.path("cfg.json");
+      Deno.writeTextFileSync(cfgPath, JSON.stringify({ port: 0, ioSampleMs: 200 }));
+      const args = [
+        "--config",
+        cfgPath,
+        "--stats",
+        statsPath,
+        "--db",
+        dir.path("m.db"),
+        "--proc-io",
+        ioPath,
+      ];
+      // sh binds its own /proc/$$/io, then exec keeps the pid: the service reads its own counters.
+      const svc = await startService(args, {
+        wrap: (argv) => [
+          "unshare",
+          "-m",
+          "sh",
+          "-c",
+          'mount --bind "/proc/$$/io" "$0" && exec "$@"',
+          ioPath,
+          ...argv,
+        ],
+      });
+      try {
+        await t.step("ioSource is procfs", async () => {
+          const { body } = await getJson(`${svc.base}/api/perf/io`);
+          assert.equal(body.ioSource, "procfs", svc.stderr());
+        });
+        await t.step("rates move when the process reads", async () => {
+          let moved = false;
+          const deadline = Date.now() + 5000;
+          while (!moved && Date.now() < deadline) {
+            Deno.writeTextFileSync(statsPath, fixtureText(isoSec(Date.now())));
+            await getJson(`${svc.base}/api/perf/write-sources`); // a new version: open + read
+            const { body } = await getJson(`${svc.base}/api/perf/io`);
+            moved = body.syscallsRead > 0 && body.windowSec > 0;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          assert.ok(moved, "syscallsRead stayed 0");
+        });
+      } finally {
+        assert.equal((await svc.stop()).code, 0);
       }
-      assert.ok(moved, "syscallsRead stayed 0");
-    });
-  } finally {
-    assert.equal((await svc.stop()).code, 0);
-  }
-});
+    },
+  ),
+);

@@ -51,7 +51,7 @@ Deno.test("parseProcIo: one recognised key makes a (partial) sample", () => {
   assert.deepEqual(counters, { syscw: 42n });
 });
 
-import fc from "fast-check";
+import fc from "npm:fast-check@4.10.2";
 
 Deno.test("property: any text gives a well-typed parse, never a throw", () => {
   fc.assert(

@@ -16,7 +16,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-const LOAD_MS = Number(Deno.env.get("LOAD_SECONDS") ?? 5) * 1000;
+const LOAD_MS = Number(Deno.env.get("LOAD_SECONDS") ?? 3) * 1000;
 const GETS = Object.entries(ROUTES).filter(([p, m]) => m.includes("GET") && p !== "/").map(([p]) =>
   p
 );
@@ -177,7 +177,11 @@ Deno.test("the ingestor's wal_checkpoint(TRUNCATE) succeeds while the service is
   using dir = tempDir();
   const dbPath = dir.path("m.db");
   const db = new DatabaseSync(dbPath);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (b BLOB);");
+  // As CoreScope's ingestor does: a busy timeout, so a checkpoint waits out a brief reader.
+  // The promise under test: the service never holds a read transaction between statements
+  // (for a WAL database it never opens SQLite at all), so TRUNCATE always completes.
+  db.exec("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;");
+  db.exec("CREATE TABLE t (b BLOB);");
   const svc = await startService(["--port", "0", "--stats", dir.path("s.json"), "--db", dbPath]);
   try {
     const load = hammer({
@@ -206,16 +210,21 @@ Deno.test("the ingestor's wal_checkpoint(TRUNCATE) succeeds while the service is
   }
 });
 
-Deno.test("soak: after warm-up, RSS and open descriptors stay flat at a steady rate", async () => {
+// The soak proper (a minute or more, `deno task soak`) runs only when asked; the default
+// suite runs the same test short, where V8 is still sizing its heap: descriptors must stay
+// flat and every answer be 200, and RSS is only bounded, not judged for growth.
+const SOAK = Deno.env.get("SOAK_SECONDS") !== undefined;
+
+Deno.test(SOAK ? "soak: after warm-up, RSS and open descriptors stay flat at a steady rate" : "soak (short; deno task soak for the long run): descriptors flat, all 200, RSS bounded", async () => {
   using dir = tempDir();
   const statsPath = dir.path("s.json");
   const writer = statsWriter(statsPath, 1);
   const svc = await startService(serviceArgs(dir));
   try {
     // V8 sizes its heap in steps during the first ~35 s under load: measure after that.
-    const warmup = Number(Deno.env.get("SOAK_WARMUP_SECONDS") ?? 40);
-    const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? 20);
-    const every = Math.max(5, Math.round(seconds / 20));
+    const warmup = Number(Deno.env.get("SOAK_WARMUP_SECONDS") ?? (SOAK ? 40 : 1));
+    const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? 4);
+    const every = SOAK ? Math.max(5, Math.round(seconds / 20)) : 1;
     const load = hammer({
       base: svc.base,
       paths: GETS,
@@ -248,7 +257,8 @@ Deno.test("soak: after warm-up, RSS and open descriptors stay flat at a steady r
         }`,
     );
     assert.deepEqual(Object.keys(r.byStatus), ["200"]);
-    assert.ok(growMiB < 5, `RSS grew ${growMiB.toFixed(2)} MiB`);
+    if (SOAK) assert.ok(growMiB < 5, `RSS grew ${growMiB.toFixed(2)} MiB`);
+    else assert.ok(Math.max(...rss) < 200, `RSS ${Math.max(...rss).toFixed(1)} MiB`);
     assert.ok(Math.max(...fdsSeen) - Math.min(...fdsSeen) <= 2, `fds ${[...fdsSeen]}`);
   } finally {
     writer.stop();

@@ -147,7 +147,7 @@ Deno.test("JSON parse errors are masked before they reach a log", () => {
   assert.ok(!r.ok && !r.error.includes("leakme"), !r.ok ? r.error : "");
 });
 
-import fc from "fast-check";
+import fc from "npm:fast-check@4.10.2";
 import { COUNTER_NAMES } from "../src/stats_snapshot.ts";
 
 function assertWellTyped(s: StatsSnapshot): void {

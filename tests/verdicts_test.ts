@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import type { ReadFailureKind } from "../src/safe_read.ts";
+import { type StatsState, statsFileVerdict } from "../src/stats_cache.ts";
+import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { ingestVerdicts, sourceVerdict } from "../src/verdicts.ts";
 
 const T = { receiptStaleAfterSec: 60, writeStaleAfterSec: 120 };
@@ -37,26 +40,36 @@ Deno.test("sourceVerdict: thresholds are inclusive and separate for the two cloc
   );
 });
 
-Deno.test("ingestVerdicts: file verdict and summary; a degraded ingest is reported, not fatal", () => {
-  const ok = { kind: "ok" as const, version: 1, snapshot: { counters: {}, problems: [] } };
+Deno.test("ingestVerdicts: summary; a degraded ingest is reported, not fatal", () => {
   const live = {
     b: { lastReceiptUnix: NOW, lastMessageUnix: NOW },
     a: { lastReceiptUnix: 0, lastMessageUnix: 0 },
   };
-  assert.deepEqual(ingestVerdicts(ok, { fresh: true }, live, NOW, T), {
+  assert.deepEqual(ingestVerdicts("fresh", live, NOW, T), {
     status: "ok",
     statsFile: "fresh",
     sources: { a: "never", b: "ok" },
   });
-  assert.equal(ingestVerdicts(ok, { fresh: false }, live, NOW, T).statsFile, "stale");
-  assert.equal(ingestVerdicts(ok, { fresh: false }, live, NOW, T).status, "degraded");
+  assert.equal(ingestVerdicts("stale", live, NOW, T).status, "degraded");
   const stalled = { b: { lastReceiptUnix: NOW, lastMessageUnix: 1 } };
-  assert.equal(ingestVerdicts(ok, { fresh: true }, stalled, NOW, T).status, "degraded");
-  const missing = {
-    kind: "unavailable" as const,
-    version: 2,
-    reason: "missing" as const,
+  assert.equal(ingestVerdicts("fresh", stalled, NOW, T).status, "degraded");
+  assert.equal(ingestVerdicts("missing", undefined, NOW, T).status, "degraded");
+});
+
+Deno.test("statsFileVerdict: missing, invalid (a directory, bad JSON), stale, fresh", () => {
+  const un = (reason: ReadFailureKind | "invalid"): StatsState => ({
+    kind: "unavailable",
+    version: 1,
+    reason,
     detail: "",
-  };
-  assert.equal(ingestVerdicts(missing, { fresh: false }, undefined, NOW, T).statsFile, "missing");
+  });
+  assert.equal(statsFileVerdict(un("missing"), { fresh: false }), "missing");
+  for (const r of ["not_regular", "symlink", "too_large", "invalid", "permission"] as const) {
+    assert.equal(statsFileVerdict(un(r), { fresh: false }), "invalid", r);
+  }
+  const p = parseStatsSnapshot("{}");
+  assert.ok(p.ok);
+  const ok: StatsState = { kind: "ok", version: 1, snapshot: p.snapshot };
+  assert.equal(statsFileVerdict(ok, { fresh: false }), "stale");
+  assert.equal(statsFileVerdict(ok, { fresh: true }), "fresh");
 });
