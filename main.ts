@@ -1,6 +1,7 @@
 /**
  * corescope-perf entry point: parse flags and config, then serve (or print usage, the
- * version, or the permission flags). Everything else lives in src/.
+ * version, the permission flags, a preflight check, or wait for readiness). Everything else
+ * lives in src/.
  *
  * @module
  */
@@ -10,7 +11,14 @@ import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError, loadConfig, parseCli, USAGE } from "./src/config.ts";
 import { createLogger } from "./src/log.ts";
 import { permissionFlags } from "./src/permissions.ts";
-import { exitOnSignal, startServer, waitReady } from "./src/server.ts";
+import { preflight } from "./src/preflight.ts";
+import { exitOnSignal, guardProcess, startServer, waitReady } from "./src/server.ts";
+
+function fail(err: unknown): never {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`corescope-perf: ${err.message}`);
+  Deno.exit(2);
+}
 
 function main(argv: string[]): void {
   let cli, config;
@@ -23,19 +31,27 @@ function main(argv: string[]): void {
       env: (name) => Deno.env.get(name),
     });
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(`corescope-perf: ${err.message}`);
-    Deno.exit(2);
+    fail(err);
   }
+  const configPath = cli.configPath && resolve(cli.configPath);
   if (cli.command === "permissions") {
-    const configPath = cli.configPath && resolve(cli.configPath);
     return console.log(permissionFlags(config, { configPath }).join("\n"));
+  }
+  if (cli.command === "check") {
+    const findings = preflight(config, { configPath });
+    for (const f of findings) console.log(`${f.ok ? "ok     " : "PROBLEM"} ${f.what}: ${f.detail}`);
+    return Deno.exit(findings.every((f) => f.ok) ? 0 : 1);
   }
   if (cli.command === "wait-ready") {
     return void waitReady(config).then((ok) => Deno.exit(ok ? 0 : 1));
   }
   const log = createLogger({ format: config.logFormat });
-  exitOnSignal(startServer(config, log), log);
+  guardProcess(log);
+  try {
+    exitOnSignal(startServer(config, log, { version: denoJson.version }), log);
+  } catch (err) {
+    fail(err);
+  }
 }
 
 if (import.meta.main) main(Deno.args);

@@ -8,7 +8,7 @@
  * BENCH_MILLION (requests for the RSS-after-load figure, default 1000000).
  */
 import { join } from "node:path";
-import { createSimulator } from "../src/simulator.ts";
+import { createSimulator } from "../tools/simulator.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 3);
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 2);

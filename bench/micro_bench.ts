@@ -1,5 +1,5 @@
-/** `deno bench`: the hot paths in isolation (parser, cached stats read, memo hit). */
-import { createMemo } from "../src/memo.ts";
+/** `deno bench`: the hot paths in isolation (parser, cached stats read, body memo hit). */
+import { memoLast } from "../src/memo.ts";
 import { silentLogger } from "../src/log.ts";
 import { parseProcIo } from "../src/proc_io.ts";
 import { createStatsCache } from "../src/stats_cache.ts";
@@ -32,15 +32,7 @@ Deno.bench("stats cache hit (lstat + identity compare)", () => {
   cache.get();
 });
 
-let t = 0;
-const memo = createMemo({
-  ttlMs: 1000,
-  now: () => t,
-  probe: cache.probeKey,
-  load: () => cache.get(),
-});
-memo.get();
-Deno.bench("liveness memo hit (probe + TTL check)", () => {
-  t = (t + 1) % 500;
-  memo.get();
+const body = memoLast((state: object, tenths: number) => JSON.stringify({ state, tenths }));
+Deno.bench("body memo hit (stats version and age unchanged)", () => {
+  body(cache.get(), 3);
 });

@@ -1,19 +1,23 @@
 /**
- * The HTTP surface on Hono: typed handlers over injected services, JSON everywhere (but
- * `/metrics` and the dashboard), `Cache-Control: no-store` on every response, 404 and 405 as
- * JSON, and the service's own request timing.
+ * The HTTP surface on Hono: typed, synchronous handlers over injected services, JSON
+ * everywhere (but `/metrics` and the dashboard), `Cache-Control: no-store` and `nosniff` on
+ * every response, 404 and 405 as JSON. {@linkcode createHandler} wraps the app with what every
+ * request gets: the Host check, header and body bounds, and the service's own timing, without
+ * an async hop.
  *
  * @module
  */
 
 import { Hono } from "hono";
-import type { Context, Next } from "hono";
+import type { Context } from "hono";
 import { checkApiKey } from "./auth.ts";
-import { DASHBOARD_HTML } from "./dashboard.ts";
+import { DASHBOARD_CSP, DASHBOARD_HTML } from "./dashboard.ts";
+import type { EventLoopFigures } from "./event_loop.ts";
 import { type Freshness, type FreshnessPolicy, judgeFreshness } from "./freshness.ts";
 import { type HistorySample, writeRates } from "./history.ts";
 import type { IoRates } from "./io_sampler.ts";
 import type { Logger } from "./log.ts";
+import { memoLast } from "./memo.ts";
 import { METRICS_CONTENT_TYPE, renderLookups, renderMetrics } from "./metrics.ts";
 import type { IoCounters } from "./proc_io.ts";
 import type { RequestStats } from "./request_stats.ts";
@@ -24,10 +28,10 @@ import {
   perfSqliteBody,
   writeSourcesBody,
 } from "./responses.ts";
+import { round1 } from "./ring.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
-import type { StatsCacheCounters, StatsState } from "./stats_cache.ts";
-import type { SourceLiveness } from "./stats_snapshot.ts";
-import { type IngestVerdicts, ingestVerdicts, type VerdictThresholds } from "./verdicts.ts";
+import { type StatsCacheCounters, statsFileVerdict, type StatsState } from "./stats_cache.ts";
+import { ingestVerdicts, type VerdictThresholds } from "./verdicts.ts";
 
 /** Whether the service can answer; `reason` says why not. */
 export type Readiness = { ready: true } | { ready: false; reason: string };
@@ -40,20 +44,26 @@ export interface Services {
   now: () => number;
   ioRates: () => IoRates;
   ioCounters: () => IoCounters;
+  /** The stats file as of now: also the liveness memo (one parsed snapshot per version). */
   stats: () => StatsState;
-  statsHitRate: () => number;
   statsCounters: () => StatsCacheCounters;
-  liveness: () => Record<string, SourceLiveness> | undefined;
   sqlite: () => SqliteFigures;
   readiness: () => Readiness;
   requests: RequestStats;
   history: () => HistorySample[];
+  eventLoop: () => EventLoopFigures;
+  memory: () => Deno.MemoryUsage;
+  /** Process start, wall clock ms. */
+  startedAt: number;
+  version: string;
   /** Key for POST /api/perf/reset; "" disables it. */
   apiKey: string;
+  /** Host names (no port) a request may name; empty: any. */
+  allowedHosts: readonly string[];
   log: Logger;
 }
 
-const NO_STORE = { "Cache-Control": "no-store" };
+const NO_STORE = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
 const JSON_HEADERS = { "Content-Type": "application/json", ...NO_STORE };
 
 /**
@@ -61,49 +71,20 @@ const JSON_HEADERS = { "Content-Type": "application/json", ...NO_STORE };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonResponse } from "./app.ts";
  * const res = jsonResponse({ ok: true });
- * console.log(res.headers.get("cache-control")); // "no-store"
+ * assert.equal(res.headers.get("cache-control"), "no-store");
+ * assert.equal(await res.text(), '{"ok":true}');
  * ```
  */
 export function jsonResponse(body: unknown, status = 200, headers: HeadersInit = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { ...JSON_HEADERS, ...headers },
-  });
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
-/** A JSON response from an already serialized and encoded body. */
-function jsonBytes(bytes: Uint8Array<ArrayBuffer>, status = 200): Response {
-  return new Response(bytes, { status, headers: JSON_HEADERS });
-}
-
-const encoder = new TextEncoder();
-
-/**
- * Keeps the last serialized body and the key of its inputs: a body whose inputs have not
- * changed (the same stats version, I/O sample, freshness) is not built or serialized again.
- */
-function bodyCache(): (key: string, build: () => unknown) => Uint8Array<ArrayBuffer> {
-  let lastKey: string | undefined;
-  let bytes = new Uint8Array();
-  return (key, build) => {
-    if (key !== lastKey) {
-      bytes = encoder.encode(JSON.stringify(build()));
-      lastKey = key;
-    }
-    return bytes;
-  };
-}
-
-/** A small stable id per object, for cache keys over objects that are replaced, not edited. */
-const ids = new WeakMap<object, number>();
-let nextId = 0;
-function idOf(o: object | undefined): number {
-  if (!o) return -1;
-  let id = ids.get(o);
-  if (id === undefined) ids.set(o, id = ++nextId);
-  return id;
+/** A JSON response from an already serialized body (a string: Deno's fast path). */
+function jsonText(text: string, status = 200): Response {
+  return new Response(text, { status, headers: JSON_HEADERS });
 }
 
 const READ = ["GET", "HEAD"];
@@ -116,6 +97,7 @@ export const ROUTES: Record<string, string[]> = {
   "/livez": PROBE,
   "/readyz": PROBE,
   "/api/healthz": PROBE,
+  "/api/health": PROBE,
   "/api/perf": READ,
   "/api/perf/reset": ["POST"],
   "/api/perf/history": READ,
@@ -130,182 +112,242 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 /** No endpoint reads a body: a declared body larger than this is refused with 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-function headerBytes(headers: Headers): number {
-  let n = 0;
-  for (const [k, v] of headers) n += k.length + v.length + 4;
-  return n;
+/** The stats-file state, judged once per request and handed to every body builder. */
+interface Judged {
+  state: StatsState;
+  f: Freshness;
+  /** The age in tenths of a second: bodies change with it, not with every millisecond. */
+  tenths: number;
 }
 
-const KNOWN_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
-
-/** The request-stats key: from the route table and known methods only, so labels stay bounded. */
-function routeKey(method: string, path: string): string {
-  const m = KNOWN_METHODS.has(method) ? method : "OTHER";
-  const known = ROUTE_KEYS.get(m)?.get(path);
-  return known ?? `${m} ${path in ROUTES ? path : "unmatched"}`;
+/** The stats cache's figures in the `cache` block CoreScope's perf page shows. */
+function cacheBlock(c: StatsCacheCounters, state: StatsState) {
+  const lookups = c.hits + c.misses;
+  return {
+    size: state.kind === "ok" ? 1 : 0,
+    hits: c.hits,
+    misses: c.misses,
+    staleHits: 0,
+    recomputes: c.parses,
+    hitRate: lookups === 0 ? 0 : round1((100 * c.hits) / lookups),
+  };
 }
 
-// Keys of the known method and route pairs, built once instead of on every request.
-const ROUTE_KEYS = new Map(
-  [...KNOWN_METHODS].map((m) => [m, new Map(Object.keys(ROUTES).map((p) => [p, `${m} ${p}`]))]),
-);
+/** `3h 7m`, `12m`, `45s`, as CoreScope writes uptimes. */
+function uptimeHuman(sec: number): string {
+  const d = Math.floor(sec / 86400), h = Math.floor((sec % 86400) / 3600);
+  const m = Math.floor((sec % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  return m > 0 ? `${m}m` : `${sec}s`;
+}
+
+const MB = (bytes: number) => Math.round(bytes / 1048576);
 
 /**
- * Builds the app over `svc`.
+ * Builds the routes over `svc`. Every handler is synchronous and reads its inputs once;
+ * bodies built from the stats file are cached on their inputs (which are replaced, never
+ * edited) and sent as strings.
  *
  * @example
  * ```ts ignore
  * import { createApp } from "./app.ts";
- * import { createRuntime } from "./service.ts";
- * const res = await createApp(createRuntime(config, log).services).request("/api/healthz");
- * console.log(res.status); // 200
+ * const res = await createApp(services).request("/api/healthz");
  * ```
  */
 export function createApp(svc: Services): Hono {
   const app = new Hono();
-
-  // One middleware, not two: each async layer costs a little on every request.
-  app.use(async (c: Context, next: Next) => {
-    const t0 = performance.now();
-    // Bounds before any handler runs. (Deno itself answers 400 to headers past its own limit.)
-    const headers = c.req.raw.headers;
-    const length = Number(headers.get("content-length") ?? 0);
-    if (headerBytes(headers) > MAX_HEADER_BYTES) {
-      c.res = jsonResponse({ error: `request headers over ${MAX_HEADER_BYTES} bytes` }, 431);
-    } else if (!(length <= MAX_BODY_BYTES)) {
-      c.res = jsonResponse({ error: `request body over ${MAX_BODY_BYTES} bytes` }, 413);
-    } else {
-      await next();
-    }
-    svc.requests.record(routeKey(c.req.method, c.req.path), c.res.status, performance.now() - t0);
-  });
-
-  const freshnessOf = (state: StatsState, now: number): Freshness =>
-    state.kind === "ok" ? judgeFreshness(state.snapshot, now, svc.policy) : { fresh: false };
-  /** Everything a stats-file body depends on: the version, and its age to a tenth of a second. */
-  const statsKey = (state: StatsState, f: Freshness) =>
-    `${state.version}|${f.fresh}|${f.ageSec === undefined ? "" : Math.round(f.ageSec * 10)}`;
-
-  const verdicts = (state: StatsState, f: Freshness, now: number): IngestVerdicts =>
-    ingestVerdicts(state, f, svc.liveness(), Math.floor(now / 1000), svc.thresholds);
-
-  const ioBody = bodyCache();
-  app.get("/api/perf/io", () => {
-    const rates = svc.ioRates(), state = svc.stats(), now = svc.now();
-    const key = `${idOf(rates)}|${state.version}|${freshnessOf(state, now).fresh}`;
-    return jsonBytes(ioBody(key, () => perfIoBody(rates, state, now, svc.policy)));
-  });
-
-  app.get("/api/perf/sqlite", () => jsonResponse(perfSqliteBody(svc.sqlite(), svc.statsHitRate())));
-
-  const sourcesBody = bodyCache();
-  app.get("/api/perf/write-sources", () => {
+  const judge = (): Judged => {
     const state = svc.stats(), now = svc.now();
-    const key = statsKey(state, freshnessOf(state, now));
-    return jsonBytes(sourcesBody(key, () => writeSourcesBody(state, now, svc.policy)));
-  });
+    const f = state.kind === "ok" ? judgeFreshness(state.snapshot, now, svc.policy) : NOT_FRESH;
+    return { state, f, tenths: f.ageSec === undefined ? -1 : Math.round(f.ageSec * 10) };
+  };
+  statsRoutes(app, svc, judge);
+  healthRoutes(app, svc, judge);
+  perfRoutes(app, svc);
+  fallbacks(app, svc);
+  return app;
+}
 
-  const healthBody = bodyCache();
-  app.get("/api/healthz", () => {
-    const readiness = svc.readiness();
-    if (!readiness.ready) return jsonResponse(healthzBody(readiness, undefined), 503);
-    const state = svc.stats(), now = svc.now(), liveness = svc.liveness();
-    const f = freshnessOf(state, now);
-    // Verdicts move with whole seconds; the rest with the stats version and the memo's map.
-    const key = `${state.version}|${f.fresh}|${Math.floor(now / 1000)}|${idOf(liveness)}`;
-    return jsonBytes(healthBody(key, () => ({
-      ...healthzBody(readiness, liveness),
-      // Additive: the ingestor's trouble is reported, not turned into a 503.
-      ingest: verdicts(state, f, now),
-    })));
-  });
+const NOT_FRESH: Freshness = { fresh: false };
 
-  app.get("/livez", () => jsonResponse({ alive: true }));
-
-  app.get("/readyz", () => {
-    const r = svc.readiness();
-    return jsonResponse(r, r.ready ? 200 : 503);
-  });
-
-  for (const path of ["/api/healthz", "/livez", "/readyz"]) {
-    app.options(
-      path,
-      () => new Response(null, { status: 204, headers: { Allow: PROBE.join(", "), ...NO_STORE } }),
-    );
-  }
-
-  app.get(
-    "/api/mqtt/status",
-    () => jsonResponse(mqttStatusBody(svc.stats(), svc.now(), svc.policy)),
+/** The contract's endpoints built from the stats file, the I/O sampler and the database. */
+function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
+  const io = memoLast((rates: IoRates, state: StatsState, fresh: boolean) =>
+    JSON.stringify(perfIoBody(rates, state, fresh))
   );
+  app.get("/api/perf/io", () => {
+    const j = judge();
+    return jsonText(io(svc.ioRates(), j.state, j.f.fresh));
+  });
 
-  let metricsKey: string | undefined;
-  let metricsText = "";
+  // cacheHitRate: 0, as CoreScope reports without a packet store (its page flags 0-90 %).
+  const sqlite = memoLast((f: SqliteFigures) => JSON.stringify(perfSqliteBody(f, 0)));
+  app.get("/api/perf/sqlite", () => jsonText(sqlite(svc.sqlite())));
+
+  const sources = memoLast((state: StatsState, tenths: number, fresh: boolean) =>
+    JSON.stringify(writeSourcesBody(state, { fresh, tenths }))
+  );
+  app.get("/api/perf/write-sources", () => {
+    const j = judge();
+    return jsonText(sources(j.state, j.tenths, j.f.fresh));
+  });
+
+  const mqtt = memoLast((state: StatsState, tenths: number, fresh: boolean) =>
+    JSON.stringify(mqttStatusBody(state, { fresh, tenths }))
+  );
+  app.get("/api/mqtt/status", () => {
+    const j = judge();
+    return jsonText(mqtt(j.state, j.tenths, j.f.fresh));
+  });
+
+  const metrics = memoLast((
+    j: Judged,
+    second: number,
+    ioCounters: IoCounters,
+    ioSource: IoRates["ioSource"],
+    sqlite: SqliteFigures,
+    opens: number,
+  ) => {
+    const freshness = j.f.ageSec === undefined ? j.f : { ...j.f, ageSec: j.tenths / 10 };
+    const liveness = j.state.kind === "ok" ? j.state.snapshot.sourceLiveness : undefined;
+    return renderMetrics({
+      ioSource,
+      ioCounters,
+      state: j.state,
+      freshness,
+      sqlite,
+      cache: { ...svc.statsCounters(), opens },
+      verdicts: ingestVerdicts(statsFileVerdict(j.state, j.f), liveness, second, svc.thresholds),
+      version: svc.version,
+    });
+  }, (a, b) => a.state === b.state && a.tenths === b.tenths && a.f.fresh === b.f.fresh);
   app.get("/metrics", () => {
-    const state = svc.stats(), now = svc.now();
-    const f = freshnessOf(state, now);
-    // Age to a tenth of a second, so the text can be reused until an input changes.
-    const freshness = f.ageSec === undefined ? f : { ...f, ageSec: Math.round(f.ageSec * 10) / 10 };
-    const ioCounters = svc.ioCounters(), sqlite = svc.sqlite(), cache = svc.statsCounters();
-    const ioSource = svc.ioRates().ioSource, liveness = svc.liveness();
-    const key = `${idOf(ioCounters)}|${ioSource}|${statsKey(state, f)}|${idOf(sqlite)}|` +
-      `${cache.opens}|${cache.parses}|${cache.versions}|${Math.floor(now / 1000)}|${
-        idOf(liveness)
-      }`;
-    if (key !== metricsKey) {
-      metricsText = renderMetrics({
-        ioSource,
-        ioCounters,
-        state,
-        freshness,
-        sqlite,
-        cache,
-        verdicts: verdicts(state, f, now),
-      });
-      metricsKey = key;
-    }
-    return new Response(metricsText + renderLookups(cache), {
+    const j = judge(), c = svc.statsCounters();
+    const text = metrics(
+      j,
+      Math.floor(svc.now() / 1000),
+      svc.ioCounters(),
+      svc.ioRates().ioSource,
+      svc.sqlite(),
+      c.opens,
+    );
+    return new Response(text + renderLookups(c), {
       headers: { "Content-Type": METRICS_CONTENT_TYPE, ...NO_STORE },
     });
-  });
-
-  app.get("/api/perf", () => jsonResponse(svc.requests.snapshot()));
-
-  app.post("/api/perf/reset", (c: Context) => {
-    const auth = checkApiKey(c.req.raw.headers, svc.apiKey);
-    if (auth === "disabled") {
-      return jsonResponse({ error: "reset is disabled: no apiKey is configured" }, 403);
-    }
-    if (auth === "missing") {
-      return jsonResponse({ error: "API key required" }, 401, {
-        "WWW-Authenticate": 'Bearer realm="corescope-perf"',
-      });
-    }
-    if (auth === "wrong") {
-      svc.log.log("warn", "auth", "POST /api/perf/reset with a wrong API key");
-      return jsonResponse({ error: "wrong API key" }, 403);
-    }
-    svc.requests.reset();
-    svc.log.log("info", "perf", "request statistics reset");
-    return jsonResponse({ reset: true });
   });
 
   app.get("/api/perf/history", () => {
     const samples = svc.history();
     return jsonResponse({ intervalSec: 1, samples, writeSources: writeRates(samples) });
   });
+}
+
+/** Readiness and liveness: the contract's healthz, CoreScope's health, and plain probes. */
+function healthRoutes(app: Hono, svc: Services, judge: () => Judged): void {
+  const healthz = memoLast((j: Judged, second: number) => {
+    const liveness = j.state.kind === "ok" ? j.state.snapshot.sourceLiveness : undefined;
+    const ingest = ingestVerdicts(statsFileVerdict(j.state, j.f), liveness, second, svc.thresholds);
+    const reason = j.state.kind === "ok" ? undefined : j.state.reason;
+    return JSON.stringify({
+      ...healthzBody({ ready: true }, liveness),
+      // Additive: the ingestor's trouble is reported, not turned into a 503.
+      ingest: reason === undefined ? ingest : { ...ingest, statsFileReason: reason },
+    });
+  }, (a, b) => a.state === b.state && a.f.fresh === b.f.fresh);
+  app.get("/api/healthz", () => {
+    const readiness = svc.readiness();
+    if (!readiness.ready) return jsonResponse(healthzBody(readiness, undefined), 503);
+    return jsonText(healthz(judge(), Math.floor(svc.now() / 1000)));
+  });
+
+  app.get("/api/health", () => {
+    const uptime = Math.max(0, Math.floor((svc.now() - svc.startedAt) / 1000));
+    const m = svc.memory(), p = svc.requests.figures(), j = judge();
+    const { size: entries, ...cache } = cacheBlock(svc.statsCounters(), j.state);
+    return jsonResponse({
+      status: "ok",
+      engine: "deno",
+      version: svc.version,
+      commit: "",
+      buildTime: "",
+      uptime,
+      uptimeHuman: uptimeHuman(uptime),
+      memory: {
+        rss: MB(m.rss),
+        heapUsed: MB(m.heapUsed),
+        heapTotal: MB(m.heapTotal),
+        external: MB(m.external),
+      },
+      eventLoop: svc.eventLoop(),
+      cache: { entries, ...cache },
+      websocket: { clients: 0 },
+      packetStore: { packets: 0, estimatedMB: 0, trackedMB: 0 },
+      perf: {
+        totalRequests: p.totalRequests,
+        avgMs: p.avgMs,
+        slowQueries: p.slowQueries.length,
+        recentSlow: p.slowQueries.slice(-5),
+      },
+      ready: svc.readiness().ready,
+    });
+  });
+
+  app.get("/livez", () => jsonResponse({ alive: true }));
+  app.get("/readyz", () => {
+    const r = svc.readiness();
+    return jsonResponse(r, r.ready ? 200 : 503);
+  });
+  for (const [path, methods] of Object.entries(ROUTES)) {
+    if (!methods.includes("OPTIONS")) continue;
+    app.options(
+      path,
+      () => new Response(null, { status: 204, headers: { Allow: PROBE.join(", "), ...NO_STORE } }),
+    );
+  }
+}
+
+/** The service's own figures, CoreScope's shape, and their reset. */
+function perfRoutes(app: Hono, svc: Services): void {
+  app.get("/api/perf", () => {
+    const state = svc.stats();
+    return jsonResponse({
+      ...svc.requests.figures(),
+      cache: cacheBlock(svc.statsCounters(), state),
+    });
+  });
+
+  app.post("/api/perf/reset", (c: Context) => {
+    const auth = checkApiKey(c.req.raw.headers, svc.apiKey);
+    if (auth === "disabled") {
+      return jsonResponse({ error: "reset is disabled: no apiKey is configured" }, 403);
+    }
+    if (auth !== "ok") {
+      if (auth === "wrong") {
+        svc.log.log("warn", "auth", "POST /api/perf/reset with a wrong API key");
+      }
+      return jsonResponse({ error: "unauthorized" }, 401, {
+        "WWW-Authenticate": 'Bearer realm="corescope-perf"',
+      });
+    }
+    svc.requests.reset();
+    svc.log.log("info", "perf", "request statistics reset");
+    return jsonResponse({ ok: true });
+  });
 
   app.get("/", () =>
     new Response(DASHBOARD_HTML, {
       headers: {
         "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy":
-          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
-        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": DASHBOARD_CSP,
+        "X-Frame-Options": "DENY",
         ...NO_STORE,
       },
     }));
+}
 
+/** 405 with Allow for a known path, JSON 404 for the rest, JSON 500 for a thrown error. */
+function fallbacks(app: Hono, svc: Services): void {
   for (const [path, methods] of Object.entries(ROUTES)) {
     app.all(
       path,
@@ -315,13 +357,108 @@ export function createApp(svc: Services): Hono {
         }),
     );
   }
-
-  app.notFound((c: Context) => jsonResponse({ error: `no route for ${c.req.path}` }, 404));
-
+  // The path is not echoed: it is a client's text, and bodies may be shown as HTML elsewhere.
+  app.notFound(() => jsonResponse({ error: "no such route" }, 404));
   app.onError((err: Error, c: Context) => {
-    svc.log.log("error", "http", `${c.req.method} ${c.req.path} failed: ${err.message}`);
+    svc.log.log("error", "http", `${c.req.method} ${routeOf(c.req.path)} failed: ${err.message}`);
     return jsonResponse({ error: "internal error" }, 500);
   });
+}
 
-  return app;
+/** The route-table name of `path`, or `other`: never a client's raw path. */
+function routeOf(path: string): string {
+  return Object.hasOwn(ROUTES, path) ? path : "other";
+}
+
+/**
+ * The path of a request URL without parsing it (`http://host:port/path?query`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pathOf } from "./app.ts";
+ * assert.equal(pathOf("http://127.0.0.1:8080/api/healthz?x=1"), "/api/healthz");
+ * assert.equal(pathOf("http://h"), "/");
+ * ```
+ */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  const q = url.indexOf("?", start), h = url.indexOf("#", start);
+  const end = q === -1 ? (h === -1 ? url.length : h) : q;
+  return url.slice(start, end);
+}
+
+/**
+ * The host name a `Host` header names, lower-cased, without its port.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hostName } from "./app.ts";
+ * assert.equal(hostName("LocalHost:8080"), "localhost");
+ * assert.equal(hostName("[::1]:8080"), "[::1]");
+ * ```
+ */
+export function hostName(host: string): string {
+  const h = host.trim().toLowerCase();
+  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
+  const colon = h.indexOf(":");
+  return colon === -1 ? h : h.slice(0, colon);
+}
+
+/** A declared body length: one number (repeated identical values are one), else NaN. */
+function declaredLength(v: string): number {
+  const parts = v.split(",").map((p) => p.trim());
+  return parts.every((p) => p === parts[0] && /^\d+$/.test(p)) ? Number(parts[0]) : NaN;
+}
+
+function headerBytes(headers: Headers): number {
+  let n = 0;
+  for (const [k, v] of headers) n += k.length + v.length + 4;
+  return n;
+}
+
+/**
+ * Wraps the app: refuses a Host not in `svc.allowedHosts` (421: a DNS-rebound page cannot
+ * read the service), oversized headers (431) and bodies (413), then times the request for
+ * `/api/perf` under its route name. Synchronous where the handler is.
+ *
+ * @example
+ * ```ts ignore
+ * import { createHandler } from "./app.ts";
+ * Deno.serve(createHandler(services));
+ * ```
+ */
+export function createHandler(
+  svc: Services,
+  app: Hono = createApp(svc),
+): (req: Request) => Response | Promise<Response> {
+  const allowed = new Set(svc.allowedHosts);
+  return (req) => {
+    const t0 = performance.now();
+    const path = pathOf(req.url);
+    const headers = req.headers;
+    const host = headers.get("host");
+    const length = headers.get("content-length");
+    let res: Response | Promise<Response>;
+    if (allowed.size > 0 && host !== null && !allowed.has(hostName(host))) {
+      res = jsonResponse({ error: "unknown Host: name this service by an allowed host" }, 421);
+    } else if (headerBytes(headers) > MAX_HEADER_BYTES) {
+      res = jsonResponse({ error: `request headers over ${MAX_HEADER_BYTES} bytes` }, 431);
+    } else if (length !== null && !(declaredLength(length) <= MAX_BODY_BYTES)) {
+      res = jsonResponse({ error: `request body over ${MAX_BODY_BYTES} bytes` }, 413);
+    } else {
+      res = app.fetch(req);
+    }
+    const endpoint = routeOf(path);
+    if (res instanceof Promise) {
+      return res.then((r) => {
+        svc.requests.record(endpoint, r.status, performance.now() - t0);
+        return r;
+      });
+    }
+    svc.requests.record(endpoint, res.status, performance.now() - t0);
+    return res;
+  };
 }

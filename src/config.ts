@@ -7,6 +7,7 @@
  */
 
 import { isAbsolute, normalize, resolve } from "node:path";
+import { parseArgs } from "node:util";
 
 /** The service's settings. Paths are absolute after {@linkcode loadConfig}. */
 export interface Config {
@@ -16,7 +17,6 @@ export interface Config {
   dbPath: string;
   procIoPath: string;
   staleAfterMs: number;
-  livenessTtlMs: number;
   maxStatsBytes: number;
   clockSkewMs: number;
   ioSampleMs: number;
@@ -29,6 +29,11 @@ export interface Config {
   slowRequestMs: number;
   /** Key for POST /api/perf/reset; empty disables it. */
   apiKey: string;
+  /**
+   * Host names a request's `Host` may name (no port). Empty: the loopback names when `host`
+   * is a loopback address, the bound address itself otherwise, and any name on a wildcard.
+   */
+  allowedHosts: string[];
 }
 
 /** Defaults, as documented in config.example.json and the README. */
@@ -39,7 +44,6 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   dbPath: "/var/lib/corescope/meshcore.db",
   procIoPath: "/proc/self/io",
   staleAfterMs: 5000,
-  livenessTtlMs: 1000,
   maxStatsBytes: 1048576,
   clockSkewMs: 2000,
   ioSampleMs: 1000,
@@ -48,6 +52,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   writeStaleAfterSec: 300,
   slowRequestMs: 100,
   apiKey: "",
+  allowedHosts: [],
 });
 
 /** The environment variables the service reads. */
@@ -72,20 +77,22 @@ export class ConfigError extends Error {
 
 /** What the command line asks for. */
 export interface Cli {
-  command: "serve" | "help" | "version" | "permissions" | "wait-ready";
+  command: "serve" | "help" | "version" | "permissions" | "wait-ready" | "check";
   configPath?: string;
   /** Flag values, by config key, still as strings. */
   flags: Partial<Record<keyof Config, string>>;
 }
 
-const FLAG_KEYS: Record<string, keyof Config> = {
-  "--host": "host",
-  "--port": "port",
-  "--stats": "statsPath",
-  "--db": "dbPath",
-  "--proc-io": "procIoPath",
-  "--log-format": "logFormat",
-};
+const FLAG_KEYS = {
+  host: "host",
+  port: "port",
+  stats: "statsPath",
+  db: "dbPath",
+  "proc-io": "procIoPath",
+  "log-format": "logFormat",
+} as const satisfies Record<string, keyof Config>;
+
+const SUBCOMMANDS = ["permissions", "wait-ready", "check"] as const;
 
 /** Usage text for `--help`. */
 export const USAGE = `corescope-perf: perf and health endpoints for a CoreScope deployment
@@ -93,6 +100,8 @@ export const USAGE = `corescope-perf: perf and health endpoints for a CoreScope 
 Usage:
   main.ts [--config FILE] [--host H] [--port N] [--stats PATH] [--db PATH]
           [--proc-io PATH] [--log-format text|json]
+  main.ts check [same flags]         preflight: name every problem with the database, the
+                                     stats file, the I/O counters and the grants; exit 1 if any
   main.ts permissions [same flags]   print the Deno permission flags this config needs
   main.ts wait-ready [same flags]    wait (up to 10 s) until the service at HOST:PORT is ready;
                                      exit 0 when it is, 1 when not (systemd ExecStartPost)
@@ -103,37 +112,59 @@ CORESCOPE_PERF_API_KEY overrides apiKey.
 Port 0 picks a free port.`;
 
 /**
- * Parses command-line arguments. Accepts `--flag value` and `--flag=value`.
+ * Parses command-line arguments with `node:util`'s `parseArgs`: `--flag value` and
+ * `--flag=value`; a subcommand may stand anywhere (a compiled binary puts its baked-in flags
+ * first). A bad argument is a {@linkcode ConfigError} naming it.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCli } from "./config.ts";
- * parseCli(["--port", "0", "--db=/data/m.db"]);
- * // { command: "serve", flags: { port: "0", dbPath: "/data/m.db" } }
+ * assert.deepEqual(parseCli(["--port", "0", "--db=/data/m.db"]), {
+ *   command: "serve",
+ *   flags: { port: "0", dbPath: "/data/m.db" },
+ * });
  * ```
  */
 export function parseCli(argv: readonly string[]): Cli {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: {
+        config: { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+        ...Object.fromEntries(Object.keys(FLAG_KEYS).map((k) => [k, { type: "string" as const }])),
+      },
+    });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    const arg = /'(-[^']*)'/.exec(msg)?.[1] ?? "arguments";
+    const code = (err as { code?: string }).code;
+    const what = code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+      ? "unknown argument (see --help)"
+      : code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE"
+      ? "needs a value"
+      : msg.split(". ")[0]!;
+    throw new ConfigError(arg.replace(/ <value>$/, ""), what);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { command: "help", flags: {} };
+  if (values.version) return { command: "version", flags: {} };
   const cli: Cli = { command: "serve", flags: {} };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--help" || arg === "-h") return { ...cli, command: "help" };
-    if (arg === "--version" || arg === "-V") return { ...cli, command: "version" };
-    // A subcommand may follow flags: a compiled binary puts its baked-in flags first.
-    if ((arg === "permissions" || arg === "wait-ready") && cli.command === "serve") {
-      cli.command = arg;
-      continue;
+  for (const p of positionals) {
+    if (cli.command !== "serve" || !(SUBCOMMANDS as readonly string[]).includes(p)) {
+      throw new ConfigError(p, "unknown argument (see --help)");
     }
-    const eq = arg.indexOf("=");
-    const name = eq > 0 && arg.startsWith("--") ? arg.slice(0, eq) : arg;
-    if (name !== "--config" && !(name in FLAG_KEYS)) {
-      throw new ConfigError(arg, "unknown argument (see --help)");
-    }
-    let value: string | undefined;
-    if (eq > 0 && arg.startsWith("--")) value = arg.slice(eq + 1);
-    else value = argv[++i];
-    if (value === undefined) throw new ConfigError(name, "needs a value");
-    if (name === "--config") cli.configPath = value;
-    else cli.flags[FLAG_KEYS[name]!] = value;
+    cli.command = p as Cli["command"];
+  }
+  if (values.config !== undefined) cli.configPath = values.config as string;
+  for (const [flag, key] of Object.entries(FLAG_KEYS)) {
+    const v = values[flag as keyof typeof values];
+    if (typeof v === "string") cli.flags[key] = v;
   }
   return cli;
 }
@@ -146,6 +177,8 @@ const str: Check = (key, v) => {
 };
 const path: Check = (key, v) => {
   const p = str(key, v) as string;
+  // Deno splits grant lists on commas: such a path could never be granted exactly.
+  if (p.includes(",")) throw new ConfigError(key, `${p}: a path holding a comma cannot be granted`);
   if (isAbsolute(p)) return normalize(p);
   try {
     return resolve(p); // needs the working directory, which a scoped grant may hide
@@ -174,7 +207,6 @@ const CHECKS: Record<keyof Config, Check> = {
   dbPath: path,
   procIoPath: path,
   staleAfterMs: int(1, 86_400_000),
-  livenessTtlMs: int(0, 60_000),
   maxStatsBytes: int(1024, 64 * 1048576),
   clockSkewMs: int(0, 3_600_000),
   ioSampleMs: int(100, 60_000),
@@ -182,6 +214,12 @@ const CHECKS: Record<keyof Config, Check> = {
   receiptStaleAfterSec: int(1, 86_400 * 30),
   writeStaleAfterSec: int(1, 86_400 * 30),
   slowRequestMs: int(1, 60_000),
+  allowedHosts: (key, v) => {
+    if (!Array.isArray(v) || !v.every((h) => typeof h === "string" && h !== "")) {
+      throw new ConfigError(key, "must be an array of host names");
+    }
+    return v.map((h: string) => h.toLowerCase());
+  },
   apiKey: (key, v) => {
     if (typeof v !== "string") throw new ConfigError(key, "must be a string");
     if (v !== "" && v.length < 16) {
@@ -244,4 +282,31 @@ export function loadConfig(cli: Cli, sources: ConfigSources): Config {
   const out: Record<string, unknown> = {};
   for (const [k, check] of Object.entries(CHECKS)) out[k] = check(k, raw[k]);
   return out as unknown as Config;
+}
+
+const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
+
+/**
+ * The host names a request may name: `allowedHosts` when set; else the loopback names for a
+ * loopback bind, nothing to check (any) for a wildcard bind, and the address itself
+ * otherwise. A DNS name that rebinds to this address is refused unless listed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { allowedHostsOf } from "./config.ts";
+ * assert.deepEqual(allowedHostsOf({ host: "127.0.0.1", allowedHosts: [] }), [
+ *   "localhost", "127.0.0.1", "[::1]",
+ * ]);
+ * assert.deepEqual(allowedHostsOf({ host: "0.0.0.0", allowedHosts: [] }), []);
+ * assert.deepEqual(allowedHostsOf({ host: "0.0.0.0", allowedHosts: ["perf.lan"] }), ["perf.lan"]);
+ * ```
+ */
+export function allowedHostsOf(c: Pick<Config, "host" | "allowedHosts">): string[] {
+  if (c.allowedHosts.length > 0) return c.allowedHosts;
+  const h = c.host.toLowerCase();
+  if (h === "0.0.0.0" || h === "::" || h === "[::]") return [];
+  const self = h.includes(":") && !h.startsWith("[") ? `[${h}]` : h;
+  if (LOOPBACK.includes(self)) return [...LOOPBACK];
+  return self.startsWith("127.") ? [...LOOPBACK, self] : [self];
 }

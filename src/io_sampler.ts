@@ -186,25 +186,34 @@ export const noneReader: IoReader = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chooseIoReader, procfsReader, rusageReader } from "./io_sampler.ts";
  * import { silentLogger } from "./log.ts";
  * const reader = chooseIoReader([procfsReader("/nonexistent"), rusageReader()], silentLogger);
- * console.log(reader.kind); // "rusage"
+ * assert.equal(reader.kind, "rusage");
  * ```
  */
 export function chooseIoReader(candidates: IoReader[], log: Logger): IoReader {
+  return choose(candidates, log).reader;
+}
+
+/** The first reader that works, with the reading that showed it. */
+function choose(
+  candidates: IoReader[],
+  log: Logger,
+): { reader: IoReader; reading?: ReturnType<IoReader["read"]> } {
   const reasons: string[] = [];
   for (const reader of candidates) {
     const r = reader.read();
     if (r.ok) {
       const why = reasons.length ? ` (${reasons.join("; ")})` : "";
       log.log(reasons.length ? "warn" : "info", "io_source", `using ${reader.kind}${why}`);
-      return reader;
+      return { reader, reading: r };
     }
     reasons.push(`${reader.kind}: ${r.detail}`);
   }
   log.log("warn", "io_source", `no I/O counters available: ${reasons.join("; ")}`);
-  return noneReader;
+  return { reader: noneReader };
 }
 
 /** The sampler. */
@@ -222,48 +231,87 @@ export interface IoSampler {
 
 /** Dependencies of {@linkcode createIoSampler}. */
 export interface IoSamplerOptions {
-  reader: IoReader;
+  /** Counter sources, best first (procfs, then rusage). */
+  readers: IoReader[];
   log: Logger;
   /** Wall clock (ms) for `sampledAt`. */
   now?: () => number;
   /** Monotonic clock (ms) for elapsed time: wall clock jumps must not skew rates. */
   mono?: () => number;
+  /** While on a fallback, how often a better reader is tried again (ms). */
+  retryMs?: number;
 }
 
 /**
- * Creates a sampler over one reader.
+ * Creates a sampler. It starts on the best reader that works; when that one fails it moves
+ * to the next that works, and while on a fallback it tries the better ones again every
+ * `retryMs` (a bind mount that appears late, a transient EACCES). Each switch is logged and
+ * starts the rate window again: counters of two sources are never differenced.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createIoSampler, rusageReader } from "./io_sampler.ts";
  * import { silentLogger } from "./log.ts";
- * const s = createIoSampler({ reader: rusageReader(), log: silentLogger });
+ * const s = createIoSampler({ readers: [rusageReader()], log: silentLogger });
  * s.sample();
- * console.log(s.rates().readBytesPerSec); // 0: the first sample yields zeros
+ * assert.equal(s.rates().readBytesPerSec, 0); // the first sample yields zeros
  * ```
  */
 export function createIoSampler(opts: IoSamplerOptions): IoSampler {
-  const { reader, log } = opts;
+  const { readers, log } = opts;
   const now = opts.now ?? Date.now;
   const mono = opts.mono ?? (() => performance.now());
+  const retryMs = opts.retryMs ?? 60_000;
+  // Chosen at the first sample, whose reading is the chooser's: a reading is never wasted.
+  let reader: IoReader | undefined;
+  let triedAt = mono();
   let prev: { counters: IoCounters; mono: number } | undefined;
   let current: IoRates = {
     ...computeRates({}, {}, 1),
-    ioSource: reader.kind,
+    ioSource: readers[0]?.kind ?? "none",
     sampledAt: "",
     windowSec: 0,
   };
   let timer: ReturnType<typeof setInterval> | undefined;
 
+  /** Moves to the first of `candidates` that reads now; true when it did. */
+  function switchTo(from: IoReader, candidates: IoReader[], why: string): boolean {
+    for (const next of candidates) {
+      if (next === from || !next.read().ok) continue;
+      const level = next.kind === "procfs" ? "info" : "warn";
+      log.log(level, "io_source", `${from.kind} → ${next.kind} (${why})`);
+      reader = next;
+      prev = undefined;
+      current = { ...computeRates({}, {}, 1), ioSource: reader.kind, sampledAt: "", windowSec: 0 };
+      return true;
+    }
+    return false;
+  }
+
   function sample(): void {
+    const t = mono();
+    let first: ReturnType<IoReader["read"]> | undefined;
+    if (reader === undefined) {
+      ({ reader, reading: first } = choose(readers, log));
+      current = { ...current, ioSource: reader.kind };
+      triedAt = t;
+    } else {
+      const rank = readers.indexOf(reader);
+      if (rank !== 0 && t - triedAt >= retryMs) {
+        triedAt = t;
+        switchTo(reader, rank === -1 ? readers : readers.slice(0, rank), "retried");
+      }
+    }
     if (reader.kind === "none") return;
-    const r = reader.read();
+    const r = first ?? reader.read();
     if (!r.ok) {
       log.condition("proc_io", `${reader.kind} read failed: ${r.detail}`);
+      triedAt = t;
+      switchTo(reader, readers.slice(readers.indexOf(reader) + 1), r.detail);
       return;
     }
     log.condition("proc_io", undefined);
-    const t = mono();
     const sampledAt = new Date(now()).toISOString();
     if (prev) {
       const dtSec = (t - prev.mono) / 1000;
@@ -278,7 +326,6 @@ export function createIoSampler(opts: IoSamplerOptions): IoSampler {
     }
     prev = { counters: r.counters, mono: t };
   }
-
   return {
     sample,
     rates: () => current,

@@ -1,58 +1,49 @@
 /**
- * A short-lived memo with a change probe: a value is reused for `ttlMs`, but recomputed at
- * once when the probe's key changes (the stats file's identity, for the liveness map).
- * Negative results are values like any other, so a missing file is cached as "none" too.
+ * Memoizing a pure function on its last arguments: the service's one cache for derived
+ * values (response bodies, the /metrics text). Its inputs are objects that are replaced,
+ * never edited (a stats version's state, an I/O sample, a database reading), or small
+ * values (an age in tenths of a second), so "same arguments" is identity: no string key to
+ * forget an input in.
  *
  * @module
  */
 
-/** Dependencies of {@linkcode createMemo}. */
-export interface MemoOptions<T> {
-  ttlMs: number;
-  /** Monotonic or wall clock, in ms. */
-  now: () => number;
-  /** A cheap key for the input's current version (e.g. file identity, or "missing"). */
-  probe: () => string;
-  /** The expensive computation. */
-  load: () => T;
-}
-
-/** A memoized value. */
-export interface Memo<T> {
-  get(): T;
-  /** How many times `load` ran. */
-  loads(): number;
-}
-
 /**
- * Creates a memo.
+ * Wraps `build` so that a call with the same arguments as the previous call (by
+ * `Object.is`, or `sameFirst` for the first argument) returns the previous result.
  *
  * @example
  * ```ts
- * import { createMemo } from "./memo.ts";
- * let t = 0;
- * const memo = createMemo({ ttlMs: 1000, now: () => t, probe: () => "v1", load: () => t });
- * memo.get(); // 0
- * t = 999;
- * memo.get(); // 0: same probe key, within the TTL
- * t = 1000;
- * memo.get(); // 1000: TTL elapsed
+ * import assert from "node:assert/strict";
+ * import { memoLast } from "./memo.ts";
+ * let builds = 0;
+ * const body = memoLast((state: object, tenths: number) => `${++builds}:${tenths}`);
+ * const v1 = {};
+ * assert.equal(body(v1, 3), "1:3");
+ * assert.equal(body(v1, 3), "1:3"); // same inputs: not built again
+ * assert.equal(body(v1, 4), "2:4");
+ * assert.equal(body({}, 4), "3:4"); // a new version
  * ```
  */
-export function createMemo<T>(opts: MemoOptions<T>): Memo<T> {
-  let cached: { value: T; key: string; at: number } | undefined;
-  let loads = 0;
-  return {
-    get(): T {
-      const t = opts.now();
-      const key = opts.probe();
-      if (cached && key === cached.key && t - cached.at < opts.ttlMs && t >= cached.at) {
-        return cached.value;
-      }
-      loads++;
-      cached = { value: opts.load(), key, at: t };
-      return cached.value;
-    },
-    loads: () => loads,
+export function memoLast<A extends unknown[], R>(
+  build: (...args: A) => R,
+  sameFirst: (a: A[0], b: A[0]) => boolean = Object.is,
+): (...args: A) => R {
+  let last: { args: A; value: R } | undefined;
+  return (...args: A): R => {
+    if (last && sameArgs(last.args, args, sameFirst)) return last.value;
+    const value = build(...args);
+    last = { args, value };
+    return value;
   };
+}
+
+function sameArgs<A extends unknown[]>(
+  a: A,
+  b: A,
+  sameFirst: (x: A[0], y: A[0]) => boolean,
+): boolean {
+  if (a.length !== b.length || !sameFirst(a[0], b[0])) return false;
+  for (let i = 1; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
 }

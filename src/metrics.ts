@@ -56,6 +56,8 @@ export interface MetricsInput {
   sqlite: SqliteFigures;
   cache: StatsCacheCounters;
   verdicts: IngestVerdicts;
+  /** This service's version, for `corescope_perf_build_info`. */
+  version: string;
 }
 
 type Labels = Record<string, string>;
@@ -146,6 +148,16 @@ export function renderMetrics(m: MetricsInput): string {
     const v = m.ioCounters[key];
     if (v !== undefined) o.family(name, "counter", help, [[{}, Number(v)]]);
   }
+
+  o.family("corescope_perf_build_info", "gauge", "This service's version.", [
+    [{ version: m.version }, 1],
+  ]);
+  o.family(
+    "corescope_ingestor_stats_file_state",
+    "gauge",
+    "The stats file's state (1 for the current one): fresh, stale, missing or invalid.",
+    [[{ state: m.verdicts.statsFile }, 1]],
+  );
 
   const c = m.cache;
   o.family(
@@ -285,6 +297,12 @@ export function renderMetrics(m: MetricsInput): string {
       "gauge",
       "Whether each MQTT source is receiving and writing (1) or not (0).",
       Object.entries(m.verdicts.sources).map(([source, v]) => [{ source }, v === "ok" ? 1 : 0]),
+    );
+    o.family(
+      "corescope_ingestor_source_verdict",
+      "gauge",
+      "Each MQTT source's verdict (1 for the current one): ok, write_stalled, stalled, never.",
+      Object.entries(m.verdicts.sources).map(([source, verdict]) => [{ source, verdict }, 1]),
     );
     const st = [...(snap.sourceStatuses ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1));
     o.family(

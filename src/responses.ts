@@ -6,17 +6,15 @@
  * @module
  */
 
-import { type FreshnessPolicy, judgeFreshness } from "./freshness.ts";
 import type { IoRates } from "./io_sampler.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
 import type { StatsState } from "./stats_cache.ts";
-import { round1 } from "./ring.ts";
-import {
-  type ProcIoSample,
-  type SourceLiveness,
-  type SourceStatus,
-  type StatsSnapshot,
-  type WriterStats,
+import type {
+  ProcIoSample,
+  SourceLiveness,
+  SourceStatus,
+  StatsSnapshot,
+  WriterStats,
 } from "./stats_snapshot.ts";
 
 /**
@@ -40,12 +38,15 @@ export interface Staleness {
   ageSec?: number;
 }
 
-function staleness(state: StatsState, nowMs: number, policy: FreshnessPolicy): Staleness {
-  if (state.kind !== "ok") return { stale: true };
-  const f = judgeFreshness(state.snapshot, nowMs, policy);
-  return f.ageSec === undefined ? { stale: true } : { stale: !f.fresh, ageSec: round1(f.ageSec) };
+/** How fresh the stats file is, as a body needs it: the age in tenths of a second (-1: none). */
+export interface Age {
+  fresh: boolean;
+  tenths: number;
 }
 
+function staleness(age: Age): Staleness {
+  return age.tenths < 0 ? { stale: true } : { stale: !age.fresh, ageSec: age.tenths / 10 };
+}
 
 /** Additive: which of the file's maps or lists were cut to the service's limit. */
 function truncation(snap: StatsSnapshot): { truncated?: string[] } {
@@ -57,27 +58,21 @@ export type PerfIoBody = IoRates & { ingestor?: ProcIoSample };
 
 /**
  * The `/api/perf/io` body: this process's rates, plus the ingestor's `procIO` only when the
- * snapshot's effective stamp parses and is fresh at `nowMs`.
+ * stats file is `fresh` (its effective stamp parses and is recent).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { perfIoBody } from "./responses.ts";
  * const rates = { readBytesPerSec: 0, writeBytesPerSec: 0, cancelledWriteBytesPerSec: 0,
  *   syscallsRead: 0, syscallsWrite: 0, ioSource: "rusage" as const, sampledAt: "", windowSec: 0 };
- * perfIoBody(rates, { kind: "unavailable", version: 1, reason: "missing", detail: "" }, 0,
- *   { staleAfterMs: 5000, clockSkewMs: 2000 }).ingestor; // undefined
+ * const missing = { kind: "unavailable", version: 1, reason: "missing", detail: "" } as const;
+ * assert.equal(perfIoBody(rates, missing, false).ingestor, undefined);
  * ```
  */
-export function perfIoBody(
-  rates: IoRates,
-  state: StatsState,
-  nowMs: number,
-  policy: FreshnessPolicy,
-): PerfIoBody {
+export function perfIoBody(rates: IoRates, state: StatsState, fresh: boolean): PerfIoBody {
   const body: PerfIoBody = { ...rates };
-  if (state.kind === "ok" && state.snapshot.procIO) {
-    if (judgeFreshness(state.snapshot, nowMs, policy).fresh) body.ingestor = state.snapshot.procIO;
-  }
+  if (fresh && state.kind === "ok" && state.snapshot.procIO) body.ingestor = state.snapshot.procIO;
   return body;
 }
 
@@ -95,17 +90,18 @@ export interface WriteSourcesBody extends Staleness {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeSourcesBody } from "./responses.ts";
- * writeSourcesBody({ kind: "unavailable", version: 1, reason: "missing", detail: "gone" }, 0,
- *   { staleAfterMs: 5000, clockSkewMs: 2000 });
- * // { sampleAt: "", sources: {}, stale: true, error: "gone" }
+ * const missing = { kind: "unavailable", version: 1, reason: "missing", detail: "gone" } as const;
+ * assert.deepEqual(writeSourcesBody(missing, { fresh: false, tenths: -1 }), {
+ *   sampleAt: "",
+ *   sources: {},
+ *   stale: true,
+ *   error: "gone",
+ * });
  * ```
  */
-export function writeSourcesBody(
-  state: StatsState,
-  nowMs: number,
-  policy: FreshnessPolicy,
-): WriteSourcesBody {
+export function writeSourcesBody(state: StatsState, age: Age): WriteSourcesBody {
   if (state.kind !== "ok") {
     return { sampleAt: "", sources: {}, stale: true, error: state.detail };
   }
@@ -114,7 +110,7 @@ export function writeSourcesBody(
     sampleAt: snap.sampledAt ?? "",
     sources: snap.sources,
     writer_perf: sortedKeys(snap.writerPerf ?? {}),
-    ...staleness(state, nowMs, policy),
+    ...staleness(age),
     ...truncation(snap),
   };
 }
@@ -161,16 +157,13 @@ export interface MqttStatusBody extends Staleness {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mqttStatusBody } from "./responses.ts";
- * mqttStatusBody({ kind: "unavailable", version: 1, reason: "missing", detail: "gone" }, 0,
- *   { staleAfterMs: 5000, clockSkewMs: 2000 }).sources; // []
+ * const missing = { kind: "unavailable", version: 1, reason: "missing", detail: "gone" } as const;
+ * assert.deepEqual(mqttStatusBody(missing, { fresh: false, tenths: -1 }).sources, []);
  * ```
  */
-export function mqttStatusBody(
-  state: StatsState,
-  nowMs: number,
-  policy: FreshnessPolicy,
-): MqttStatusBody {
+export function mqttStatusBody(state: StatsState, age: Age): MqttStatusBody {
   if (state.kind !== "ok") return { sources: [], sampleAt: "", stale: true, error: state.detail };
   const snap = state.snapshot;
   const body: Omit<MqttStatusBody, keyof Staleness> = {
@@ -181,7 +174,7 @@ export function mqttStatusBody(
   };
   if (snap.watchdogLastTickUnix) body.watchdogLastTickUnix = snap.watchdogLastTickUnix;
   if (snap.watchdogPanicCount) body.watchdogPanicCount = snap.watchdogPanicCount;
-  return { ...body, ...staleness(state, nowMs, policy), ...truncation(snap) };
+  return { ...body, ...staleness(age), ...truncation(snap) };
 }
 
 /** Body of `GET /api/perf/sqlite`. */

@@ -5,8 +5,9 @@
  * @module
  */
 
-import { createApp } from "./app.ts";
-import type { Config } from "./config.ts";
+import inspector from "node:inspector";
+import { createHandler } from "./app.ts";
+import { type Config, ConfigError } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./service.ts";
 
@@ -51,23 +52,28 @@ export function listenUrl(hostname: string, port: number): string {
  */
 export function startServer(config: Config, log: Logger, opts: RuntimeOptions = {}): RunningServer {
   const runtime = createRuntime(config, log, opts);
-  const app = createApp(runtime.services);
+  const handler = createHandler(runtime.services);
   let url = "";
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen({ hostname, port }) {
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = serve(config, handler, log, (hostname, port) => {
       url = listenUrl(hostname, port);
       console.log(`corescope-perf listening on ${url}`);
-    },
-    onError(err) {
-      log.log("error", "http", `unhandled: ${(err as Error)?.message ?? err}`);
-      return new Response(JSON.stringify({ error: "internal error" }), {
-        status: 500,
-        headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+      const s = runtime.services;
+      log.log("info", "startup", `corescope-perf ${s.version}`, {
+        stats: config.statsPath,
+        db: config.dbPath,
+        ioSource: s.ioRates().ioSource,
+        staleAfterMs: config.staleAfterMs,
+        receiptStaleAfterSec: config.receiptStaleAfterSec,
+        writeStaleAfterSec: config.writeStaleAfterSec,
+        logFormat: config.logFormat,
       });
-    },
-  }, app.fetch);
+    });
+  } catch (err) {
+    runtime.close();
+    throw bindError(config, err);
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -86,6 +92,67 @@ export function startServer(config: Config, log: Logger, opts: RuntimeOptions = 
     stop,
     finished: server.finished.then(() => stopping).then(() => {}),
   };
+}
+
+function serve(
+  config: Config,
+  handler: (req: Request) => Response | Promise<Response>,
+  log: Logger,
+  onListen: (hostname: string, port: number) => void,
+): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    onListen: ({ hostname, port }) => onListen(hostname, port),
+    onError(err) {
+      log.log("error", "http", `unhandled: ${(err as Error)?.message ?? err}`);
+      return new Response(JSON.stringify({ error: "internal error" }), {
+        status: 500,
+        headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
+      });
+    },
+  }, handler);
+}
+
+/** A listen failure as a {@linkcode ConfigError} naming the address (the CLI exits 2). */
+function bindError(config: Config, err: unknown): unknown {
+  const addr = listenUrl(config.host, config.port).slice(7, -1);
+  const name = (err as { name?: string })?.name;
+  if (name === "AddrInUse") return new ConfigError("port", `${addr} is already in use`);
+  if (name === "AddrNotAvailable" || name === "NotFound" || name === "NotCapable") {
+    return new ConfigError("host", `cannot listen on ${addr}: ${(err as Error).message}`);
+  }
+  if (err instanceof Error) {
+    return new ConfigError("host", `cannot listen on ${addr}: ${err.message}`);
+  }
+  return err;
+}
+
+/**
+ * Guards the process against what must never end it: an error the runtime raises outside any
+ * request (an accept that fails with EMFILE when descriptors run out) is logged, at most once
+ * a minute per message, and the process goes on; SIGHUP is logged and ignored (there is
+ * nothing to reload: restart to apply a new config); SIGUSR1, which makes Deno open an
+ * unauthenticated debugger on 127.0.0.1:9229, gets that debugger closed again at once.
+ */
+export function guardProcess(log: Logger): void {
+  const last = new Map<string, number>();
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    const msg = e.reason instanceof Error ? e.reason.message : String(e.reason);
+    const now = Date.now();
+    if ((last.get(msg) ?? -Infinity) > now - 60_000) return;
+    last.set(msg, now);
+    log.log("error", "runtime", `recovered: ${msg}`);
+  });
+  Deno.addSignalListener("SIGHUP", () => {
+    log.log("warn", "signal", "SIGHUP ignored: nothing to reload (restart to apply a new config)");
+  });
+  Deno.addSignalListener("SIGUSR1", () => {
+    log.log("warn", "signal", "SIGUSR1: closing the debugger Deno opens for it");
+    // The runtime opens the inspector after this listener runs: close it on the next turns.
+    for (const ms of [0, 1, 5, 20, 100]) setTimeout(() => inspector.close(), ms);
+  });
 }
 
 /**

@@ -1,32 +1,26 @@
 /**
  * Wires the data sources of one configuration into the {@linkcode Services} the app reads:
- * the stats cache, the liveness memo, the SQLite reader and the I/O sampler.
+ * the stats cache (which is also the liveness memo), the SQLite reader, the I/O sampler, the
+ * 1 Hz history, the event-loop lag sampler and the request statistics.
  *
  * @module
  */
 
 import type { Readiness, Services } from "./app.ts";
-import type { Config } from "./config.ts";
-import {
-  chooseIoReader,
-  createIoSampler,
-  type IoReader,
-  procfsReader,
-  rusageReader,
-} from "./io_sampler.ts";
+import { allowedHostsOf, type Config } from "./config.ts";
+import { createLagSampler } from "./event_loop.ts";
 import { judgeFreshness } from "./freshness.ts";
-import { createRing, type HistorySample } from "./history.ts";
+import { createHistoryRecorder } from "./history.ts";
+import { createIoSampler, type IoReader, procfsReader, rusageReader } from "./io_sampler.ts";
 import type { Logger } from "./log.ts";
 import { createRequestStats } from "./request_stats.ts";
-import { flattenSources } from "./responses.ts";
-import { ingestVerdicts } from "./verdicts.ts";
-import { createMemo } from "./memo.ts";
 import { createSqliteStats } from "./sqlite_stats.ts";
-import { createStatsCache, type StatsCache } from "./stats_cache.ts";
+import { createStatsCache, type StatsCache, statsFileVerdict } from "./stats_cache.ts";
+import { ingestVerdicts, type SourceStatusVerdict } from "./verdicts.ts";
 
 /**
- * How long one stat of the stats file, and one set of database figures, serve concurrent
- * requests (ms). The freshness this costs is documented in the README.
+ * How long one stat of the stats file, and one database reading, serve a burst of
+ * concurrent requests (ms). The freshness this costs is documented in the README.
  */
 export const COALESCE_MS = 5;
 
@@ -39,7 +33,7 @@ export interface Runtime {
   stats: StatsCache;
   /** Marks the service as draining: healthz answers 503 from now on. */
   drain(reason: string): void;
-  /** Stops the sampler and closes the database. */
+  /** Stops the timers. */
   close(): void;
 }
 
@@ -47,41 +41,36 @@ export interface Runtime {
 export interface RuntimeOptions {
   now?: () => number;
   ioReaders?: IoReader[];
+  version?: string;
 }
 
 /**
- * Builds the runtime for `config` and starts the I/O sampler.
+ * Builds the runtime for `config` and starts its timers (all unref'd).
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createRuntime } from "./service.ts";
  * import { DEFAULTS } from "./config.ts";
  * import { silentLogger } from "./log.ts";
- * const rt = createRuntime({ ...DEFAULTS }, silentLogger);
- * console.log(rt.services.readiness()); // { ready: true }
+ * const rt = createRuntime({ ...DEFAULTS, statsPath: "/nonexistent.json" }, silentLogger);
+ * assert.deepEqual(rt.services.readiness(), { ready: true });
+ * assert.equal(rt.services.stats().kind, "unavailable");
  * rt.close();
  * ```
  */
 export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Runtime {
   const now = opts.now ?? Date.now;
+  const startedAt = now();
   const stats = createStatsCache({
     path: config.statsPath,
     maxBytes: config.maxStatsBytes,
     log,
     coalesceMs: COALESCE_MS,
   });
-  const liveness = createMemo({
-    ttlMs: config.livenessTtlMs,
-    now,
-    probe: stats.probeKey,
-    load: () => {
-      const s = stats.get();
-      return s.kind === "ok" ? s.snapshot.sourceLiveness : undefined;
-    },
-  });
   const sqlite = createSqliteStats({ path: config.dbPath, log, coalesceMs: COALESCE_MS });
   const readers = opts.ioReaders ?? [procfsReader(config.procIoPath), rusageReader()];
-  const sampler = createIoSampler({ reader: chooseIoReader(readers, log), log, now });
+  const sampler = createIoSampler({ readers, log, now });
   sampler.start(config.ioSampleMs);
   let readiness: Readiness = { ready: true };
   const policy = { staleAfterMs: config.staleAfterMs, clockSkewMs: config.clockSkewMs };
@@ -89,42 +78,36 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
     receiptStaleAfterSec: config.receiptStaleAfterSec,
     writeStaleAfterSec: config.writeStaleAfterSec,
   };
-
-  // Ten minutes of 1 Hz samples for the dashboard: a fixed-size ring, nothing grows.
-  const history = createRing<HistorySample>(HISTORY_SAMPLES);
-  function recordHistory(): void {
-    const t = now();
-    const io = sampler.rates();
-    const state = stats.get();
-    const sample: HistorySample = {
-      t,
-      readBytesPerSec: io.readBytesPerSec,
-      writeBytesPerSec: io.writeBytesPerSec,
-      walSize: sqlite.read().walSize,
-    };
-    if (state.kind === "ok") {
-      const freshness = judgeFreshness(state.snapshot, t, policy);
-      if (freshness.fresh) {
-        sample.sources = flattenSources(state.snapshot);
-        if (state.snapshot.procIO) {
-          sample.ingestorReadBytesPerSec = state.snapshot.procIO.readBytesPerSec;
-          sample.ingestorWriteBytesPerSec = state.snapshot.procIO.writeBytesPerSec;
-        }
-      }
+  const verdictLog = verdictChanges(log);
+  const history = createHistoryRecorder({
+    now,
+    sample(t) {
+      const io = sampler.rates(), state = stats.get();
+      const f = state.kind === "ok" ? judgeFreshness(state.snapshot, t, policy) : { fresh: false };
+      const snap = state.kind === "ok" ? state.snapshot : undefined;
       const v = ingestVerdicts(
-        state,
-        freshness,
-        state.snapshot.sourceLiveness,
-        t / 1000,
+        statsFileVerdict(state, f),
+        snap?.sourceLiveness,
+        Math.floor(t / 1000),
         thresholds,
       );
-      sample.liveness = v.sources;
-    }
-    history.push(sample);
-  }
-  recordHistory();
-  const historyTimer = setInterval(recordHistory, 1000);
-  Deno.unrefTimer(historyTimer);
+      verdictLog(v.sources);
+      return {
+        readBytesPerSec: io.readBytesPerSec,
+        writeBytesPerSec: io.writeBytesPerSec,
+        walSize: sqlite.read().walSize,
+        ...(snap && f.fresh ? { sources: snap.sources } : {}),
+        ...(snap?.procIO && f.fresh
+          ? {
+            ingestorReadBytesPerSec: snap.procIO.readBytesPerSec,
+            ingestorWriteBytesPerSec: snap.procIO.writeBytesPerSec,
+          }
+          : {}),
+        ...(snap ? { liveness: v.sources } : {}),
+      };
+    },
+  }, { capacity: HISTORY_SAMPLES, intervalMs: 1000 });
+  const lag = createLagSampler();
 
   const services: Services = {
     policy,
@@ -133,14 +116,17 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
     ioRates: sampler.rates,
     ioCounters: sampler.counters,
     stats: stats.get,
-    statsHitRate: stats.hitRate,
     statsCounters: stats.counters,
-    liveness: liveness.get,
     sqlite: sqlite.read,
     readiness: () => readiness,
     requests: createRequestStats({ slowMs: config.slowRequestMs, now }),
-    history: history.toArray,
+    history: history.samples,
+    eventLoop: lag.figures,
+    memory: () => Deno.memoryUsage(),
+    startedAt,
+    version: opts.version ?? "0.0.0",
     apiKey: config.apiKey,
+    allowedHosts: allowedHostsOf(config),
     log,
   };
 
@@ -151,10 +137,28 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
       readiness = { ready: false, reason };
     },
     close() {
-      clearInterval(historyTimer);
+      history.stop();
+      lag.stop();
       sampler.stop();
       sqlite.close();
       stats.close();
     },
+  };
+}
+
+/**
+ * Logs each source's verdict when it changes (`local: ok → write_stalled`), once per change;
+ * a source seen for the first time is logged only when it is not `ok`.
+ */
+function verdictChanges(log: Logger): (now: Record<string, SourceStatusVerdict>) => void {
+  let prev: Record<string, SourceStatusVerdict> = {};
+  return (now) => {
+    for (const [name, v] of Object.entries(now)) {
+      const was = prev[name];
+      if (was === v || (was === undefined && v === "ok")) continue;
+      const level = v === "ok" || v === "never" ? "info" : "warn";
+      log.log(level, "liveness", `${name}: ${was ?? "new"} → ${v}`);
+    }
+    prev = now;
   };
 }

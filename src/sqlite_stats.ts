@@ -194,7 +194,9 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
       } catch (err) {
         // A writer's lock ("database is locked"), a hot journal a reader cannot roll back.
         const f = failureFromError(path, err);
-        return fail(f.kind === "io_error" ? `${path}: ${(err as Error)?.message ?? err}` : f.detail);
+        return fail(
+          f.kind === "io_error" ? `${path}: ${(err as Error)?.message ?? err}` : f.detail,
+        );
       }
     }
     log.condition("database", undefined);

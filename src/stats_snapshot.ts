@@ -162,9 +162,12 @@ export function parseStatsSnapshot(text: string): SnapshotParse {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    // V8 quotes file content in its messages: mask it before it reaches a log.
-    const msg = err instanceof Error ? err.message : String(err);
-    return { ok: false, error: `not valid JSON: ${maskCredentials(msg).slice(0, 200)}` };
+    // V8 quotes file content in its messages: say where, never what.
+    const at = /position (\d+)/.exec(err instanceof Error ? err.message : "")?.[1];
+    return {
+      ok: false,
+      error: at === undefined ? "not valid JSON" : `not valid JSON at byte ${at}`,
+    };
   }
   if (!isObject(doc)) return { ok: false, error: `top level is ${describe(doc)}, not an object` };
   return { ok: true, snapshot: validate(doc) };
@@ -209,12 +212,14 @@ function validate(doc: Record<string, Json>): StatsSnapshot {
     if (isInt(doc[key])) snap[key] = doc[key];
     else bad(key, "an integer", doc[key]);
   }
-  for (const [field, v] of [
-    ["backfillUpdates", doc.backfillUpdates],
-    ["writer_perf", doc.writer_perf],
-    ["source_liveness", doc.source_liveness],
-    ["source_statuses", doc.source_statuses],
-  ] as const) {
+  for (
+    const [field, v] of [
+      ["backfillUpdates", doc.backfillUpdates],
+      ["writer_perf", doc.writer_perf],
+      ["source_liveness", doc.source_liveness],
+      ["source_statuses", doc.source_statuses],
+    ] as const
+  ) {
     const n = Array.isArray(v) ? v.length : isObject(v) ? Object.keys(v).length : 0;
     if (n > MAX_NAMES) truncated.push(`${field}: kept ${MAX_NAMES} of ${n} entries`);
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createApp, ROUTES, type Services } from "../src/app.ts";
+import { createHandler, ROUTES, type Services } from "../src/app.ts";
 import { DEFAULTS } from "../src/config.ts";
 import type { IoRates } from "../src/io_sampler.ts";
 import { silentLogger } from "../src/log.ts";
@@ -40,9 +40,7 @@ function services(text: string | undefined, over: Partial<Services> = {}): Servi
     ioRates: () => RATES,
     ioCounters: () => ({ read_bytes: 4096n, write_bytes: 8192n, syscr: 10n, syscw: 20n }),
     stats: () => state,
-    statsHitRate: () => 0.75,
     statsCounters: () => ({ hits: 3, misses: 1, opens: 1, parses: 1, versions: 1 }),
-    liveness: () => (state.kind === "ok" ? state.snapshot.sourceLiveness : undefined),
     sqlite: () => ({
       walSizeMB: 0.5,
       walSize: 524288,
@@ -53,7 +51,12 @@ function services(text: string | undefined, over: Partial<Services> = {}): Servi
     readiness: () => ({ ready: true }),
     requests: createRequestStats({ slowMs: 100, now: () => NOW }),
     history: () => [],
+    eventLoop: () => ({ currentLagMs: 0.1, maxLagMs: 4, p50Ms: 0.1, p95Ms: 1.2, p99Ms: 3 }),
+    memory: () => ({ rss: 50 << 20, heapUsed: 8 << 20, heapTotal: 16 << 20, external: 1 << 20 }),
+    startedAt: NOW - 3_725_000,
+    version: "0.1.0",
     apiKey: "",
+    allowedHosts: [],
     log: silentLogger,
     ...over,
   };
@@ -61,8 +64,13 @@ function services(text: string | undefined, over: Partial<Services> = {}): Servi
 
 const FRESH = fixtureText("2026-11-23T12:00:00Z");
 
+/** One request through the whole handler (Host check, bounds, timing, routes). */
+function request(svc: Services, path: string, init?: RequestInit): Promise<Response> {
+  return Promise.resolve(createHandler(svc)(new Request(`http://localhost${path}`, init)));
+}
+
 async function get(svc: Services, path: string, init?: RequestInit) {
-  const res = await createApp(svc).request(path, init);
+  const res = await request(svc, path, init);
   const text = await res.text();
   return { res, text, body: text ? JSON.parse(text) : undefined };
 }
@@ -81,6 +89,7 @@ Deno.test("every response is JSON and no-store", async () => {
     const { res } = await get(services(FRESH), path);
     assert.equal(res.headers.get("content-type"), "application/json", path);
     assert.equal(res.headers.get("cache-control"), "no-store", path);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
     assert.equal(res.headers.get("x-corescope-load-status"), null);
   }
 });
@@ -135,7 +144,7 @@ Deno.test("/api/perf/io: a procIO-only stamp works (and is judged for staleness)
   assert.equal((await get(services(JSON.stringify(doc)), "/api/perf/io")).body.ingestor, undefined);
 });
 
-Deno.test("/api/perf/sqlite: contract keys and the stats cache hit rate", async () => {
+Deno.test("/api/perf/sqlite: contract keys; cacheHitRate 0, as CoreScope without a store", async () => {
   const { body } = await get(services(FRESH), "/api/perf/sqlite");
   assert.deepEqual(body, {
     walSizeMB: 0.5,
@@ -143,7 +152,7 @@ Deno.test("/api/perf/sqlite: contract keys and the stats cache hit rate", async 
     pageCount: 10,
     pageSize: 4096,
     cacheSize: -2000,
-    cacheHitRate: 0.75,
+    cacheHitRate: 0,
   });
   const failing = services(FRESH, {
     sqlite: () => ({
@@ -303,13 +312,13 @@ Deno.test("through the real runtime: files on disk, staleness judged at every re
     { now: () => now },
   );
   try {
-    const app = createApp(server.runtime.services);
-    const io = async () => (await (await app.request("/api/perf/io")).json()).ingestor;
+    const svc = server.runtime.services;
+    const io = async () => (await (await request(svc, "/api/perf/io")).json()).ingestor;
     assert.ok(await io());
     now += 6000; // the file is untouched: a cached parse, judged again
     assert.equal(await io(), undefined);
     assert.equal(server.runtime.stats.counters().parses, 1);
-    const sqlite = await (await app.request("/api/perf/sqlite")).json();
+    const sqlite = await (await request(svc, "/api/perf/sqlite")).json();
     assert.equal(sqlite.pageCount, 0);
     assert.match(sqlite.error, /does not exist/);
   } finally {
@@ -334,38 +343,101 @@ Deno.test("/livez and /readyz; OPTIONS on health paths", async () => {
   }
 });
 
-Deno.test("/api/perf: per-route stats with bounded route keys", async () => {
+Deno.test("/api/perf: CoreScope's shape; endpoints by route name only, largest total first", async () => {
   const svc = services(FRESH);
-  const app = createApp(svc);
-  for (let i = 0; i < 3; i++) await app.request("/api/healthz");
-  await app.request("/no/such/path/1");
-  await app.request("/no/such/path/2");
-  await app.request("/api/healthz", { method: "BREW" });
-  const body = await (await app.request("/api/perf")).json();
-  assert.equal(body.routes["GET /api/healthz"].count, 3);
-  assert.equal(body.routes["GET unmatched"].count, 2, "raw paths never become keys");
-  assert.equal(body.routes["OTHER /api/healthz"].count, 1);
+  for (let i = 0; i < 3; i++) await request(svc, "/api/healthz");
+  await request(svc, "/no/such/path/1");
+  await request(svc, "/<img src=x onerror=alert(1)>");
+  await request(svc, "/api/healthz", { method: "BREW" });
+  const { body } = await get(svc, "/api/perf");
+  assert.deepEqual(Object.keys(body), [
+    "uptime",
+    "totalRequests",
+    "avgMs",
+    "endpoints",
+    "slowQueries",
+    "since",
+    "slowThresholdMs",
+    "cache",
+  ]);
+  assert.equal(body.endpoints["/api/healthz"].count, 4);
+  assert.equal(body.endpoints.other.count, 2, "raw paths never become keys");
+  assert.equal(body.totalRequests, 6);
   for (const k of ["count", "avgMs", "p50Ms", "p95Ms", "maxMs"]) {
-    assert.equal(typeof body.routes["GET /api/healthz"][k], "number");
+    assert.equal(typeof body.endpoints["/api/healthz"][k], "number");
   }
-  assert.ok(Array.isArray(body.slow));
+  assert.deepEqual(body.slowQueries, []);
+  assert.deepEqual(body.cache, {
+    size: 1,
+    hits: 3,
+    misses: 1,
+    staleHits: 0,
+    recomputes: 1,
+    hitRate: 75,
+  });
+  for (const k of ["packetStore", "goRuntime", "sqlite"]) assert.equal(k in body, false, k);
 });
 
-Deno.test("POST /api/perf/reset: 403 when disabled, 401 without a key, 403 wrong, 200 right", async () => {
+Deno.test("/api/health: CoreScope's shape with engine deno, memory and event-loop figures", async () => {
+  const { res, body } = await get(services(FRESH), "/api/health");
+  assert.equal(res.status, 200);
+  assert.equal(body.status, "ok");
+  assert.equal(body.engine, "deno");
+  assert.equal(body.uptime, 3725);
+  assert.equal(body.uptimeHuman, "1h 2m");
+  assert.deepEqual(body.memory, { rss: 50, heapUsed: 8, heapTotal: 16, external: 1 });
+  assert.deepEqual(body.eventLoop, {
+    currentLagMs: 0.1,
+    maxLagMs: 4,
+    p50Ms: 0.1,
+    p95Ms: 1.2,
+    p99Ms: 3,
+  });
+  assert.deepEqual(Object.keys(body.cache), [
+    "entries",
+    "hits",
+    "misses",
+    "staleHits",
+    "recomputes",
+    "hitRate",
+  ]);
+  assert.deepEqual(body.websocket, { clients: 0 });
+  assert.deepEqual(body.packetStore, { packets: 0, estimatedMB: 0, trackedMB: 0 });
+  assert.deepEqual(Object.keys(body.perf), ["totalRequests", "avgMs", "slowQueries", "recentSlow"]);
+});
+
+Deno.test("POST /api/perf/reset: 403 when disabled, 401 {error: unauthorized} without or with a wrong key, {ok: true} right", async () => {
   const KEY = "0123456789abcdef-key";
   const post = (svc: Services, headers: HeadersInit = {}) =>
     get(svc, "/api/perf/reset", { method: "POST", headers });
   assert.equal((await post(services(FRESH))).res.status, 403);
   const svc = services(FRESH, { apiKey: KEY });
-  const app = createApp(svc);
-  await app.request("/api/healthz");
-  assert.equal((await post(svc)).res.status, 401);
-  assert.equal((await post(svc, { authorization: "Bearer wrong-key-wrong-key" })).res.status, 403);
-  assert.equal(svc.requests.snapshot().routes["GET /api/healthz"]?.count, 1, "not reset yet");
-  const ok = await post(svc, { authorization: `Bearer ${KEY}` });
-  assert.deepEqual([ok.res.status, ok.body], [200, { reset: true }]);
-  assert.equal(svc.requests.snapshot().routes["GET /api/healthz"], undefined);
+  await request(svc, "/api/healthz");
+  const attempts: HeadersInit[] = [{}, { "x-api-key": "wrong-key-wrong-key" }, {
+    authorization: "Bearer nope",
+  }];
+  for (const headers of attempts) {
+    const r = await post(svc, headers);
+    assert.deepEqual([r.res.status, r.body], [401, { error: "unauthorized" }]);
+  }
+  assert.equal(svc.requests.figures().endpoints["/api/healthz"]?.count, 1, "not reset yet");
+  const ok = await post(svc, { "x-api-key": KEY });
+  assert.deepEqual([ok.res.status, ok.body], [200, { ok: true }]);
+  assert.equal(svc.requests.figures().endpoints["/api/healthz"], undefined);
+  const bearer = await post(svc, { authorization: `Bearer ${KEY}` });
+  assert.deepEqual([bearer.res.status, bearer.body], [200, { ok: true }], "Bearer also works");
   assert.equal((await get(svc, "/api/perf/reset")).res.status, 405, "GET is not a reset");
+});
+
+Deno.test("a Host that is not allowed gets 421 (DNS rebinding); allowed names and no Host pass", async () => {
+  const svc = services(FRESH, { allowedHosts: ["localhost", "127.0.0.1", "[::1]"] });
+  const h = createHandler(svc);
+  const at = (host: string) =>
+    Promise.resolve(h(new Request("http://x/api/healthz", { headers: { host } })));
+  assert.equal((await at("evil.example:8080")).status, 421);
+  assert.equal((await at("LOCALHOST:8080")).status, 200);
+  assert.equal((await at("127.0.0.1")).status, 200);
+  assert.equal((await at("[::1]:8080")).status, 200);
 });
 
 Deno.test("/api/perf/history: samples and derived write rates", async () => {
@@ -404,7 +476,7 @@ Deno.test("GET / is the self-contained dashboard: no external resource, strict C
 });
 
 async function get2(svc: Services, path: string) {
-  const res = await createApp(svc).request(path);
+  const res = await request(svc, path);
   return { res, text: await res.text() };
 }
 
@@ -439,6 +511,11 @@ Deno.test("oversized request headers get 431, oversized bodies 413, before any h
     headers: { "content-length": "lots" },
   });
   assert.equal(bad.res.status, 413, "an unparseable length is not trusted");
+  const twice = await get(svc, "/api/perf/reset", {
+    method: "POST",
+    headers: [["content-length", "5"], ["content-length", "5"]],
+  });
+  assert.notEqual(twice.res.status, 413, "two identical Content-Length headers are one length");
   assert.equal(
     (await get(svc, "/api/healthz", { headers: { "x-filler": "a".repeat(8_000) } })).res.status,
     200,

@@ -17,7 +17,7 @@ Deno.test("defaults match the documented ones", () => {
   assert.equal(cfg.host, "127.0.0.1");
   assert.equal(cfg.port, 8080);
   assert.equal(cfg.staleAfterMs, 5000);
-  assert.equal(cfg.livenessTtlMs, 1000);
+  assert.deepEqual(cfg.allowedHosts, []);
   assert.equal(cfg.maxStatsBytes, 1048576);
 });
 

@@ -4,7 +4,7 @@
  * numbers it shows must be the API's. Screenshots go to tests/artifacts/ (ignored by git).
  */
 import assert from "node:assert/strict";
-import { createSimulator } from "../src/simulator.ts";
+import { createSimulator } from "../tools/simulator.ts";
 import { tempDir } from "./_helpers.ts";
 import { getJson, startService } from "./_service.ts";
 import { missing, needs, TOOLS } from "./_env.ts";

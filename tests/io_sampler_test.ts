@@ -24,7 +24,7 @@ function scripted(readings: (IoCounters | undefined)[]): IoReader {
 function sampler(readings: (IoCounters | undefined)[]) {
   const clock = { mono: 0, wall: Date.parse("2026-11-23T12:00:00Z") };
   const s = createIoSampler({
-    reader: scripted(readings),
+    readers: [scripted(readings)],
     log: captureLogger(),
     now: () => clock.wall,
     mono: () => clock.mono,
@@ -116,8 +116,34 @@ Deno.test("with no readable source, ioSource is 'none' and rates stay 0", () => 
   const bad: IoReader = { kind: "procfs", read: () => ({ ok: false, detail: "no" }) };
   const chosen = chooseIoReader([bad], captureLogger());
   assert.equal(chosen.kind, "none");
-  const s = createIoSampler({ reader: chosen, log: captureLogger() });
+  const s = createIoSampler({ readers: [chosen], log: captureLogger() });
   s.sample();
   assert.equal(s.rates().ioSource, "none");
   assert.equal(s.rates().writeBytesPerSec, 0);
+});
+
+Deno.test("after a failure the sampler falls back, retries the better source, and logs each switch", () => {
+  let procfsUp = false, t = 0;
+  const procfs: IoReader = {
+    kind: "procfs",
+    read: () => procfsUp ? { ok: true, counters: all(BigInt(t)) } : { ok: false, detail: "EACCES" },
+  };
+  const rusage: IoReader = { kind: "rusage", read: () => ({ ok: true, counters: all(1n) }) };
+  const log = captureLogger();
+  const s = createIoSampler({ readers: [procfs, rusage], log, mono: () => t, retryMs: 10_000 });
+  s.sample();
+  assert.equal(s.rates().ioSource, "rusage");
+  procfsUp = true;
+  t = 5_000;
+  s.sample();
+  assert.equal(s.rates().ioSource, "rusage", "not retried before retryMs");
+  t = 10_000;
+  s.sample();
+  assert.equal(s.rates().ioSource, "procfs");
+  assert.ok(log.lines.some((l) => /io_source: rusage → procfs/.test(l)), log.lines.join("\n"));
+  procfsUp = false;
+  t = 11_000;
+  s.sample();
+  assert.equal(s.rates().ioSource, "rusage");
+  assert.ok(log.lines.some((l) => /procfs → rusage \(EACCES\)/.test(l)));
 });

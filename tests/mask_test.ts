@@ -32,7 +32,10 @@ Deno.test("maskCredentials: line breaks in the password, odd hosts, no scheme, q
   assert.equal(maskCredentials("unix://u:PW@/path"), "unix://u:****@/path");
   assert.equal(maskCredentials("u:PW@host:1883"), "u:****@host:1883");
   assert.equal(maskCredentials("broker u:PW@host down"), "broker u:****@host down");
-  assert.equal(maskCredentials("wss://h/mqtt?user=u&password=PW"), "wss://h/mqtt?user=u&password=****");
+  assert.equal(
+    maskCredentials("wss://h/mqtt?user=u&password=PW"),
+    "wss://h/mqtt?user=u&password=****",
+  );
   assert.equal(maskCredentials("ws://h/?Token=PW#x"), "ws://h/?Token=****#x");
   assert.equal(maskCredentials("at 12:30 all is well"), "at 12:30 all is well");
 });
@@ -80,6 +83,8 @@ Deno.test("maskCredentials: no password survives, whatever it holds", () => {
   }
 });
 
+// A test-only package, kept out of deno.json so `deno compile` never embeds it.
+// deno-lint-ignore no-import-prefix
 import fc from "npm:fast-check@4.10.2";
 
 Deno.test("property: no password shape survives, in a URL alone or inside text", () => {

@@ -1,55 +1,33 @@
 import assert from "node:assert/strict";
-import { createMemo } from "../src/memo.ts";
+import { memoLast } from "../src/memo.ts";
 
-function setup() {
-  const clock = { t: 1000, key: "v1", loads: 0 };
-  const memo = createMemo({
-    ttlMs: 1000,
-    now: () => clock.t,
-    probe: () => clock.key,
-    load: () => ++clock.loads,
-  });
-  return { clock, memo };
-}
-
-Deno.test("memo: reused within the TTL while the probe key is unchanged", () => {
-  const { clock, memo } = setup();
-  assert.equal(memo.get(), 1);
-  clock.t += 999;
-  assert.equal(memo.get(), 1);
-  assert.equal(memo.loads(), 1);
+Deno.test("memoLast: the same inputs return the same result without building again", () => {
+  let builds = 0;
+  const f = memoLast((_a: object, n: number) => ({ n, build: ++builds }));
+  const v = {};
+  const first = f(v, 1);
+  assert.equal(f(v, 1), first);
+  assert.equal(builds, 1);
 });
 
-Deno.test("memo: recomputed once the TTL has passed", () => {
-  const { clock, memo } = setup();
-  memo.get();
-  clock.t += 1000;
-  assert.equal(memo.get(), 2);
+Deno.test("memoLast: any changed input builds again (identity for objects, value for the rest)", () => {
+  let builds = 0;
+  const f = memoLast((_a: object, _n: number, _b: boolean) => ++builds);
+  const v = {};
+  f(v, 1, true);
+  f({}, 1, true); // an equal but new object is a new version
+  f({}, 2, true);
+  f(v, 1, false);
+  assert.equal(builds, 4);
 });
 
-Deno.test("memo: recomputed at once when the probe key changes (file mtime/identity)", () => {
-  const { clock, memo } = setup();
-  memo.get();
-  clock.key = "v2";
-  assert.equal(memo.get(), 2);
-  assert.equal(memo.get(), 2);
-});
-
-Deno.test("memo: a negative result ('none') is cached like any other", () => {
-  const clock = { t: 0, loads: 0 };
-  const memo = createMemo<undefined>({
-    ttlMs: 1000,
-    now: () => clock.t,
-    probe: () => "fail:missing",
-    load: () => void clock.loads++,
-  });
-  for (let i = 0; i < 50; i++) assert.equal(memo.get(), undefined);
-  assert.equal(clock.loads, 1);
-});
-
-Deno.test("memo: a clock that steps backwards does not pin a stale value", () => {
-  const { clock, memo } = setup();
-  memo.get();
-  clock.t -= 5000;
-  assert.equal(memo.get(), 2);
+Deno.test("memoLast: a custom comparison for the first input", () => {
+  let builds = 0;
+  const f = memoLast((_j: { state: object; n: number }) => ++builds, (a, b) => a.state === b.state);
+  const state = {};
+  f({ state, n: 1 });
+  f({ state, n: 2 });
+  assert.equal(builds, 1, "judged by state only");
+  f({ state: {}, n: 2 });
+  assert.equal(builds, 2);
 });

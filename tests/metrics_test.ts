@@ -7,7 +7,7 @@ import {
   renderLookups,
   renderMetrics,
 } from "../src/metrics.ts";
-import type { StatsState } from "../src/stats_cache.ts";
+import { statsFileVerdict, type StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { ingestVerdicts } from "../src/verdicts.ts";
 import { fixtureText, isoSec, serviceArgs, tempDir } from "./_helpers.ts";
@@ -34,12 +34,12 @@ function input(text: string | undefined, over: Partial<MetricsInput> = {}): Metr
     sqlite: { walSizeMB: 0, walSize: 1024, pageCount: 7, pageSize: 4096, cacheSize: -2000 },
     cache: { hits: 9, misses: 1, opens: 1, parses: 1, versions: 1 },
     verdicts: ingestVerdicts(
-      state,
-      freshness,
+      statsFileVerdict(state, freshness),
       state.kind === "ok" ? state.snapshot.sourceLiveness : undefined,
       1763899200,
       { receiptStaleAfterSec: 60, writeStaleAfterSec: 60 },
     ),
+    version: "9.9.9",
     ...over,
   };
 }

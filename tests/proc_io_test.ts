@@ -51,6 +51,8 @@ Deno.test("parseProcIo: one recognised key makes a (partial) sample", () => {
   assert.deepEqual(counters, { syscw: 42n });
 });
 
+// A test-only package, kept out of deno.json so `deno compile` never embeds it.
+// deno-lint-ignore no-import-prefix
 import fc from "npm:fast-check@4.10.2";
 
 Deno.test("property: any text gives a well-typed parse, never a throw", () => {

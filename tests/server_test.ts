@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { ROUTES } from "../src/app.ts";
-import { writeAtomic } from "../src/simulator.ts";
+import { writeAtomic } from "../tools/simulator.ts";
 import { fixture, serviceArgs, tempDir } from "./_helpers.ts";
 import { hammer, procFigures } from "./_load.ts";
 import { getJson, startService } from "./_service.ts";
@@ -215,53 +215,60 @@ Deno.test("the ingestor's wal_checkpoint(TRUNCATE) succeeds while the service is
 // flat and every answer be 200, and RSS is only bounded, not judged for growth.
 const SOAK = Deno.env.get("SOAK_SECONDS") !== undefined;
 
-Deno.test(SOAK ? "soak: after warm-up, RSS and open descriptors stay flat at a steady rate" : "soak (short; deno task soak for the long run): descriptors flat, all 200, RSS bounded", async () => {
-  using dir = tempDir();
-  const statsPath = dir.path("s.json");
-  const writer = statsWriter(statsPath, 1);
-  const svc = await startService(serviceArgs(dir));
-  try {
-    // V8 sizes its heap in steps during the first ~35 s under load: measure after that.
-    const warmup = Number(Deno.env.get("SOAK_WARMUP_SECONDS") ?? (SOAK ? 40 : 1));
-    const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? 4);
-    const every = SOAK ? Math.max(5, Math.round(seconds / 20)) : 1;
-    const load = hammer({
-      base: svc.base,
-      paths: GETS,
-      clients: 8,
-      durationMs: (warmup + seconds) * 1000,
-      ratePerSec: 400,
-    });
-    await new Promise((r) => setTimeout(r, warmup * 1000));
-    // RSS moves with garbage collection: compare the median of the first half of the
-    // measured window with the median of the second half, not single samples.
-    const rss: number[] = [];
-    const fdsSeen = new Set<number>();
-    for (let t = 0; t <= seconds; t += every) {
-      if (t > 0) await new Promise((r) => setTimeout(r, every * 1000));
-      const p = await procFigures(svc.proc.pid);
-      rss.push(p.rss / 1048576);
-      fdsSeen.add(p.fds);
-      console.log(`soak t=${warmup + t}s RSS ${(p.rss / 1048576).toFixed(1)} MiB fds ${p.fds}`);
+Deno.test(
+  SOAK
+    ? "soak: after warm-up, RSS and open descriptors stay flat at a steady rate"
+    : "soak (short; deno task soak for the long run): descriptors flat, all 200, RSS bounded",
+  async () => {
+    using dir = tempDir();
+    const statsPath = dir.path("s.json");
+    const writer = statsWriter(statsPath, 1);
+    const svc = await startService(serviceArgs(dir));
+    try {
+      // V8 sizes its heap in steps during the first ~35 s under load: measure after that.
+      const warmup = Number(Deno.env.get("SOAK_WARMUP_SECONDS") ?? (SOAK ? 40 : 1));
+      const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? 4);
+      const every = SOAK ? Math.max(5, Math.round(seconds / 20)) : 1;
+      const load = hammer({
+        base: svc.base,
+        paths: GETS,
+        clients: 8,
+        durationMs: (warmup + seconds) * 1000,
+        ratePerSec: 400,
+      });
+      await new Promise((r) => setTimeout(r, warmup * 1000));
+      // RSS moves with garbage collection: compare the median of the first half of the
+      // measured window with the median of the second half, not single samples.
+      const rss: number[] = [];
+      const fdsSeen = new Set<number>();
+      for (let t = 0; t <= seconds; t += every) {
+        if (t > 0) await new Promise((r) => setTimeout(r, every * 1000));
+        const p = await procFigures(svc.proc.pid);
+        rss.push(p.rss / 1048576);
+        fdsSeen.add(p.fds);
+        console.log(`soak t=${warmup + t}s RSS ${(p.rss / 1048576).toFixed(1)} MiB fds ${p.fds}`);
+      }
+      const r = await load;
+      const half = Math.ceil(rss.length / 2);
+      const early = median(rss.slice(0, half)), late = median(rss.slice(rss.length - half));
+      const growMiB = late - early;
+      console.log(
+        `soak: ${r.requests} requests in ${
+          warmup + seconds
+        } s (400/s); after ${warmup} s warm-up ` +
+          `median RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MiB (${growMiB >= 0 ? "+" : ""}${
+            growMiB.toFixed(2)
+          }), range ${Math.min(...rss).toFixed(1)}-${Math.max(...rss).toFixed(1)}; fds ${
+            [...fdsSeen].join(",")
+          }`,
+      );
+      assert.deepEqual(Object.keys(r.byStatus), ["200"]);
+      if (SOAK) assert.ok(growMiB < 5, `RSS grew ${growMiB.toFixed(2)} MiB`);
+      else assert.ok(Math.max(...rss) < 200, `RSS ${Math.max(...rss).toFixed(1)} MiB`);
+      assert.ok(Math.max(...fdsSeen) - Math.min(...fdsSeen) <= 2, `fds ${[...fdsSeen]}`);
+    } finally {
+      writer.stop();
+      await svc.stop();
     }
-    const r = await load;
-    const half = Math.ceil(rss.length / 2);
-    const early = median(rss.slice(0, half)), late = median(rss.slice(rss.length - half));
-    const growMiB = late - early;
-    console.log(
-      `soak: ${r.requests} requests in ${warmup + seconds} s (400/s); after ${warmup} s warm-up ` +
-        `median RSS ${early.toFixed(1)} -> ${late.toFixed(1)} MiB (${growMiB >= 0 ? "+" : ""}${
-          growMiB.toFixed(2)
-        }), range ${Math.min(...rss).toFixed(1)}-${Math.max(...rss).toFixed(1)}; fds ${
-          [...fdsSeen].join(",")
-        }`,
-    );
-    assert.deepEqual(Object.keys(r.byStatus), ["200"]);
-    if (SOAK) assert.ok(growMiB < 5, `RSS grew ${growMiB.toFixed(2)} MiB`);
-    else assert.ok(Math.max(...rss) < 200, `RSS ${Math.max(...rss).toFixed(1)} MiB`);
-    assert.ok(Math.max(...fdsSeen) - Math.min(...fdsSeen) <= 2, `fds ${[...fdsSeen]}`);
-  } finally {
-    writer.stop();
-    await svc.stop();
-  }
-});
+  },
+);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { createSimulator } from "../src/simulator.ts";
+import { createSimulator } from "../tools/simulator.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { tempDir } from "./_helpers.ts";
 

@@ -147,6 +147,8 @@ Deno.test("JSON parse errors are masked before they reach a log", () => {
   assert.ok(!r.ok && !r.error.includes("leakme"), !r.ok ? r.error : "");
 });
 
+// A test-only package, kept out of deno.json so `deno compile` never embeds it.
+// deno-lint-ignore no-import-prefix
 import fc from "npm:fast-check@4.10.2";
 import { COUNTER_NAMES } from "../src/stats_snapshot.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ReadFailureKind } from "../src/safe_read.ts";
-import { type StatsState, statsFileVerdict } from "../src/stats_cache.ts";
+import { statsFileVerdict, type StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { ingestVerdicts, sourceVerdict } from "../src/verdicts.ts";
 

@@ -9,7 +9,7 @@
 
 import * as fs from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import { percentile } from "./request_stats.ts";
+import { percentile } from "../src/ring.ts";
 
 /** CoreScope-shaped tables, enough for realistic page counts and WAL growth. */
 export const DEMO_SCHEMA = `

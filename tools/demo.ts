@@ -7,9 +7,9 @@
  */
 
 import { join, resolve } from "node:path";
-import { ConfigError, DEFAULTS, loadConfig, parseCli } from "./config.ts";
-import { createLogger } from "./log.ts";
-import { startServer } from "./server.ts";
+import { ConfigError, DEFAULTS, loadConfig, parseCli } from "../src/config.ts";
+import { createLogger } from "../src/log.ts";
+import { startServer } from "../src/server.ts";
 import { createSimulator } from "./simulator.ts";
 
 /** Endpoints printed for the user to try. */
@@ -32,25 +32,36 @@ async function demo(argv: string[]): Promise<void> {
   const dbPath = join(dir, "meshcore.db");
   let config;
   try {
-    config = loadConfig(parseCli(argv), {
-      readTextFile: Deno.readTextFileSync,
-      env: () => undefined,
-    });
+    const cli = parseCli(argv);
+    config = loadConfig(cli, { readTextFile: Deno.readTextFileSync, env: () => undefined });
+    config = {
+      ...config,
+      statsPath,
+      dbPath,
+      host: cli.flags.host === undefined ? DEFAULTS.host : config.host,
+      // The simulated "regional" source stalls 15 s of every minute: verdicts that turn
+      // within that window, so the demo shows write_stalled (production keeps 300 s).
+      receiptStaleAfterSec: 10,
+      writeStaleAfterSec: 5,
+    };
   } catch (err) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
     if (!(err instanceof ConfigError)) throw err;
     console.error(`demo: ${err.message}`);
     Deno.exit(2);
   }
-  config = {
-    ...config,
-    statsPath,
-    dbPath,
-    host: argv.includes("--host") ? config.host : DEFAULTS.host,
-  };
+  const log = createLogger({ format: config.logFormat });
+  let server;
+  try {
+    server = startServer(config, log);
+  } catch (err) {
+    // Nothing of the demo's may outlive it, also when the port is taken.
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    console.error(`demo: ${err instanceof Error ? err.message : err}`);
+    Deno.exit(2);
+  }
   const sim = createSimulator({ statsPath, dbPath });
   sim.start(1000);
-  const log = createLogger({ format: config.logFormat });
-  const server = startServer(config, log);
   const root = server.url.replace(/\/$/, "");
   console.log(`demo: simulated ingestor writing ${statsPath} at 1 Hz (source "regional" stalls`);
   console.log(`demo: 15 s of every minute); database ${dbPath}. Try:`);
