@@ -91,7 +91,7 @@ export function computeRates(prev: IoCounters, cur: IoCounters, dtSec: number): 
  * ```ts
  * import { isUnderProc } from "./io_sampler.ts";
  * isUnderProc("/proc/self/io"); // true
- * isUnderProc("/run/corescope-perf/self-io"); // false
+ * isUnderProc("/run/corescope-perf/self/io"); // false
  * ```
  */
 export function isUnderProc(path: string): boolean {
@@ -113,7 +113,7 @@ function readGranted(path: string): boolean {
  * @example
  * ```ts
  * import { procfsReader } from "./io_sampler.ts";
- * const r = procfsReader("/run/corescope-perf/self-io").read();
+ * const r = procfsReader("/run/corescope-perf/self/io").read();
  * console.log(r.ok); // false unless the bind mount exists
  * ```
  */
@@ -129,7 +129,7 @@ export function procfsReader(
         return {
           ok: false,
           detail: `${path} is under /proc, which Deno reads only with --allow-all; ` +
-            "bind-mount /proc/<pid>/io outside /proc and set procIoPath (see README)",
+            "bind-mount /proc/self (the directory) outside /proc and set procIoPath to its io (see README)",
         };
       }
       const r = read(path, 64 * 1024);

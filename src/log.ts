@@ -36,6 +36,38 @@ export interface LoggerOptions {
   now?: () => number;
   /** Lines below this level are dropped. */
   minLevel?: Level;
+  /** At most this many lines per event name per minute; the rest are counted, then reported. */
+  perMinute?: number;
+}
+
+/** Longest text any one message or field value may put on a line. */
+export const MAX_VALUE_CHARS = 512;
+
+/**
+ * Makes a value safe to put on a text log line: control characters (a forged "\n<date> INFO
+ * ..." line) are escaped, and it is cut to {@linkcode MAX_VALUE_CHARS}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { oneLine } from "./log.ts";
+ * assert.equal(oneLine("a\nb\u001b[31m"), "a\\nb\\u001b[31m");
+ * ```
+ */
+export function oneLine(text: string): string {
+  const cut = text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
+  // deno-lint-ignore no-control-regex
+  return cut.replace(
+    /[\u0000-\u001f\u007f\u2028\u2029]/g,
+    (c) =>
+      c === "\n"
+        ? "\\n"
+        : c === "\r"
+        ? "\\r"
+        : c === "\t"
+        ? "\\t"
+        : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -54,13 +86,15 @@ function stderrWrite(line: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLogger } from "./log.ts";
  * const lines: string[] = [];
  * const log = createLogger({ format: "json", write: (l) => lines.push(l), now: () => 0 });
  * log.condition("stats", "stats file missing", "warn");
  * log.condition("stats", "stats file missing", "warn"); // silent: still the same
- * log.condition("stats", undefined); // "stats: resolved"
- * console.log(lines.length); // 2
+ * log.condition("stats", undefined);
+ * assert.equal(lines.length, 2);
+ * assert.equal(JSON.parse(lines[1]!).msg, "resolved (was: stats file missing)");
  * ```
  */
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -68,22 +102,58 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const write = opts.write ?? stderrWrite;
   const now = opts.now ?? Date.now;
   const min = RANK[opts.minLevel ?? "info"];
+  const perMinute = opts.perMinute ?? 30;
   const active = new Map<string, string>();
+  // Per event name: lines written in the current minute, and lines dropped since.
+  const budget = new Map<string, { since: number; lines: number; dropped: number }>();
+
+  function allowed(event: string, t: number): { ok: boolean; dropped: number } {
+    let b = budget.get(event);
+    if (!b || t - b.since >= 60_000) {
+      const dropped = b?.dropped ?? 0;
+      if (budget.size > 1000) budget.clear(); // event names are ours, but stay bounded
+      budget.set(event, b = { since: t, lines: 0, dropped: 0 });
+      b.lines++;
+      return { ok: true, dropped };
+    }
+    if (b.lines >= perMinute) {
+      b.dropped++;
+      return { ok: false, dropped: 0 };
+    }
+    b.lines++;
+    return { ok: true, dropped: 0 };
+  }
 
   function log(level: Level, event: string, msg: string, fields: Fields = {}): void {
     if (RANK[level] < min) return;
-    const ts = new Date(now()).toISOString();
+    const t = now();
+    const { ok, dropped } = allowed(event, t);
+    if (!ok) return;
+    const ts = new Date(t).toISOString();
+    const all: Fields = dropped > 0 ? { ...fields, suppressed: dropped } : fields;
+    // Masked before it is cut or escaped, so a cut can never split a password from its URL.
+    const text = (v: string) => oneLine(maskCredentials(v));
     let line: string;
     if (format === "json") {
-      line = JSON.stringify({ ts, level, event, msg, ...fields });
+      const safe: Fields = {};
+      for (const [k, v] of Object.entries(all)) {
+        safe[k] = typeof v === "string" ? maskCredentials(v).slice(0, MAX_VALUE_CHARS) : v;
+      }
+      line = JSON.stringify({
+        ts,
+        level,
+        event,
+        msg: maskCredentials(msg).slice(0, MAX_VALUE_CHARS),
+        ...safe,
+      });
     } else {
-      const extra = Object.entries(fields)
+      const extra = Object.entries(all)
         .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => ` ${k}=${JSON.stringify(v)}`)
+        .map(([k, v]) => ` ${k}=${typeof v === "string" ? JSON.stringify(text(v)) : v}`)
         .join("");
-      line = `${ts} ${level.toUpperCase()} ${event}: ${msg}${extra}`;
+      line = `${ts} ${level.toUpperCase()} ${event}: ${text(msg)}${extra}`;
     }
-    write(maskCredentials(line));
+    write(line);
   }
 
   function condition(key: string, msg: string | undefined, level: Level = "warn"): void {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLogger } from "../src/log.ts";
+import { createLogger, MAX_VALUE_CHARS } from "../src/log.ts";
 
 function capture(format: "text" | "json") {
   const lines: string[] = [];
@@ -46,4 +46,29 @@ Deno.test("no password reaches a log line, in either format", () => {
       assert.ok(!all.includes(secret), `${format}: ${all}`);
     }
   }
+});
+
+Deno.test("a forged line cannot be written: control characters are escaped in text logs", () => {
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l), now: () => 0 });
+  log.log("warn", "stats_fields", "bad name x\n2026-11-28T00:00:00.000Z INFO shutdown: stopped");
+  log.log("warn", "x", "m", { name: "a\r\nb" });
+  assert.equal(lines.length, 2);
+  for (const l of lines) assert.doesNotMatch(l, /[\r\n]/);
+  assert.match(lines[0]!, /bad name x\\n2026/);
+});
+
+Deno.test("a quoted value is cut to MAX_VALUE_CHARS; warnings per event are rate-limited", () => {
+  const lines: string[] = [];
+  let t = 0;
+  const log = createLogger({ write: (l) => lines.push(l), now: () => t, perMinute: 3 });
+  log.log("warn", "auth", "k".repeat(900_000));
+  assert.ok(lines[0]!.length < MAX_VALUE_CHARS + 100, `${lines[0]!.length} chars`);
+  for (let i = 0; i < 100; i++) log.log("warn", "auth", "wrong API key");
+  assert.equal(lines.length, 3, "three a minute");
+  log.log("info", "other", "another event has its own budget");
+  assert.equal(lines.length, 4);
+  t = 60_000;
+  log.log("warn", "auth", "wrong API key");
+  assert.match(lines.at(-1)!, /suppressed=98/, "what was dropped is counted");
 });

@@ -18,8 +18,8 @@ Deno.test("the flags name exact paths, one address, and the env variables read",
 
 Deno.test("procIoPath outside /proc is granted; under /proc it is not (Deno refuses it anyway)", () => {
   assert.ok(
-    permissionFlags({ ...cfg, procIoPath: "/run/corescope-perf/self-io" })[0]!.endsWith(
-      ",/run/corescope-perf/self-io",
+    permissionFlags({ ...cfg, procIoPath: "/run/corescope-perf/self/io" })[0]!.endsWith(
+      ",/run/corescope-perf/self/io",
     ),
   );
   assert.ok(!permissionFlags(cfg)[0]!.includes("/proc"));
@@ -101,11 +101,12 @@ Deno.test("audit: every endpoint works under the printed flags; every access is 
 Deno.test(
   needs(
     missing(TOOLS.unshare),
-    "bind mount: /proc/<pid>/io at procIoPath is read with a scoped grant (ioSource procfs)",
+    "bind mount of /proc/<pid> (the directory, as the unit does): procIoPath is read with a scoped grant (ioSource procfs)",
     async (t) => {
       using dir = tempDir();
-      const ioPath = dir.path("self-io");
-      Deno.writeTextFileSync(ioPath, "");
+      const selfDir = dir.path("self");
+      Deno.mkdirSync(selfDir);
+      const ioPath = `${selfDir}/io`;
       const statsPath = dir.path("stats.json");
       const cfgPath = dir.path("cfg.json");
       Deno.writeTextFileSync(cfgPath, JSON.stringify({ port: 0, ioSampleMs: 200 }));
@@ -119,15 +120,16 @@ Deno.test(
         "--proc-io",
         ioPath,
       ];
-      // sh binds its own /proc/$$/io, then exec keeps the pid: the service reads its own counters.
+      // sh binds its own /proc/$$ directory (as the unit's BindReadOnlyPaths=/proc/self:…),
+      // then exec keeps the pid: the service reads its own counters through the grant.
       const svc = await startService(args, {
         wrap: (argv) => [
           "unshare",
           "-m",
           "sh",
           "-c",
-          'mount --bind "/proc/$$/io" "$0" && exec "$@"',
-          ioPath,
+          'mount --bind "/proc/$$" "$0" && exec "$@"',
+          selfDir,
           ...argv,
         ],
       });
