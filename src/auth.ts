@@ -15,8 +15,9 @@ export type AuthResult = "ok" | "disabled" | "missing" | "wrong";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { keysMatch } from "./auth.ts";
- * keysMatch("a-long-enough-key", "a-long-enough-key"); // true
+ * assert.deepEqual(keysMatch("a-long-enough-key", "a-long-enough-key"), true);
  * ```
  */
 export function keysMatch(a: string, b: string): boolean {
@@ -30,8 +31,9 @@ export function keysMatch(a: string, b: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkApiKey } from "./auth.ts";
- * checkApiKey(new Headers({ "x-api-key": "nope" }), ""); // "disabled"
+ * assert.deepEqual(checkApiKey(new Headers({ "x-api-key": "nope" }), ""), "disabled");
  * ```
  */
 export function checkApiKey(headers: Headers, configured: string): AuthResult {

@@ -25,14 +25,15 @@ export interface CoalesceOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { coalesce } from "./coalesce.ts";
  * let reads = 0, t = 0;
  * const get = coalesce(() => ++reads, { windowMs: 5, burstCalls: 4, burstMs: 1, mono: () => t });
  * for (let i = 0; i < 10; i++) get(); // a burst: the first 4 calls read, then reuse
- * console.log(reads); // 4
+ * assert.deepEqual(reads, 4);
  * t = 100;
  * get(); // a lone call after a pause always reads
- * console.log(reads); // 5
+ * assert.deepEqual(reads, 5);
  * ```
  */
 export function coalesce<T>(read: () => T, o: CoalesceOptions): () => T {

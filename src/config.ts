@@ -63,9 +63,11 @@ export const ENV_VARS = ["CORESCOPE_INGESTOR_STATS", "CORESCOPE_PERF_API_KEY"] a
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConfigError } from "./config.ts";
- * new ConfigError("port", "must be an integer from 0 to 65535").message;
- * // "port: must be an integer from 0 to 65535"
+ * const e = new ConfigError("port", "must be an integer from 0 to 65535");
+ * assert.equal(e.message, "port: must be an integer from 0 to 65535");
+ * assert.equal(e.key, "port");
  * ```
  */
 export class ConfigError extends Error {
@@ -242,12 +244,14 @@ export interface ConfigSources {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "./config.ts";
  * const cfg = loadConfig({ command: "serve", flags: { port: "0" } }, {
  *   readTextFile: () => "{}",
  *   env: () => undefined,
  * });
- * console.log(cfg.port, cfg.host); // 0 "127.0.0.1"
+ * assert.equal(cfg.port, 0);
+ * assert.equal(cfg.host, "127.0.0.1");
  * ```
  */
 export function loadConfig(cli: Cli, sources: ConfigSources): Config {

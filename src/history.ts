@@ -42,11 +42,15 @@ export interface WriteRate {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeRates } from "./history.ts";
  * const s = (t: number, n: number) =>
  *   ({ t, readBytesPerSec: 0, writeBytesPerSec: 0, walSize: 0, sources: { tx_inserted: n } });
- * writeRates([s(0, 0), s(1000, 1), s(2000, 2), s(3000, 50)]).tx_inserted;
- * // { ratePerSec: 48, baselinePerSec: 1, anomaly: true }
+ * assert.deepEqual(writeRates([s(0, 0), s(1000, 1), s(2000, 2), s(3000, 50)]).tx_inserted, {
+ *   ratePerSec: 48,
+ *   baselinePerSec: 1,
+ *   anomaly: true,
+ * });
  * ```
  */
 export function writeRates(

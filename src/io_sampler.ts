@@ -61,8 +61,9 @@ export type RateFields = Pick<
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { computeRates } from "./io_sampler.ts";
- * computeRates({ read_bytes: 0n }, { read_bytes: 2048n }, 2).readBytesPerSec; // 1024
+ * assert.deepEqual(computeRates({ read_bytes: 0n }, { read_bytes: 2048n }, 2).readBytesPerSec, 1024);
  * ```
  */
 export function computeRates(prev: IoCounters, cur: IoCounters, dtSec: number): RateFields {
@@ -89,9 +90,10 @@ export function computeRates(prev: IoCounters, cur: IoCounters, dtSec: number): 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isUnderProc } from "./io_sampler.ts";
- * isUnderProc("/proc/self/io"); // true
- * isUnderProc("/run/corescope-perf/self/io"); // false
+ * assert.deepEqual(isUnderProc("/proc/self/io"), true);
+ * assert.deepEqual(isUnderProc("/run/corescope-perf/self/io"), false);
  * ```
  */
 export function isUnderProc(path: string): boolean {
@@ -112,9 +114,10 @@ function readGranted(path: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { procfsReader } from "./io_sampler.ts";
- * const r = procfsReader("/run/corescope-perf/self/io").read();
- * console.log(r.ok); // false unless the bind mount exists
+ * const r = procfsReader("/nonexistent/self/io").read();
+ * assert.equal(r.ok, false);
  * ```
  */
 export function procfsReader(
@@ -153,9 +156,10 @@ export interface Rusage {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rusageReader } from "./io_sampler.ts";
  * const r = rusageReader().read();
- * console.log(r.ok && typeof r.counters.read_bytes); // "bigint"
+ * assert.deepEqual(r.ok && typeof r.counters.read_bytes, "bigint");
  * ```
  */
 export function rusageReader(usage: () => Rusage = () => process.resourceUsage()): IoReader {

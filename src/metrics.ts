@@ -28,9 +28,10 @@ export const MAX_SERIES = 64;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderLookups } from "./metrics.ts";
- * renderLookups({ hits: 3, misses: 1, opens: 1, parses: 1, versions: 1 }).split("\n")[2];
- * // 'corescope_perf_stats_cache_lookups_total{result="hit"} 3'
+ * const text = renderLookups({ hits: 3, misses: 1, opens: 1, parses: 1, versions: 1 });
+ * assert.equal(text.split("\n")[2], 'corescope_perf_stats_cache_lookups_total{result="hit"} 3');
  * ```
  */
 export function renderLookups(c: StatsCacheCounters): string {

@@ -32,12 +32,14 @@ export interface PermissionInputs {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { permissionFlags } from "./permissions.ts";
  * import { DEFAULTS } from "./config.ts";
- * permissionFlags({ ...DEFAULTS, statsPath: "/tmp/s.json", dbPath: "/data/m.db" });
- * // ["--allow-read=/tmp/s.json,/data/m.db,/data/m.db-wal,/data/m.db-shm",
- * //  "--allow-net=127.0.0.1:8080",
- * //  "--allow-env=CORESCOPE_INGESTOR_STATS,CORESCOPE_PERF_API_KEY"]
+ * assert.deepEqual(permissionFlags({ ...DEFAULTS, statsPath: "/tmp/s.json", dbPath: "/data/m.db" }), [
+ *   "--allow-read=/tmp/s.json,/data/m.db,/data/m.db-wal,/data/m.db-shm",
+ *   "--allow-net=127.0.0.1:8080",
+ *   "--allow-env=CORESCOPE_INGESTOR_STATS,CORESCOPE_PERF_API_KEY",
+ * ]);
  * ```
  */
 export function permissionFlags(config: Config, inputs: PermissionInputs = {}): string[] {

@@ -36,9 +36,12 @@ const KNOWN = new Set<string>(IO_KEYS);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseProcIo } from "./proc_io.ts";
- * const { ok, counters } = parseProcIo("rchar: 1\nread_bytes: 4096\nsyscw: 7\n");
- * console.log(ok, counters.read_bytes, counters.syscw); // true 4096n 7n
+ * assert.deepEqual(parseProcIo("rchar: 1\nread_bytes: 4096\nsyscw: 7\n"), {
+ *   ok: true,
+ *   counters: { read_bytes: 4096n, syscw: 7n },
+ * });
  * ```
  */
 export function parseProcIo(text: string): ProcIoParse {

@@ -22,8 +22,9 @@ import type {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sortedKeys } from "./responses.ts";
- * Object.keys(sortedKeys({ b: 1, a: 2 })); // ["a", "b"]
+ * assert.deepEqual(Object.keys(sortedKeys({ b: 1, a: 2 })), ["a", "b"]);
  * ```
  */
 export function sortedKeys<T>(obj: Record<string, T>): Record<string, T> {
@@ -127,8 +128,9 @@ export interface HealthzBody {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { healthzBody } from "./responses.ts";
- * healthzBody({ ready: true }, {}); // { ready: true }
+ * assert.deepEqual(healthzBody({ ready: true }, {}), { ready: true });
  * ```
  */
 export function healthzBody(
@@ -188,9 +190,12 @@ export type PerfSqliteBody = Omit<SqliteFigures, "error"> & {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { perfSqliteBody } from "./responses.ts";
- * perfSqliteBody({ walSizeMB: 0, walSize: 0, pageCount: 2, pageSize: 4096, cacheSize: -2000 }, 0.5)
- *   .cacheHitRate; // 0.5
+ * const figures = { walSizeMB: 0, walSize: 0, pageCount: 2, pageSize: 4096, cacheSize: -2000 };
+ * assert.deepEqual(Object.keys(perfSqliteBody(figures, 0)), [
+ *   "walSizeMB", "walSize", "pageCount", "pageSize", "cacheSize", "cacheHitRate",
+ * ]);
  * ```
  */
 export function perfSqliteBody(figures: SqliteFigures, cacheHitRate: number): PerfSqliteBody {

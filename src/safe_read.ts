@@ -56,8 +56,9 @@ const { O_RDONLY, O_NONBLOCK } = fs.constants;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { identityKey } from "./safe_read.ts";
- * identityKey({ dev: 1n, ino: 2n, size: 3n, mtimeNs: 4n }); // "1:2:3:4"
+ * assert.deepEqual(identityKey({ dev: 1n, ino: 2n, size: 3n, mtimeNs: 4n }), "1:2:3:4");
  * ```
  */
 export function identityKey(id: FileIdentity): string {
@@ -82,8 +83,9 @@ function identityOf(st: fs.BigIntStats): FileIdentity {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { failureFromError } from "./safe_read.ts";
- * failureFromError("/x", Object.assign(new Error("gone"), { code: "ENOENT" })).kind; // "missing"
+ * assert.deepEqual(failureFromError("/x", Object.assign(new Error("gone"), { code: "ENOENT" })).kind, "missing");
  * ```
  */
 export function failureFromError(path: string, err: unknown): ReadFailure {
@@ -107,9 +109,10 @@ export function failureFromError(path: string, err: unknown): ReadFailure {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { probeFile } from "./safe_read.ts";
  * const p = probeFile("/nonexistent");
- * console.log(p.ok ? "file" : p.failure.kind); // "missing"
+ * assert.deepEqual(p.ok ? "file" : p.failure.kind, "missing");
  * ```
  */
 export function probeFile(path: string): ProbeResult {
@@ -139,9 +142,10 @@ export function probeFile(path: string): ProbeResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readRegularFile } from "./safe_read.ts";
  * const r = readRegularFile("/nonexistent", 1 << 20);
- * console.log(r.ok ? r.bytes.length : r.failure.kind); // "missing"
+ * assert.deepEqual(r.ok ? r.bytes.length : r.failure.kind, "missing");
  * ```
  */
 export function readRegularFile(
@@ -189,9 +193,10 @@ export function readRegularFile(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readFileHead } from "./safe_read.ts";
  * const r = readFileHead("/nonexistent", 100);
- * console.log(r.ok ? r.bytes.length : r.failure.kind); // "missing"
+ * assert.deepEqual(r.ok ? r.bytes.length : r.failure.kind, "missing");
  * ```
  */
 export function readFileHead(path: string, n: number): ReadResult {

@@ -28,8 +28,9 @@ export interface RunningServer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listenUrl } from "./server.ts";
- * listenUrl("::1", 8080); // "http://[::1]:8080/"
+ * assert.deepEqual(listenUrl("::1", 8080), "http://[::1]:8080/");
  * ```
  */
 export function listenUrl(hostname: string, port: number): string {

@@ -26,8 +26,9 @@ const DEFAULT_CACHE_SIZE = -2000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSqliteHeader } from "./sqlite_header.ts";
- * parseSqliteHeader(new Uint8Array(100), 0); // undefined: no magic string
+ * assert.equal(parseSqliteHeader(new Uint8Array(100), 0), undefined); // no magic string
  * ```
  */
 export function parseSqliteHeader(bytes: Uint8Array, fileSize: number): SqliteHeader | undefined {

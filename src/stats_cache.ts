@@ -100,10 +100,11 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createStatsCache } from "./stats_cache.ts";
  * import { silentLogger } from "./log.ts";
  * const cache = createStatsCache({ path: "/nonexistent", maxBytes: 1 << 20, log: silentLogger });
- * console.log(cache.get().kind); // "unavailable"
+ * assert.deepEqual(cache.get().kind, "unavailable");
  * ```
  */
 export function createStatsCache(opts: StatsCacheOptions): StatsCache {

@@ -151,10 +151,14 @@ function describe(v: Json): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseStatsSnapshot } from "./stats_snapshot.ts";
  * const r = parseStatsSnapshot('{"tx_inserted": 5, "obs_inserted": "x"}');
- * if (r.ok) console.log(r.snapshot.counters, r.snapshot.problems);
- * // { tx_inserted: 5 } [ "obs_inserted: expected an integer, got a string" ]
+ * assert.ok(r.ok);
+ * assert.equal(r.snapshot.counters.tx_inserted, 5);
+ * assert.equal(r.snapshot.counters.obs_inserted, undefined, "a wrong type is left out");
+ * assert.equal(r.snapshot.counters.tx_dupes, 0, "an omitted counter is 0, as Go decodes it");
+ * assert.deepEqual(r.snapshot.problems, ["obs_inserted: expected an integer, got a string"]);
  * ```
  */
 export function parseStatsSnapshot(text: string): SnapshotParse {
