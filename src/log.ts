@@ -40,6 +40,10 @@ export interface LoggerOptions {
   perMinute?: number;
 }
 
+// Control characters, on purpose: these are what must never reach a log line raw.
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+
 /** Longest text any one message or field value may put on a line. */
 export const MAX_VALUE_CHARS = 512;
 
@@ -56,9 +60,8 @@ export const MAX_VALUE_CHARS = 512;
  */
 export function oneLine(text: string): string {
   const cut = text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
-  // deno-lint-ignore no-control-regex
   return cut.replace(
-    /[\u0000-\u001f\u007f\u2028\u2029]/g,
+    CONTROL,
     (c) =>
       c === "\n"
         ? "\\n"
