@@ -58,7 +58,11 @@ Deno.test("the unit grants nothing the service does not need", () => {
   assert.match(unit, /^CapabilityBoundingSet=$/m);
   assert.match(unit, /^NoNewPrivileges=yes$/m);
   assert.match(unit, /^ExecStartPost=\/usr\/local\/bin\/corescope-perf wait-ready$/m, "readiness");
-  assert.match(unit, /^BindReadOnlyPaths=\/proc\/self\/io:\/run\/corescope-perf\/self-io$/m);
+  // The directory, not the file: a bind-mounted /proc file stays root 0400.
+  assert.match(unit, /^BindReadOnlyPaths=\/proc\/self:\/run\/corescope-perf\/self$/m);
+  assert.match(unit, /^LimitNOFILE=\d+$/m);
+  assert.match(unit, /^SocketBindAllow=tcp:8080$/m, "only the service's own port");
+  assert.match(unit, /^SocketBindDeny=any$/m, "no debugger port, nothing else");
   const directives = unit.split("\n").filter((l) => !l.startsWith("#")).join("\n");
   assert.doesNotMatch(directives, /allow-all|--allow-write|--allow-run|\s-A\s/);
 });

@@ -1,0 +1,111 @@
+/**
+ * deploy/nginx/corescope-perf.conf in a real nginx (Debian `nginx`), in front of this service
+ * and a stand-in for the rest of CoreScope: each path lands where the README says.
+ */
+import assert from "node:assert/strict";
+import { serviceArgs, tempDir } from "./_helpers.ts";
+import { freePort, missing, needs, TOOLS } from "./_env.ts";
+import { getJson, startService } from "./_service.ts";
+
+const RECIPE = new URL("../deploy/nginx/corescope-perf.conf", import.meta.url).pathname;
+
+Deno.test(
+  needs(
+    missing(TOOLS.nginx),
+    "nginx recipe: perf paths reach corescope-perf, the rest CoreScope",
+    async () => {
+      using dir = tempDir();
+      const svc = await startService(serviceArgs(dir));
+      const svcPort = Number(svc.base.split(":").at(-1));
+      // The stand-in for CoreScope's server answers every path with its own name.
+      const corescope = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen() {} },
+        (req) => Response.json({ from: "corescope", path: new URL(req.url).pathname }),
+      );
+      const port = freePort();
+      const recipe = Deno.readTextFileSync(RECIPE).replaceAll(
+        "127.0.0.1:8080",
+        `127.0.0.1:${svcPort}`,
+      );
+      Deno.writeTextFileSync(dir.path("recipe.conf"), recipe);
+      Deno.writeTextFileSync(
+        dir.path("nginx.conf"),
+        `daemon off;
+pid ${dir.path("nginx.pid")};
+error_log ${dir.path("error.log")};
+events {}
+http {
+  access_log off;
+  client_body_temp_path ${dir.path("tmp")};
+  proxy_temp_path ${dir.path("tmp")};
+  fastcgi_temp_path ${dir.path("tmp")};
+  uwsgi_temp_path ${dir.path("tmp")};
+  scgi_temp_path ${dir.path("tmp")};
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://127.0.0.1:${corescope.addr.port}; }
+    include ${dir.path("recipe.conf")};
+  }
+}
+`,
+      );
+      Deno.mkdirSync(dir.path("tmp"));
+      const nginx = new Deno.Command("nginx", {
+        args: ["-p", dir.dir, "-c", dir.path("nginx.conf")],
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      try {
+        const base = `http://127.0.0.1:${port}`;
+        let up = false;
+        for (let i = 0; i < 100 && !up; i++) {
+          try {
+            await (await fetch(`${base}/`)).body?.cancel();
+            up = true;
+          } catch {
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+        assert.ok(
+          up,
+          `nginx did not start: ${
+            (() => {
+              try {
+                return Deno.readTextFileSync(dir.path("error.log"));
+              } catch {
+                return "";
+              }
+            })()
+          }`,
+        );
+        const ours = [
+          "/api/perf",
+          "/api/perf/io",
+          "/api/perf/sqlite",
+          "/api/perf/write-sources",
+          "/api/healthz",
+          "/api/mqtt/status",
+        ];
+        for (const path of ours) {
+          const { res, body } = await getJson(`${base}${path}`);
+          assert.equal(res.status, 200, path);
+          assert.notEqual(body?.from, "corescope", `${path} must reach corescope-perf`);
+        }
+        const reset = await getJson(`${base}/api/perf/reset`, { method: "POST" });
+        assert.equal(reset.res.status, 403, "reset reaches corescope-perf (no key configured)");
+        for (const path of ["/", "/api/health", "/api/nodes", "/api/perfx"]) {
+          const { body } = await getJson(`${base}${path}`);
+          assert.equal(body.from, "corescope", `${path} stays with CoreScope`);
+        }
+      } finally {
+        try {
+          nginx.kill("SIGTERM");
+        } catch { /* already exited */ }
+        await nginx.status;
+        await nginx.stderr.cancel().catch(() => {});
+        await corescope.shutdown();
+        await svc.stop();
+      }
+    },
+  ),
+);
