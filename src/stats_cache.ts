@@ -70,14 +70,10 @@ export interface StatsCacheCounters {
 export interface StatsCache {
   /** The current state; probes the file's identity and re-reads only when it changed. */
   get(): StatsState;
-  /** The file's current identity as a string (or `fail:<kind>`): at most one lstat, no read. */
-  probeKey(): string;
   /** The cache's own counters. */
   counters(): StatsCacheCounters;
   /** Releases the cached version's open file. */
   close(): void;
-  /** Hits / (hits + misses), 0 before any lookup. */
-  hitRate(): number;
 }
 
 /** Dependencies of {@linkcode createStatsCache}; the I/O ones are injectable for tests. */
@@ -213,13 +209,11 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
 
   return {
     get,
-    probeKey: () => probeNow().key,
     close() {
       closeFd(cached?.pin);
       cached = undefined;
     },
     counters: () => ({ ...c }),
-    hitRate: () => (c.hits + c.misses === 0 ? 0 : c.hits / (c.hits + c.misses)),
   };
 }
 
