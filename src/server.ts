@@ -76,7 +76,31 @@ export function startServer(config: Config, log: Logger, opts: RuntimeOptions = 
     throw bindError(config, err);
   }
 
+  // Deno.serve ends its accept loop when an accept fails (EMFILE once descriptors run out):
+  // listen again on the same port, as soon as a socket can be had, until we are stopped.
+  const port = server.addr.port;
   let stopping: Promise<void> | undefined;
+  const { promise: finished, resolve: done } = Promise.withResolvers<void>();
+  const watch = (s: Deno.HttpServer<Deno.NetAddr>) =>
+    s.finished.then(
+      () => relisten("the listener closed"),
+      (e) => relisten(String(e?.message ?? e)),
+    );
+  function relisten(why: string): void {
+    if (stopping) return void stopping.then(() => done());
+    log.log("error", "http", `${why}: listening again on port ${port}`);
+    setTimeout(() => {
+      if (stopping) return void stopping.then(() => done());
+      try {
+        server = serve({ ...config, port }, handler, log, () => {});
+        log.log("info", "http", `listening again on port ${port}`);
+        watch(server);
+      } catch (err) {
+        relisten(`listening again failed: ${(err as Error)?.message ?? err}`);
+      }
+    }, 250);
+  }
+  watch(server);
   const stop = () =>
     stopping ??= (async () => {
       runtime.drain("shutting down");
@@ -88,10 +112,10 @@ export function startServer(config: Config, log: Logger, opts: RuntimeOptions = 
     get url() {
       return url;
     },
-    port: server.addr.port,
+    port,
     runtime,
     stop,
-    finished: server.finished.then(() => stopping).then(() => {}),
+    finished,
   };
 }
 

@@ -272,3 +272,101 @@ Deno.test(
     }
   },
 );
+
+/** TCP ports the process `pid` listens on (its socket inodes matched in /proc/net/tcp{,6}). */
+function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const e of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${e.name}`));
+      if (m) inodes.add(m[1]!);
+    } catch { /* closed meanwhile */ }
+  }
+  const ports: number[] = [];
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of Deno.readTextFileSync(table).split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== "0A" || !inodes.has(f[9]!)) continue;
+      ports.push(parseInt(f[1]!.split(":")[1]!, 16));
+    }
+  }
+  return ports;
+}
+
+Deno.test("SIGUSR1: the debugger Deno opens for it is closed again at once, and logged", async () => {
+  using dir = tempDir();
+  const svc = await startService(serviceArgs(dir));
+  try {
+    const own = Number(svc.base.split(":").at(-1));
+    assert.deepEqual(listeningPorts(svc.proc.pid), [own]);
+    svc.proc.kill("SIGUSR1");
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepEqual(listeningPorts(svc.proc.pid), [own], "no debugger port left open");
+    assert.match(svc.stderr(), /SIGUSR1: closing the debugger/);
+    assert.equal((await getJson(`${svc.base}/api/healthz`)).res.status, 200);
+  } finally {
+    await svc.stop();
+  }
+});
+
+Deno.test("SIGHUP is logged and ignored: the service keeps serving", async () => {
+  using dir = tempDir();
+  const svc = await startService(serviceArgs(dir));
+  try {
+    svc.proc.kill("SIGHUP");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await getJson(`${svc.base}/api/healthz`)).res.status, 200);
+    assert.match(svc.stderr(), /SIGHUP ignored/);
+  } finally {
+    assert.equal((await svc.stop()).code, 0);
+  }
+});
+
+Deno.test("out of file descriptors: accepts fail, the process lives on and serves again", async () => {
+  using dir = tempDir();
+  // As under a unit's LimitNOFILE, but small: a few dozen descriptors for the runtime itself.
+  const svc = await startService(serviceArgs(dir), {
+    wrap: (argv) => ["sh", "-c", 'ulimit -n 96 && exec "$@"', "sh", ...argv],
+  });
+  const port = Number(svc.base.split(":").at(-1));
+  const conns: Deno.Conn[] = [];
+  try {
+    const enc = new TextEncoder();
+    let refused = 0;
+    for (let i = 0; i < 150; i++) {
+      try {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port });
+        conns.push(c);
+        await c.write(enc.encode("GET /api/healthz HTTP/1.1\r\nHost: x\r\n"));
+      } catch {
+        refused++; // the listener ran out of descriptors, as intended
+      }
+    }
+    assert.ok(refused > 0 || /Too many open files/.test(svc.stderr()), "the limit was reached");
+    await new Promise((r) => setTimeout(r, 500));
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    conns.length = 0;
+    let ok = false;
+    const deadline = Date.now() + 5000;
+    while (!ok && Date.now() < deadline) {
+      try {
+        ok = (await getJson(`${svc.base}/api/healthz`)).res.status === 200;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    assert.ok(ok, `healthz after the descriptors came back; stderr: ${svc.stderr().slice(-500)}`);
+    assert.doesNotMatch(svc.stderr(), /Uncaught/);
+  } finally {
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    assert.equal((await svc.stop()).code, 0, "still alive, stops cleanly");
+  }
+});
