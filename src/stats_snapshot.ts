@@ -205,27 +205,16 @@ function validate(doc: Record<string, Json>): StatsSnapshot {
     else bad(name, "an integer", v);
   }
   if ("backfillUpdates" in doc) {
-    snap.backfillUpdates = intMap("backfillUpdates", doc.backfillUpdates, bad);
+    snap.backfillUpdates = intMap("backfillUpdates", doc.backfillUpdates, bad, truncated);
   }
   if ("procIO" in doc) snap.procIO = procIo(doc.procIO, bad);
-  if ("writer_perf" in doc) snap.writerPerf = writerPerf(doc.writer_perf, bad);
-  if ("source_liveness" in doc) snap.sourceLiveness = liveness(doc.source_liveness, bad);
-  if ("source_statuses" in doc) snap.sourceStatuses = statuses(doc.source_statuses, bad);
+  if ("writer_perf" in doc) snap.writerPerf = writerPerf(doc.writer_perf, bad, truncated);
+  if ("source_liveness" in doc) snap.sourceLiveness = liveness(doc.source_liveness, bad, truncated);
+  if ("source_statuses" in doc) snap.sourceStatuses = statuses(doc.source_statuses, bad, truncated);
   for (const key of ["watchdogLastTickUnix", "watchdogPanicCount"] as const) {
     if (!(key in doc)) continue;
     if (isInt(doc[key])) snap[key] = doc[key];
     else bad(key, "an integer", doc[key]);
-  }
-  for (
-    const [field, v] of [
-      ["backfillUpdates", doc.backfillUpdates],
-      ["writer_perf", doc.writer_perf],
-      ["source_liveness", doc.source_liveness],
-      ["source_statuses", doc.source_statuses],
-    ] as const
-  ) {
-    const n = Array.isArray(v) ? v.length : isObject(v) ? Object.keys(v).length : 0;
-    if (n > MAX_NAMES) truncated.push(`${field}: kept ${MAX_NAMES} of ${n} entries`);
   }
   const stamp = snap.sampledAt || snap.procIO?.sampledAt;
   snap.stampMs = stamp ? parseRfc3339(stamp) ?? "bad" : "none";
@@ -265,14 +254,12 @@ export function flattenSources(
 }
 
 /** The first {@linkcode MAX_NAMES} entries of an object, names masked and length-capped. */
-function entries(v: Record<string, Json>): [string, string, Json][] {
-  const out: [string, string, Json][] = [];
+function entries(v: Record<string, Json>, field: string, cut: string[]): [string, Json][] {
+  // One enumeration of the keys (a file may hold 100,000 of them): count and first few.
+  const keys = Object.keys(v);
+  if (keys.length > MAX_NAMES) cut.push(`${field}: kept ${MAX_NAMES} of ${keys.length} entries`);
   const seen = new Set<string>();
-  for (const raw in v) {
-    if (out.length >= MAX_NAMES) break;
-    out.push([raw, distinct(name(raw), seen), v[raw]]);
-  }
-  return out;
+  return keys.slice(0, MAX_NAMES).map((raw) => [distinct(name(raw), seen), v[raw]]);
 }
 
 /**
@@ -300,10 +287,15 @@ function name(raw: string): string {
 
 type Bad = (field: string, want: string, got: Json) => void;
 
-function intMap(field: string, v: Json, bad: Bad): Record<string, number> | undefined {
+function intMap(
+  field: string,
+  v: Json,
+  bad: Bad,
+  cut: string[],
+): Record<string, number> | undefined {
   if (!isObject(v)) return void bad(field, "an object", v);
   const out: Record<string, number> = {};
-  for (const [, k, n] of entries(v)) {
+  for (const [k, n] of entries(v, field, cut)) {
     if (isInt(n)) out[k] = n;
     else bad(`${field}.${k}`, "an integer", n);
   }
@@ -331,10 +323,10 @@ function procIo(v: Json, bad: Bad): ProcIoSample | undefined {
   return out;
 }
 
-function writerPerf(v: Json, bad: Bad): Record<string, WriterStats> | undefined {
+function writerPerf(v: Json, bad: Bad, cut: string[]): Record<string, WriterStats> | undefined {
   if (!isObject(v)) return void bad("writer_perf", "an object", v);
   const out: Record<string, WriterStats> = {};
-  for (const [, name, entry] of entries(v)) {
+  for (const [name, entry] of entries(v, "writer_perf", cut)) {
     if (!isObject(entry)) {
       bad(`writer_perf.${name}`, "an object", entry);
       continue;
@@ -352,10 +344,14 @@ function writerPerf(v: Json, bad: Bad): Record<string, WriterStats> | undefined 
   return out;
 }
 
-function liveness(v: Json, bad: Bad): Record<string, SourceLiveness> | undefined {
+function liveness(
+  v: Json,
+  bad: Bad,
+  cut: string[],
+): Record<string, SourceLiveness> | undefined {
   if (!isObject(v)) return void bad("source_liveness", "an object", v);
   const out: Record<string, SourceLiveness> = {};
-  for (const [, name, entry] of entries(v)) {
+  for (const [name, entry] of entries(v, "source_liveness", cut)) {
     if (!isObject(entry)) {
       bad(`source_liveness.${name}`, "an object", entry);
       continue;
@@ -386,8 +382,9 @@ const STATUS_INTS = [
   "packetsLast5m",
 ] as const;
 
-function statuses(v: Json, bad: Bad): SourceStatus[] | undefined {
+function statuses(v: Json, bad: Bad, cut: string[]): SourceStatus[] | undefined {
   if (!Array.isArray(v)) return void bad("source_statuses", "an array", v);
+  if (v.length > MAX_NAMES) cut.push(`source_statuses: kept ${MAX_NAMES} of ${v.length} entries`);
   const out: SourceStatus[] = [];
   v.slice(0, MAX_NAMES).forEach((entry: Json, i: number) => {
     const at = `source_statuses[${i}]`;

@@ -370,3 +370,57 @@ Deno.test("out of file descriptors: accepts fail, the process lives on and serve
     assert.equal((await svc.stop()).code, 0, "still alive, stops cleanly");
   }
 });
+
+Deno.test("a stats file full of names (110,000 backfill kinds, < 1 MiB) at 2 Hz: memory and healthz stay bounded", async () => {
+  using dir = tempDir();
+  const statsPath = dir.path("s.json");
+  const names: Record<string, number> = {};
+  for (let i = 0; i < 110_000; i++) names[i.toString(36)] = 0;
+  const write = () => {
+    const doc = fixture(new Date().toISOString());
+    doc.backfillUpdates = names;
+    writeAtomic(statsPath, JSON.stringify(doc));
+  };
+  write();
+  assert.ok(Deno.statSync(statsPath).size < 1048576, "under maxStatsBytes");
+  const timer = setInterval(write, 500);
+  const svc = await startService(serviceArgs(dir));
+  try {
+    const times: number[] = [];
+    const until = Date.now() + 4000;
+    while (Date.now() < until) {
+      const t0 = performance.now();
+      const { res } = await getJson(`${svc.base}/api/healthz`);
+      times.push(performance.now() - t0);
+      assert.equal(res.status, 200);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    times.sort((a, b) => a - b);
+    const p99 = times[Math.floor(times.length * 0.99)]!;
+    const t0 = performance.now();
+    const history = await getJson(`${svc.base}/api/perf/history`);
+    const historyMs = performance.now() - t0;
+    const ws = await getJson(`${svc.base}/api/perf/write-sources`);
+    const { rss } = await procFigures(svc.proc.pid);
+    console.log(
+      `110,000 names at 2 Hz: healthz p99 ${p99.toFixed(1)} ms over ${times.length} requests, ` +
+        `history ${historyMs.toFixed(1)} ms (${history.text.length} bytes), RSS ${
+          (rss / 1048576).toFixed(1)
+        } MiB`,
+    );
+    assert.deepEqual(ws.body.truncated, ["backfillUpdates: kept 64 of 110000 entries"]);
+    assert.equal(Object.keys(ws.body.sources).length, 9 + 64);
+    assert.equal(history.res.status, 200);
+    assert.ok(history.text.length < 2_000_000, `history body ${history.text.length} bytes`);
+    assert.ok(rss < 150 * 1048576, `RSS ${(rss / 1048576).toFixed(1)} MiB`);
+    assert.ok(p99 < 100, `healthz p99 ${p99.toFixed(1)} ms`);
+    assert.equal(
+      svc.stderr().match(/entries over the limit left out/g)?.length,
+      1,
+      "logged once, not per version",
+    );
+  } finally {
+    clearInterval(timer);
+    await svc.stop();
+  }
+});
