@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { probeFile, readRegularFile } from "../src/safe_read.ts";
 import { tempDir } from "./_helpers.ts";
 import { missing, needs, TOOLS } from "./_env.ts";
+import { getJson, startService } from "./_service.ts";
 
 const text = (r: ReturnType<typeof readRegularFile>) =>
   r.ok ? new TextDecoder().decode(r.bytes) : `!${r.failure.kind}`;
@@ -58,3 +59,45 @@ Deno.test("probeFile: a new version by rename has a new identity", () => {
   assert.ok(a.ok && b.ok);
   assert.notEqual(a.identity.ino, b.identity.ino, "same size, maybe same mtime, new inode");
 });
+
+Deno.test(
+  needs(
+    missing(TOOLS.strace, TOOLS.mkfifo),
+    "a symlink at the stats path is never opened: strace counts no open of its FIFO target",
+    async () => {
+      using t = tempDir();
+      assert.ok(new Deno.Command("mkfifo", { args: [t.path("target.fifo")] }).outputSync().success);
+      Deno.symlinkSync(t.path("target.fifo"), t.path("s.json"));
+      const trace = t.path("trace");
+      const svc = await startService([
+        "--port",
+        "0",
+        "--stats",
+        t.path("s.json"),
+        "--db",
+        t.path("m.db"),
+      ], {
+        wrap: (argv) => ["strace", "-f", "-qq", "-e", "trace=openat,open", "-o", trace, ...argv],
+      });
+      try {
+        for (let i = 0; i < 50; i++) {
+          const { body } = await getJson(`${svc.base}/api/perf/write-sources`);
+          assert.equal(body.stale, true);
+          assert.match(body.error, /symlink: refused/);
+        }
+      } finally {
+        // SIGTERM to strace would only detach it: stop the traced service itself.
+        const pid = svc.proc.pid;
+        const children = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim();
+        for (const child of children.split(/\s+/).filter(Boolean)) {
+          Deno.kill(Number(child), "SIGTERM");
+        }
+        await svc.proc.status;
+      }
+      const opens = Deno.readTextFileSync(trace).split("\n").filter((l) =>
+        l.includes("target.fifo")
+      );
+      assert.deepEqual(opens, [], "the link's target was opened");
+    },
+  ),
+);
