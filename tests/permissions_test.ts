@@ -156,3 +156,82 @@ Deno.test(
     },
   ),
 );
+
+/**
+ * Runs the service the way systemd runs the unit: root sets up the bind mount in a new mount
+ * namespace, then the process drops to another user (65534) and execs, keeping its pid. That
+ * user must be able to read Deno, the code and the npm cache, so they are copied into a
+ * directory it can read. Returns what `/api/perf/io` says about `ioSource`.
+ */
+async function ioSourceAsAnotherUser(bind: "dir" | "file"): Promise<string> {
+  using dir = tempDir();
+  Deno.chmodSync(dir.dir, 0o755);
+  const root = new URL("..", import.meta.url).pathname;
+  const app = dir.path("app");
+  Deno.mkdirSync(`${app}/src`, { recursive: true });
+  for (const f of ["main.ts", "deno.json", "deno.lock"]) {
+    Deno.copyFileSync(`${root}${f}`, `${app}/${f}`);
+  }
+  for (const e of Deno.readDirSync(`${root}src`)) {
+    Deno.copyFileSync(`${root}src/${e.name}`, `${app}/src/${e.name}`);
+  }
+  const deno = dir.path("deno");
+  Deno.copyFileSync(Deno.execPath(), deno);
+  Deno.chmodSync(deno, 0o755);
+  const denoDir = dir.path("deno_dir");
+  const cache = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
+  Deno.mkdirSync(denoDir, { recursive: true });
+  await new Deno.Command("cp", { args: ["-r", `${cache}/npm`, denoDir] }).output();
+  await new Deno.Command("chown", { args: ["-R", "65534:65534", denoDir] }).output();
+  const selfDir = dir.path("self");
+  Deno.mkdirSync(selfDir);
+  const ioPath = bind === "dir" ? `${selfDir}/io` : dir.path("self-io");
+  if (bind === "file") Deno.writeTextFileSync(ioPath, "");
+  const mount = bind === "dir" ? 'mount --bind "/proc/$$" "$0"' : 'mount --bind "/proc/$$/io" "$0"';
+  const args = [
+    "--port",
+    "0",
+    "--stats",
+    dir.path("s.json"),
+    "--db",
+    dir.path("m.db"),
+    "--proc-io",
+    ioPath,
+  ];
+  const svc = await startService(args, {
+    env: { DENO_DIR: denoDir, HOME: dir.dir },
+    wrap: ([, run, ...rest]) => [
+      "unshare",
+      "-m",
+      "sh",
+      "-c",
+      `${mount} && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"`,
+      bind === "dir" ? selfDir : ioPath,
+      deno,
+      run!,
+      "--cached-only",
+      ...rest.map((a) => (a.endsWith("/main.ts") ? `${app}/main.ts` : a)),
+    ],
+  });
+  try {
+    const { body } = await getJson(`${svc.base}/api/perf/io`);
+    return body.ioSource;
+  } finally {
+    await svc.stop();
+  }
+}
+
+Deno.test(
+  needs(
+    missing(TOOLS.unshare, TOOLS.setpriv),
+    "as systemd does it (bind as root, run as another user): the /proc/self directory bind is readable, a file bind is not",
+    async () => {
+      assert.equal(await ioSourceAsAnotherUser("dir"), "procfs", "the unit's directory bind");
+      assert.equal(
+        await ioSourceAsAnotherUser("file"),
+        "rusage",
+        "a bind-mounted /proc file stays root 0400: the old unit's file bind fails",
+      );
+    },
+  ),
+);
