@@ -3,6 +3,7 @@
  * better by `systemd-analyze security --offline=yes` (Debian package `systemd`).
  */
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
 import { tempDir } from "./_helpers.ts";
 import { missing, needs, TOOLS } from "./_env.ts";
 
@@ -66,3 +67,24 @@ Deno.test("the unit grants nothing the service does not need", () => {
   const directives = unit.split("\n").filter((l) => !l.startsWith("#")).join("\n");
   assert.doesNotMatch(directives, /allow-all|--allow-write|--allow-run|\s-A\s/);
 });
+
+Deno.test(
+  needs(
+    missing(["debootstrap", "--version"], ["systemd-nspawn", "--version"], ["flock", "--version"]),
+    "a real systemd (PID 1 in systemd-nspawn) runs the unit: ready, procfs, restarts, drains",
+    async () => {
+      const root = new URL("..", import.meta.url).pathname;
+      const out = await new Deno.Command("bash", {
+        args: ["deploy/systemd-test.sh"],
+        cwd: root,
+        env: { PATH: `${dirname(Deno.execPath())}:${Deno.env.get("PATH") ?? ""}` },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      console.log(text.split("\n").filter((l) => /^(ok|FAIL|PASS|systemd )/.test(l)).join("\n"));
+      assert.equal(out.code, 0, text.slice(-3000));
+      assert.match(text, /^PASS$/m);
+    },
+  ),
+);
