@@ -7,7 +7,8 @@
  * next to the figures).
  *
  * Env: BENCH_SECONDS (per wrk run, default 3), BENCH_ROUNDS (default 3),
- * BENCH_MILLION (requests for the RSS-growth figure, default 1000000).
+ * BENCH_MILLION (requests for the RSS-growth figure, default 1000000), BENCH_PATHS (a
+ * comma-separated subset of the endpoints), BENCH_QUICK=1 (the table only).
  */
 import { dirname, join } from "node:path";
 import { createSimulator } from "../tools/simulator.ts";
@@ -26,7 +27,7 @@ const V8_FLAGS = Deno.readTextFileSync(new URL("../deploy/v8-flags", import.meta
 );
 
 /** Endpoint, target ratio to the same-bytes floor, and whether no round may fall below 0.8 of the median. */
-const ENDPOINTS: [string, number, boolean][] = [
+const ALL_ENDPOINTS: [string, number, boolean][] = [
   ["/api/healthz", 0.85, false],
   ["/api/perf/write-sources", 0.85, false],
   ["/api/mqtt/status", 0.85, false],
@@ -34,6 +35,10 @@ const ENDPOINTS: [string, number, boolean][] = [
   ["/api/perf/io", 0.6, true],
   ["/metrics", 0.6, true],
 ];
+/** BENCH_PATHS=/metrics,/api/healthz runs only those rows; BENCH_QUICK=1 skips RSS and startup. */
+const PATHS = Deno.env.get("BENCH_PATHS")?.split(",");
+const QUICK = Deno.env.get("BENCH_QUICK") === "1";
+const ENDPOINTS = ALL_ENDPOINTS.filter(([p]) => !PATHS || PATHS.includes(p));
 
 async function sh(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
   try {
@@ -219,6 +224,11 @@ async function main(): Promise<void> {
     const parses = val("corescope_perf_stats_file_parses_total");
     const versions = val("corescope_perf_stats_file_versions_total");
 
+    if (QUICK) {
+      console.log("\n" + rows.join("\n"));
+      sim.stop();
+      return;
+    }
     // RSS growth under the same load for both: MILLION requests each, then a second's rest.
     const grow = async (p: Proc) => {
       let served = 0;

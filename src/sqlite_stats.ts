@@ -16,7 +16,13 @@ import * as fs from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { coalesce } from "./coalesce.ts";
 import type { Logger } from "./log.ts";
-import { failureFromError, probeFile, readFileHead, withRegularFile } from "./safe_read.ts";
+import {
+  failureFromError,
+  identityKey,
+  probeFile,
+  readFileHead,
+  withRegularFile,
+} from "./safe_read.ts";
 import {
   parseSqliteHeader,
   parseWalHeader,
@@ -168,6 +174,9 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
   const pragmas = opts.pragmas ?? readPragmas;
   let wal: WalScan | undefined;
   let last: SqliteFigures = ZERO;
+  // The identity (dev, inode, size, mtime in ns) of the database and its WAL at the last
+  // good reading: while neither changed, neither did the figures, and two lstats answer.
+  let goodKey = "";
 
   function fail(detail: string): SqliteFigures {
     log.condition("database", detail);
@@ -177,6 +186,17 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
   function readNow(): SqliteFigures {
     const probe = probeFile(path);
     if (!probe.ok) return fail(probe.failure.detail);
+    const walProbe = probeFile(`${path}-wal`);
+    const key = identityKey(probe.identity) +
+      (walProbe.ok ? `|${identityKey(walProbe.identity)}` : "|-");
+    if (key === goodKey) return last;
+    const figures = readFiles();
+    // Only a good reading is kept: a lock that goes away without a write changes no file.
+    goodKey = figures.error === undefined ? key : "";
+    return figures;
+  }
+
+  function readFiles(): SqliteFigures {
     const head = readFileHead(path, 100);
     if (!head.ok) return fail(head.failure.detail);
     if (head.bytes.length === 0) return fail(`${path} is empty (0 bytes)`);

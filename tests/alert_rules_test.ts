@@ -4,8 +4,10 @@
  * and a short blip, and resolves.
  */
 import assert from "node:assert/strict";
-import { tempDir } from "./_helpers.ts";
-import { missing, needs, TOOLS } from "./_env.ts";
+import { writeAtomic } from "../tools/simulator.ts";
+import { fixtureText, tempDir } from "./_helpers.ts";
+import { freePort, missing, needs, TOOLS } from "./_env.ts";
+import { startService } from "./_service.ts";
 
 const RULES = new URL("../deploy/prometheus/corescope-perf.rules.yml", import.meta.url).pathname;
 
@@ -106,6 +108,159 @@ Deno.test(
       const r = await promtool(["test", "rules", dir.path("tests.yml")]);
       assert.equal(r.code, 0, r.text);
       assert.match(r.text, /SUCCESS/);
+    },
+  ),
+);
+
+/** A stats file writer for one simulated ingestor: `stalled()` says whether writes lag. */
+function ingestor(path: string, source: string, stalled: () => boolean) {
+  const write = () => {
+    const now = Math.floor(Date.now() / 1000);
+    const doc = JSON.parse(fixtureText(new Date().toISOString()));
+    doc.source_liveness = {
+      [source]: { lastReceiptUnix: now, lastMessageUnix: stalled() ? now - 900 : now },
+    };
+    writeAtomic(path, JSON.stringify(doc));
+  };
+  write();
+  const timer = setInterval(write, 500);
+  return { stop: () => clearInterval(timer) };
+}
+
+interface Notice {
+  status: string;
+  alerts: { status: string; labels: Record<string, string> }[];
+}
+
+Deno.test(
+  needs(
+    missing(TOOLS.prometheus, TOOLS.alertmanager),
+    "end to end: two instances, a real Prometheus and Alertmanager; the write stall reaches the webhook, for that instance and source only, and resolves",
+    async () => {
+      using dir = tempDir();
+      let stalled = true;
+      const a = ingestor(dir.path("a.json"), "local", () => false);
+      const b = ingestor(dir.path("b.json"), "regional", () => stalled);
+      const svcA = await startService([
+        "--port",
+        "0",
+        "--stats",
+        dir.path("a.json"),
+        "--db",
+        dir.path("a.db"),
+      ]);
+      const svcB = await startService([
+        "--port",
+        "0",
+        "--stats",
+        dir.path("b.json"),
+        "--db",
+        dir.path("b.db"),
+      ]);
+      const notices: Notice[] = [];
+      const hook = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+        notices.push(await req.json());
+        return new Response("ok");
+      });
+      const amPort = freePort(), promPort = freePort();
+      // The shipped rules, with `for:` durations read as seconds instead of minutes.
+      const rules = Deno.readTextFileSync(RULES).replace(/^(\s+for: )(\d+)m$/gm, "$1$2s");
+      Deno.writeTextFileSync(dir.path("rules.yml"), rules);
+      Deno.writeTextFileSync(
+        dir.path("alertmanager.yml"),
+        `route:
+  receiver: hook
+  group_by: [alertname, instance, source]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: http://127.0.0.1:${hook.addr.port}/
+        send_resolved: true
+`,
+      );
+      const targets = [svcA, svcB].map((s) => `"${s.base.replace("http://", "")}"`).join(", ");
+      Deno.writeTextFileSync(
+        dir.path("prometheus.yml"),
+        `global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: ["${dir.path("rules.yml")}"]
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ["127.0.0.1:${amPort}"]
+scrape_configs:
+  - job_name: corescope-perf
+    static_configs:
+      - targets: [${targets}]
+`,
+      );
+      const am = new Deno.Command("prometheus-alertmanager", {
+        args: [
+          `--config.file=${dir.path("alertmanager.yml")}`,
+          `--storage.path=${dir.path("am")}`,
+          `--web.listen-address=127.0.0.1:${amPort}`,
+          "--cluster.listen-address=",
+        ],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      const prom = new Deno.Command("prometheus", {
+        args: [
+          `--config.file=${dir.path("prometheus.yml")}`,
+          `--storage.tsdb.path=${dir.path("tsdb")}`,
+          `--web.listen-address=127.0.0.1:${promPort}`,
+        ],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      const stallNotices = (status: string) =>
+        notices.flatMap((n) => n.alerts).filter((x) =>
+          x.labels.alertname === "CoreScopeSourceWriteStalled" && x.status === status
+        );
+      const waitFor = async (what: string, ok: () => boolean, ms: number) => {
+        const until = Date.now() + ms;
+        while (!ok()) {
+          if (Date.now() > until) {
+            throw new Error(`${what} within ${ms} ms; got ${JSON.stringify(notices)}`);
+          }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      };
+      try {
+        await waitFor(
+          "a firing write-stall alert",
+          () => stallNotices("firing").length > 0,
+          45_000,
+        );
+        const firing = stallNotices("firing");
+        const bTarget = svcB.base.replace("http://", "");
+        for (const x of firing) {
+          assert.equal(x.labels.instance, bTarget, "the stalled instance only");
+          assert.equal(x.labels.source, "regional", "the stalled source only");
+          assert.equal(x.labels.verdict, "write_stalled");
+          assert.equal(x.labels.severity, "critical");
+          assert.equal(x.labels.job, "corescope-perf");
+        }
+        console.log(`webhook payload (firing): ${JSON.stringify(firing[0])}`);
+        stalled = false; // the write path recovers
+        await waitFor("the alert resolved", () => stallNotices("resolved").length > 0, 45_000);
+        console.log(`webhook payload (resolved): ${JSON.stringify(stallNotices("resolved")[0])}`);
+        assert.equal(stallNotices("resolved")[0]!.labels.source, "regional");
+      } finally {
+        a.stop();
+        b.stop();
+        prom.kill("SIGTERM");
+        am.kill("SIGTERM");
+        await prom.status;
+        await am.status;
+        await hook.shutdown();
+        await svcA.stop();
+        await svcB.stop();
+      }
     },
   ),
 );
