@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { writeAtomic } from "../tools/simulator.ts";
 import { fixtureText, tempDir } from "./_helpers.ts";
 import { freePort, missing, needs, TOOLS } from "./_env.ts";
-import { startService } from "./_service.ts";
+import { getJson, startService } from "./_service.ts";
 
 const RULES = new URL("../deploy/prometheus/corescope-perf.rules.yml", import.meta.url).pathname;
 
@@ -135,7 +135,7 @@ interface Notice {
 Deno.test(
   needs(
     missing(TOOLS.prometheus, TOOLS.alertmanager),
-    "end to end: two instances, a real Prometheus and Alertmanager; the write stall reaches the webhook, for that instance and source only, and resolves",
+    "end to end: a real Prometheus scrapes two instances and a real Alertmanager sends the write stall to a webhook, for that instance and source only, then its resolution",
     async () => {
       using dir = tempDir();
       let stalled = true;
@@ -163,8 +163,8 @@ Deno.test(
         return new Response("ok");
       });
       const amPort = freePort(), promPort = freePort();
-      // The shipped rules, with `for:` durations read as seconds instead of minutes.
-      const rules = Deno.readTextFileSync(RULES).replace(/^(\s+for: )(\d+)m$/gm, "$1$2s");
+      // The shipped rules, each `for:` duration shortened to one second for the test.
+      const rules = Deno.readTextFileSync(RULES).replace(/^(\s+for: )\d+m$/gm, (_m, f) => `${f}1s`);
       Deno.writeTextFileSync(dir.path("rules.yml"), rules);
       Deno.writeTextFileSync(
         dir.path("alertmanager.yml"),
@@ -246,6 +246,11 @@ scrape_configs:
           assert.equal(x.labels.job, "corescope-perf");
         }
         console.log(`webhook payload (firing): ${JSON.stringify(firing[0])}`);
+        // The scrape itself, read back through Prometheus's API: the stats file's counter.
+        const q = encodeURIComponent("corescope_ingestor_tx_inserted_total");
+        const { body } = await getJson(`http://127.0.0.1:${promPort}/api/v1/query?query=${q}`);
+        const values = body.data.result.map((r: { value: [number, string] }) => r.value[1]);
+        assert.deepEqual(values, ["1843201", "1843201"], "both instances scraped");
         stalled = false; // the write path recovers
         await waitFor("the alert resolved", () => stallNotices("resolved").length > 0, 45_000);
         console.log(`webhook payload (resolved): ${JSON.stringify(stallNotices("resolved")[0])}`);

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import {
   MAX_SERIES,
   METRICS_CONTENT_TYPE,
@@ -10,9 +9,9 @@ import {
 import { statsFileVerdict, type StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { ingestVerdicts } from "../src/verdicts.ts";
-import { fixtureText, isoSec, serviceArgs, tempDir } from "./_helpers.ts";
-import { getJson, startService } from "./_service.ts";
-import { freePort, missing, needs, TOOLS } from "./_env.ts";
+import { fixtureText, serviceArgs, tempDir } from "./_helpers.ts";
+import { startService } from "./_service.ts";
+import { missing, needs, TOOLS } from "./_env.ts";
 
 function input(text: string | undefined, over: Partial<MetricsInput> = {}): MetricsInput {
   const p = text === undefined ? undefined : parseStatsSnapshot(text);
@@ -145,57 +144,6 @@ Deno.test(
         );
         assert.equal(r.code, 0, r.text);
         assert.equal(r.text.trim(), "", r.text);
-      }
-    },
-  ),
-);
-
-Deno.test(
-  needs(
-    missing(TOOLS.prometheus),
-    "a real Prometheus scrapes the service and sees the stats file's tx_inserted",
-    async () => {
-      using dir = tempDir();
-      const statsPath = dir.path("s.json");
-      const doc = JSON.parse(fixtureText(isoSec(Date.now())));
-      doc.tx_inserted = 424242;
-      Deno.writeTextFileSync(statsPath, JSON.stringify(doc));
-      const svc = await startService(serviceArgs(dir));
-      const promPort = freePort();
-      const target = svc.base.replace("http://", "");
-      Deno.writeTextFileSync(
-        dir.path("prometheus.yml"),
-        `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: corescope-perf\n    static_configs:\n      - targets: ["${target}"]\n`,
-      );
-      const prom = new Deno.Command("prometheus", {
-        args: [
-          `--config.file=${dir.path("prometheus.yml")}`,
-          `--storage.tsdb.path=${join(dir.dir, "tsdb")}`,
-          `--web.listen-address=127.0.0.1:${promPort}`,
-        ],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-      try {
-        let got: string | undefined;
-        const deadline = Date.now() + 30_000;
-        while (got === undefined && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 500));
-          try {
-            const q = encodeURIComponent("corescope_ingestor_tx_inserted_total");
-            const { body } = await getJson(`http://127.0.0.1:${promPort}/api/v1/query?query=${q}`);
-            got = body?.data?.result?.[0]?.value?.[1];
-          } catch {
-            // not up yet
-          }
-        }
-        assert.equal(got, "424242");
-        const up = await getJson(`http://127.0.0.1:${promPort}/api/v1/query?query=up`);
-        assert.equal(up.body.data.result[0].value[1], "1");
-      } finally {
-        prom.kill("SIGTERM");
-        await prom.status;
-        await svc.stop();
       }
     },
   ),

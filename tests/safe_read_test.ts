@@ -88,7 +88,13 @@ Deno.test(
       } finally {
         // SIGTERM to strace would only detach it: stop the traced service itself.
         const pid = svc.proc.pid;
-        const children = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim();
+        const children = new TextDecoder().decode(
+          (await new Deno.Command("cat", {
+            args: [`/proc/${pid}/task/${pid}/children`],
+            stdout: "piped",
+          })
+            .output()).stdout,
+        ).trim();
         for (const child of children.split(/\s+/).filter(Boolean)) {
           Deno.kill(Number(child), "SIGTERM");
         }

@@ -16,7 +16,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-const LOAD_MS = Number(Deno.env.get("LOAD_SECONDS") ?? 3) * 1000;
+const LOAD_MS = Number(Deno.env.get("LOAD_SECONDS") ?? 2) * 1000;
 const GETS = Object.entries(ROUTES).filter(([p, m]) => m.includes("GET") && p !== "/").map(([p]) =>
   p
 );
@@ -188,11 +188,11 @@ Deno.test("the ingestor's wal_checkpoint(TRUNCATE) succeeds while the service is
       base: svc.base,
       paths: ["/api/perf/sqlite", "/metrics"],
       clients: 16,
-      durationMs: 3000,
+      durationMs: 2000,
       check: (_p, status) => (status === 200 ? undefined : `status ${status}`),
     });
     const results: number[] = [];
-    const deadline = Date.now() + 2500;
+    const deadline = Date.now() + 1500;
     while (Date.now() < deadline) {
       db.exec("INSERT INTO t VALUES (randomblob(20000))");
       const r = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").get() as { busy: number };
@@ -227,7 +227,7 @@ Deno.test(
     try {
       // V8 sizes its heap in steps during the first ~35 s under load: measure after that.
       const warmup = Number(Deno.env.get("SOAK_WARMUP_SECONDS") ?? (SOAK ? 40 : 1));
-      const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? 4);
+      const seconds = Number(Deno.env.get("SOAK_SECONDS") ?? 2);
       const every = SOAK ? Math.max(5, Math.round(seconds / 20)) : 1;
       const load = hammer({
         base: svc.base,
@@ -273,22 +273,23 @@ Deno.test(
   },
 );
 
-/** TCP ports the process `pid` listens on (its socket inodes matched in /proc/net/tcp{,6}). */
-function listeningPorts(pid: number): number[] {
-  const inodes = new Set<string>();
-  for (const e of Deno.readDirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/${pid}/fd/${e.name}`));
-      if (m) inodes.add(m[1]!);
-    } catch { /* closed meanwhile */ }
-  }
+/**
+ * TCP ports the process `pid` listens on (its socket inodes matched in /proc/net/tcp{,6}),
+ * read through `sh`: Deno itself reads /proc only with --allow-all.
+ */
+async function listeningPorts(pid: number): Promise<number[]> {
+  const out = await new Deno.Command("sh", {
+    args: ["-c", 'ls -l "/proc/$0/fd"; echo ==; cat /proc/net/tcp /proc/net/tcp6', String(pid)],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const [fds = "", tables = ""] = new TextDecoder().decode(out.stdout).split("\n==\n");
+  const inodes = new Set([...fds.matchAll(/socket:\[(\d+)\]/g)].map((m) => m[1]!));
   const ports: number[] = [];
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    for (const line of Deno.readTextFileSync(table).split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 10 || f[3] !== "0A" || !inodes.has(f[9]!)) continue;
-      ports.push(parseInt(f[1]!.split(":")[1]!, 16));
-    }
+  for (const line of tables.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || f[3] !== "0A" || !inodes.has(f[9]!)) continue;
+    ports.push(parseInt(f[1]!.split(":")[1]!, 16));
   }
   return ports;
 }
@@ -298,10 +299,10 @@ Deno.test("SIGUSR1: the debugger Deno opens for it is closed again at once, and 
   const svc = await startService(serviceArgs(dir));
   try {
     const own = Number(svc.base.split(":").at(-1));
-    assert.deepEqual(listeningPorts(svc.proc.pid), [own]);
+    assert.deepEqual(await listeningPorts(svc.proc.pid), [own]);
     svc.proc.kill("SIGUSR1");
     await new Promise((r) => setTimeout(r, 400));
-    assert.deepEqual(listeningPorts(svc.proc.pid), [own], "no debugger port left open");
+    assert.deepEqual(await listeningPorts(svc.proc.pid), [own], "no debugger port left open");
     assert.match(svc.stderr(), /SIGUSR1: closing the debugger/);
     assert.equal((await getJson(`${svc.base}/api/healthz`)).res.status, 200);
   } finally {
@@ -387,7 +388,7 @@ Deno.test("a stats file full of names (110,000 backfill kinds, < 1 MiB) at 2 Hz:
   const svc = await startService(serviceArgs(dir));
   try {
     const times: number[] = [];
-    const until = Date.now() + 4000;
+    const until = Date.now() + 3000;
     while (Date.now() < until) {
       const t0 = performance.now();
       const { res } = await getJson(`${svc.base}/api/healthz`);
