@@ -13,7 +13,13 @@ import type { IoSourceKind } from "./io_sampler.ts";
 import type { IoCounters, IoKey } from "./proc_io.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
 import type { StatsCacheCounters, StatsState } from "./stats_cache.ts";
-import { COUNTER_NAMES, type CounterName, type WRITER_PERF_KEYS } from "./stats_snapshot.ts";
+import {
+  COUNTER_NAMES,
+  type CounterName,
+  type ProcIoSample,
+  type StatsSnapshot,
+  type WRITER_PERF_KEYS,
+} from "./stats_snapshot.ts";
 import type { IngestVerdicts } from "./verdicts.ts";
 
 /** The exact Content-Type of the 0.0.4 text format. */
@@ -109,13 +115,252 @@ const IO_METRICS: [IoKey, string, string][] = [
   ["syscw", "corescope_perf_io_write_syscalls_total", "Write system calls of this process."],
 ];
 
+/** The ingestor's own I/O rates (`procIO`), as gauges. */
+const PROC_IO_RATES: [Exclude<keyof ProcIoSample, "sampledAt">, string, string][] = [
+  [
+    "readBytesPerSec",
+    "corescope_ingestor_io_read_bytes_per_second",
+    "The ingestor's storage read rate.",
+  ],
+  [
+    "writeBytesPerSec",
+    "corescope_ingestor_io_write_bytes_per_second",
+    "The ingestor's storage write rate.",
+  ],
+  [
+    "cancelledWriteBytesPerSec",
+    "corescope_ingestor_io_cancelled_write_bytes_per_second",
+    "The ingestor's rate of writes discarded before storage.",
+  ],
+  [
+    "syscallsRead",
+    "corescope_ingestor_io_read_syscalls_per_second",
+    "The ingestor's read system call rate.",
+  ],
+  [
+    "syscallsWrite",
+    "corescope_ingestor_io_write_syscalls_per_second",
+    "The ingestor's write system call rate.",
+  ],
+];
+
 /** snake_case metric stem for an ingestor counter name. */
 function stem(name: CounterName): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+/** One metric family: its name, type and help, and how to read its samples from a scrape. */
+interface Family {
+  name: string;
+  type: "counter" | "gauge";
+  help: string;
+  /** The samples; none leaves the family out (data that is not there is not a silent 0). */
+  samples: (m: MetricsInput, snap: StatsSnapshot | undefined) => Sample[];
+}
+
+const one = (v: number | undefined): Sample[] => (v === undefined ? [] : [[{}, v]]);
+const byName = <T>(map: Record<string, T> | undefined): [string, T][] =>
+  Object.entries(map ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+
+/** This service's own families. */
+const PERF_FAMILIES: Family[] = [
+  {
+    name: "corescope_perf_source_up",
+    type: "gauge",
+    help: "Whether each data source could be read (1) or not (0).",
+    samples: (m, snap) => [
+      [{ source: "stats_file" }, snap ? 1 : 0],
+      [{ source: "database" }, m.sqlite.error === undefined ? 1 : 0],
+      [{ source: "proc_io" }, m.ioSource === "procfs" ? 1 : 0],
+    ],
+  },
+  {
+    name: "corescope_perf_io_source_info",
+    type: "gauge",
+    help: "Where this process's I/O counters come from.",
+    samples: (m) => [[{ source: m.ioSource }, 1]],
+  },
+  ...IO_METRICS.map(([key, name, help]): Family => ({
+    name,
+    type: "counter",
+    help,
+    samples: (m) => one(m.ioCounters[key] === undefined ? undefined : Number(m.ioCounters[key])),
+  })),
+  {
+    name: "corescope_perf_build_info",
+    type: "gauge",
+    help: "This service's version.",
+    samples: (m) => [[{ version: m.version }, 1]],
+  },
+  {
+    name: "corescope_perf_stats_file_opens_total",
+    type: "counter",
+    help: "Times the stats file was opened and read.",
+    samples: (m) => one(m.cache.opens),
+  },
+  {
+    name: "corescope_perf_stats_file_parses_total",
+    type: "counter",
+    help: "Times stats file contents were parsed.",
+    samples: (m) => one(m.cache.parses),
+  },
+  {
+    name: "corescope_perf_stats_file_versions_total",
+    type: "counter",
+    help: "Distinct stats file versions (and failure states) seen.",
+    samples: (m) => one(m.cache.versions),
+  },
+];
+
+/** The ingestor's families, from its stats file. */
+const INGESTOR_FAMILIES: Family[] = [
+  {
+    name: "corescope_ingestor_stats_file_state",
+    type: "gauge",
+    help: "The stats file's state (1 for the current one): fresh, stale, missing or invalid.",
+    samples: (m) => [[{ state: m.verdicts.statsFile }, 1]],
+  },
+  {
+    name: "corescope_ingestor_stats_fresh",
+    type: "gauge",
+    help: "Whether the ingestor's stats sample is fresh (1) or stale or missing (0).",
+    samples: (m) => one(m.freshness.fresh ? 1 : 0),
+  },
+  {
+    name: "corescope_ingestor_stats_age_seconds",
+    type: "gauge",
+    help: "Age of the ingestor's stats sample.",
+    samples: (m) => one(m.freshness.ageSec),
+  },
+  ...COUNTER_NAMES.map((name): Family => ({
+    name: `corescope_ingestor_${stem(name)}_total`,
+    type: "counter",
+    help: `The ingestor's ${name} counter.`,
+    samples: (_m, snap) => one(snap?.counters[name]),
+  })),
+  {
+    name: "corescope_ingestor_backfill_updates_total",
+    type: "counter",
+    help: "Rows updated by each ingestor backfill.",
+    samples: (_m, snap) => byName(snap?.backfillUpdates).map(([kind, v]) => [{ kind }, v]),
+  },
+  ...PROC_IO_RATES.map(([key, name, help]): Family => ({
+    name,
+    type: "gauge",
+    help,
+    // Only while the sample is fresh: a dead ingestor's last rates are not its rates now.
+    samples: (m, snap) => one(m.freshness.fresh ? snap?.procIO?.[key] : undefined),
+  })),
+  {
+    name: "corescope_ingestor_writer_lock_acquisitions_total",
+    type: "counter",
+    help: "SQLite writer-lock acquisitions per component.",
+    samples: (_m, snap) =>
+      byName(snap?.writerPerf).map(([component, s]) => [{ component }, s.count]),
+  },
+  {
+    name: "corescope_ingestor_writer_lock_contentions_total",
+    type: "counter",
+    help: "SQLite writer-lock acquisitions that had to wait, per component.",
+    samples: (_m, snap) =>
+      byName(snap?.writerPerf).map(([component, s]) => [{ component }, s.contention_total]),
+  },
+  ...(["wait", "hold"] as const).map((kind): Family => ({
+    name: `corescope_ingestor_writer_lock_${kind}_seconds`,
+    type: "gauge",
+    help:
+      `SQLite writer-lock ${kind} time percentiles per component (p50, p95, p99, max), as the ingestor measured them.`,
+    samples: (_m, snap) =>
+      byName(snap?.writerPerf).flatMap(([component, s]) =>
+        (["p50", "p95", "p99", "max"] as const).map((q): Sample => [
+          { component, percentile: q },
+          s[`${kind}_ms_${q}` as typeof WRITER_PERF_KEYS[number]] / 1000,
+        ])
+      ),
+  })),
+  {
+    name: "corescope_ingestor_source_last_receipt_timestamp_seconds",
+    type: "gauge",
+    help: "When the broker last delivered a message for each MQTT source (0 = never).",
+    samples: (_m, snap) =>
+      byName(snap?.sourceLiveness).map(([source, l]) => [{ source }, l.lastReceiptUnix]),
+  },
+  {
+    name: "corescope_ingestor_source_last_write_timestamp_seconds",
+    type: "gauge",
+    help: "When a message of each MQTT source was last written to the database (0 = never).",
+    samples: (_m, snap) =>
+      byName(snap?.sourceLiveness).map(([source, l]) => [{ source }, l.lastMessageUnix]),
+  },
+  {
+    name: "corescope_ingestor_source_up",
+    type: "gauge",
+    help: "Whether each MQTT source is receiving and writing (1) or not (0).",
+    samples: (m, snap) =>
+      snap ? byName(m.verdicts.sources).map(([source, v]) => [{ source }, v === "ok" ? 1 : 0]) : [],
+  },
+  {
+    name: "corescope_ingestor_source_verdict",
+    type: "gauge",
+    help: "Each MQTT source's verdict (1 for the current one): ok, write_stalled, stalled, never.",
+    samples: (m, snap) =>
+      snap ? byName(m.verdicts.sources).map(([source, verdict]) => [{ source, verdict }, 1]) : [],
+  },
+  {
+    name: "corescope_ingestor_mqtt_connected",
+    type: "gauge",
+    help: "Whether each MQTT source is connected to its broker.",
+    samples: (_m, snap) => statuses(snap).map((s) => [{ source: s.name }, s.connected ? 1 : 0]),
+  },
+  {
+    name: "corescope_ingestor_mqtt_packets_received_total",
+    type: "counter",
+    help: "Packets received from each MQTT source.",
+    samples: (_m, snap) => statuses(snap).map((s) => [{ source: s.name }, s.packetsTotal]),
+  },
+  {
+    name: "corescope_ingestor_watchdog_last_tick_timestamp_seconds",
+    type: "gauge",
+    help: "When the ingestor's watchdog loop last ran.",
+    samples: (_m, snap) => one(snap?.watchdogLastTickUnix),
+  },
+  {
+    name: "corescope_ingestor_watchdog_panics_total",
+    type: "counter",
+    help: "Panics the ingestor's watchdog recovered from.",
+    samples: (_m, snap) => one(snap?.watchdogPanicCount),
+  },
+];
+
+/** The database's families; absent when it cannot be read. */
+const SQLITE_FAMILIES: Family[] = [
+  {
+    name: "corescope_sqlite_pages",
+    type: "gauge",
+    help: "Pages in the database file (PRAGMA page_count).",
+    samples: (m) => one(m.sqlite.error === undefined ? m.sqlite.pageCount : undefined),
+  },
+  {
+    name: "corescope_sqlite_page_size_bytes",
+    type: "gauge",
+    help: "Database page size (PRAGMA page_size).",
+    samples: (m) => one(m.sqlite.error === undefined ? m.sqlite.pageSize : undefined),
+  },
+  {
+    name: "corescope_sqlite_wal_size_bytes",
+    type: "gauge",
+    help: "Size of the database's write-ahead log.",
+    samples: (m) => one(m.sqlite.error === undefined ? m.sqlite.walSize : undefined),
+  },
+];
+
+function statuses(snap: StatsSnapshot | undefined) {
+  return [...(snap?.sourceStatuses ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
 /**
- * Renders one scrape.
+ * Renders one scrape: every family of {@linkcode PERF_FAMILIES}, the ingestor's and the
+ * database's, in that order.
  *
  * @example
  * ```ts ignore
@@ -126,232 +371,8 @@ function stem(name: CounterName): string {
 export function renderMetrics(m: MetricsInput): string {
   const o = new Out();
   const snap = m.state.kind === "ok" ? m.state.snapshot : undefined;
-
-  o.family(
-    "corescope_perf_source_up",
-    "gauge",
-    "Whether each data source could be read (1) or not (0).",
-    [
-      [{ source: "stats_file" }, snap ? 1 : 0],
-      [{ source: "database" }, m.sqlite.error === undefined ? 1 : 0],
-      [{ source: "proc_io" }, m.ioSource === "procfs" ? 1 : 0],
-    ],
-  );
-  o.family(
-    "corescope_perf_io_source_info",
-    "gauge",
-    "Where this process's I/O counters come from.",
-    [
-      [{ source: m.ioSource }, 1],
-    ],
-  );
-  for (const [key, name, help] of IO_METRICS) {
-    const v = m.ioCounters[key];
-    if (v !== undefined) o.family(name, "counter", help, [[{}, Number(v)]]);
-  }
-
-  o.family("corescope_perf_build_info", "gauge", "This service's version.", [
-    [{ version: m.version }, 1],
-  ]);
-  o.family(
-    "corescope_ingestor_stats_file_state",
-    "gauge",
-    "The stats file's state (1 for the current one): fresh, stale, missing or invalid.",
-    [[{ state: m.verdicts.statsFile }, 1]],
-  );
-
-  const c = m.cache;
-  o.family(
-    "corescope_perf_stats_file_opens_total",
-    "counter",
-    "Times the stats file was opened and read.",
-    [[{}, c.opens]],
-  );
-  o.family(
-    "corescope_perf_stats_file_parses_total",
-    "counter",
-    "Times stats file contents were parsed.",
-    [[{}, c.parses]],
-  );
-  o.family(
-    "corescope_perf_stats_file_versions_total",
-    "counter",
-    "Distinct stats file versions (and failure states) seen.",
-    [[{}, c.versions]],
-  );
-
-  o.family(
-    "corescope_ingestor_stats_fresh",
-    "gauge",
-    "Whether the ingestor's stats sample is fresh (1) or stale or missing (0).",
-    [
-      [{}, m.freshness.fresh ? 1 : 0],
-    ],
-  );
-  if (m.freshness.ageSec !== undefined) {
-    o.family(
-      "corescope_ingestor_stats_age_seconds",
-      "gauge",
-      "Age of the ingestor's stats sample.",
-      [
-        [{}, m.freshness.ageSec],
-      ],
-    );
-  }
-
-  if (snap) {
-    for (const name of COUNTER_NAMES) {
-      const v = snap.counters[name];
-      if (v === undefined) continue;
-      o.family(
-        `corescope_ingestor_${stem(name)}_total`,
-        "counter",
-        `The ingestor's ${name} counter.`,
-        [[{}, v]],
-      );
-    }
-    o.family(
-      "corescope_ingestor_backfill_updates_total",
-      "counter",
-      "Rows updated by each ingestor backfill.",
-      Object.entries(snap.backfillUpdates ?? {}).map(([kind, v]) => [{ kind }, v]),
-    );
-    if (m.freshness.fresh && snap.procIO) {
-      const p = snap.procIO;
-      o.family(
-        "corescope_ingestor_io_read_bytes_per_second",
-        "gauge",
-        "The ingestor's storage read rate.",
-        [[{}, p.readBytesPerSec]],
-      );
-      o.family(
-        "corescope_ingestor_io_write_bytes_per_second",
-        "gauge",
-        "The ingestor's storage write rate.",
-        [[{}, p.writeBytesPerSec]],
-      );
-      o.family(
-        "corescope_ingestor_io_cancelled_write_bytes_per_second",
-        "gauge",
-        "The ingestor's rate of writes discarded before storage.",
-        [[{}, p.cancelledWriteBytesPerSec]],
-      );
-      o.family(
-        "corescope_ingestor_io_read_syscalls_per_second",
-        "gauge",
-        "The ingestor's read system call rate.",
-        [[{}, p.syscallsRead]],
-      );
-      o.family(
-        "corescope_ingestor_io_write_syscalls_per_second",
-        "gauge",
-        "The ingestor's write system call rate.",
-        [[{}, p.syscallsWrite]],
-      );
-    }
-    const wp = Object.entries(snap.writerPerf ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).slice(
-      0,
-      MAX_SERIES,
-    );
-    o.family(
-      "corescope_ingestor_writer_lock_acquisitions_total",
-      "counter",
-      "SQLite writer-lock acquisitions per component.",
-      wp.map(([component, s]) => [{ component }, s.count]),
-    );
-    o.family(
-      "corescope_ingestor_writer_lock_contentions_total",
-      "counter",
-      "SQLite writer-lock acquisitions that had to wait, per component.",
-      wp.map(([component, s]) => [{ component }, s.contention_total]),
-    );
-    for (const kind of ["wait", "hold"] as const) {
-      const samples: Sample[] = [];
-      for (const [component, s] of wp) {
-        for (const q of ["p50", "p95", "p99", "max"]) {
-          const key = `${kind}_ms_${q}` as typeof WRITER_PERF_KEYS[number];
-          samples.push([{ component, percentile: q }, s[key] / 1000]);
-        }
-      }
-      o.family(
-        `corescope_ingestor_writer_lock_${kind}_seconds`,
-        "gauge",
-        `SQLite writer-lock ${kind} time percentiles per component (p50, p95, p99, max), as the ingestor measured them.`,
-        samples,
-      );
-    }
-    const live = Object.entries(snap.sourceLiveness ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
-    o.family(
-      "corescope_ingestor_source_last_receipt_timestamp_seconds",
-      "gauge",
-      "When the broker last delivered a message for each MQTT source (0 = never).",
-      live.map(([source, l]) => [{ source }, l.lastReceiptUnix]),
-    );
-    o.family(
-      "corescope_ingestor_source_last_write_timestamp_seconds",
-      "gauge",
-      "When a message of each MQTT source was last written to the database (0 = never).",
-      live.map(([source, l]) => [{ source }, l.lastMessageUnix]),
-    );
-    o.family(
-      "corescope_ingestor_source_up",
-      "gauge",
-      "Whether each MQTT source is receiving and writing (1) or not (0).",
-      Object.entries(m.verdicts.sources).map(([source, v]) => [{ source }, v === "ok" ? 1 : 0]),
-    );
-    o.family(
-      "corescope_ingestor_source_verdict",
-      "gauge",
-      "Each MQTT source's verdict (1 for the current one): ok, write_stalled, stalled, never.",
-      Object.entries(m.verdicts.sources).map(([source, verdict]) => [{ source, verdict }, 1]),
-    );
-    const st = [...(snap.sourceStatuses ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1));
-    o.family(
-      "corescope_ingestor_mqtt_connected",
-      "gauge",
-      "Whether each MQTT source is connected to its broker.",
-      st.map((s) => [{ source: s.name }, s.connected ? 1 : 0]),
-    );
-    o.family(
-      "corescope_ingestor_mqtt_packets_received_total",
-      "counter",
-      "Packets received from each MQTT source.",
-      st.map((s) => [{ source: s.name }, s.packetsTotal]),
-    );
-    if (snap.watchdogLastTickUnix !== undefined) {
-      o.family(
-        "corescope_ingestor_watchdog_last_tick_timestamp_seconds",
-        "gauge",
-        "When the ingestor's watchdog loop last ran.",
-        [[{}, snap.watchdogLastTickUnix]],
-      );
-    }
-    if (snap.watchdogPanicCount !== undefined) {
-      o.family(
-        "corescope_ingestor_watchdog_panics_total",
-        "counter",
-        "Panics the ingestor's watchdog recovered from.",
-        [[{}, snap.watchdogPanicCount]],
-      );
-    }
-  }
-
-  if (m.sqlite.error === undefined) {
-    o.family("corescope_sqlite_pages", "gauge", "Pages in the database file (PRAGMA page_count).", [
-      [{}, m.sqlite.pageCount],
-    ]);
-    o.family(
-      "corescope_sqlite_page_size_bytes",
-      "gauge",
-      "Database page size (PRAGMA page_size).",
-      [[{}, m.sqlite.pageSize]],
-    );
-    o.family(
-      "corescope_sqlite_wal_size_bytes",
-      "gauge",
-      "Size of the database's write-ahead log.",
-      [[{}, m.sqlite.walSize]],
-    );
+  for (const f of [...PERF_FAMILIES, ...INGESTOR_FAMILIES, ...SQLITE_FAMILIES]) {
+    o.family(f.name, f.type, f.help, f.samples(m, snap));
   }
   return o.lines.join("\n") + "\n";
 }
