@@ -220,6 +220,11 @@ function choose(
   return { reader: noneReader };
 }
 
+/** Rates of a window that has not begun: zeros, no sample time. */
+function zeroRates(ioSource: IoSourceKind): IoRates {
+  return { ...computeRates({}, {}, 1), ioSource, sampledAt: "", windowSec: 0 };
+}
+
 /** The sampler. */
 export interface IoSampler {
   /** Takes one reading now and updates the rates if it is good. */
@@ -271,26 +276,21 @@ export function createIoSampler(opts: IoSamplerOptions): IoSampler {
   let reader: IoReader | undefined;
   let triedAt = mono();
   let prev: { counters: IoCounters; mono: number } | undefined;
-  let current: IoRates = {
-    ...computeRates({}, {}, 1),
-    ioSource: readers[0]?.kind ?? "none",
-    sampledAt: "",
-    windowSec: 0,
-  };
+  let current = zeroRates(readers[0]?.kind ?? "none");
   let timer: ReturnType<typeof setInterval> | undefined;
 
-  /** Moves to the first of `candidates` that reads now; true when it did. */
-  function switchTo(from: IoReader, candidates: IoReader[], why: string): boolean {
-    for (const next of candidates) {
-      if (next === from || !next.read().ok) continue;
-      const level = next.kind === "procfs" ? "info" : "warn";
-      log.log(level, "io_source", `${from.kind} → ${next.kind} (${why})`);
-      reader = next;
-      prev = undefined;
-      current = { ...computeRates({}, {}, 1), ioSource: reader.kind, sampledAt: "", windowSec: 0 };
-      return true;
-    }
-    return false;
+  /** Moves to the first of `candidates` that reads now; the rate window starts again. */
+  function switchTo(from: IoReader, candidates: IoReader[], why: string): void {
+    const next = candidates.find((r) => r !== from && r.read().ok);
+    if (!next) return;
+    log.log(
+      next.kind === "procfs" ? "info" : "warn",
+      "io_source",
+      `${from.kind} → ${next.kind} (${why})`,
+    );
+    reader = next;
+    prev = undefined;
+    current = zeroRates(next.kind);
   }
 
   function sample(): void {
@@ -337,9 +337,7 @@ export function createIoSampler(opts: IoSamplerOptions): IoSampler {
     start(intervalMs: number) {
       if (timer !== undefined) return;
       sample();
-      const t = setInterval(sample, intervalMs);
-      Deno.unrefTimer(t);
-      timer = t;
+      Deno.unrefTimer(timer = setInterval(sample, intervalMs));
     },
     stop() {
       if (timer !== undefined) clearInterval(timer);

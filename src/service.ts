@@ -9,14 +9,20 @@
 import type { Readiness, Services } from "./app.ts";
 import { allowedHostsOf, type Config } from "./config.ts";
 import { createLagSampler } from "./event_loop.ts";
-import { judgeFreshness } from "./freshness.ts";
-import { createHistoryRecorder } from "./history.ts";
-import { createIoSampler, type IoReader, procfsReader, rusageReader } from "./io_sampler.ts";
+import { type FreshnessPolicy, judgeFreshness } from "./freshness.ts";
+import { createHistoryRecorder, type HistorySample } from "./history.ts";
+import {
+  createIoSampler,
+  type IoReader,
+  type IoSampler,
+  procfsReader,
+  rusageReader,
+} from "./io_sampler.ts";
 import type { Logger } from "./log.ts";
 import { createRequestStats } from "./request_stats.ts";
-import { createSqliteStats } from "./sqlite_stats.ts";
+import { createSqliteStats, type SqliteStats } from "./sqlite_stats.ts";
 import { createStatsCache, type StatsCache, statsFileVerdict } from "./stats_cache.ts";
-import { ingestVerdicts, type SourceStatusVerdict } from "./verdicts.ts";
+import { ingestVerdicts, type SourceStatusVerdict, type VerdictThresholds } from "./verdicts.ts";
 
 /**
  * How long one stat of the stats file, and one database reading, serve a burst of
@@ -78,34 +84,9 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
     receiptStaleAfterSec: config.receiptStaleAfterSec,
     writeStaleAfterSec: config.writeStaleAfterSec,
   };
-  const verdictLog = verdictChanges(log);
   const history = createHistoryRecorder({
     now,
-    sample(t) {
-      const io = sampler.rates(), state = stats.get();
-      const f = state.kind === "ok" ? judgeFreshness(state.snapshot, t, policy) : { fresh: false };
-      const snap = state.kind === "ok" ? state.snapshot : undefined;
-      const v = ingestVerdicts(
-        statsFileVerdict(state, f),
-        snap?.sourceLiveness,
-        Math.floor(t / 1000),
-        thresholds,
-      );
-      verdictLog(v.sources);
-      return {
-        readBytesPerSec: io.readBytesPerSec,
-        writeBytesPerSec: io.writeBytesPerSec,
-        walSize: sqlite.read().walSize,
-        ...(snap && f.fresh ? { sources: snap.sources } : {}),
-        ...(snap?.procIO && f.fresh
-          ? {
-            ingestorReadBytesPerSec: snap.procIO.readBytesPerSec,
-            ingestorWriteBytesPerSec: snap.procIO.writeBytesPerSec,
-          }
-          : {}),
-        ...(snap ? { liveness: v.sources } : {}),
-      };
-    },
+    sample: historySample({ sampler, stats, sqlite, policy, thresholds, log }),
   }, { capacity: HISTORY_SAMPLES, intervalMs: 1000 });
   const lag = createLagSampler();
 
@@ -143,6 +124,50 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
       sqlite.close();
       stats.close();
     },
+  };
+}
+
+/** What one 1 Hz history sample reads from. */
+interface SampleSources {
+  sampler: IoSampler;
+  stats: StatsCache;
+  sqlite: SqliteStats;
+  policy: FreshnessPolicy;
+  thresholds: VerdictThresholds;
+  log: Logger;
+}
+
+/**
+ * Takes one history sample at `t`: this process's I/O rates, the WAL size, and, while the
+ * stats file is fresh, the ingestor's counters (its version's object, shared) and rates; the
+ * per-source verdicts, whose changes it also logs.
+ */
+function historySample(src: SampleSources): (t: number) => Omit<HistorySample, "t"> {
+  const verdictLog = verdictChanges(src.log);
+  return (t) => {
+    const io = src.sampler.rates(), state = src.stats.get();
+    const snap = state.kind === "ok" ? state.snapshot : undefined;
+    const f = snap ? judgeFreshness(snap, t, src.policy) : { fresh: false };
+    const v = ingestVerdicts(
+      statsFileVerdict(state, f),
+      snap?.sourceLiveness,
+      Math.floor(t / 1000),
+      src.thresholds,
+    );
+    verdictLog(v.sources);
+    return {
+      readBytesPerSec: io.readBytesPerSec,
+      writeBytesPerSec: io.writeBytesPerSec,
+      walSize: src.sqlite.read().walSize,
+      ...(snap && f.fresh ? { sources: snap.sources } : {}),
+      ...(snap?.procIO && f.fresh
+        ? {
+          ingestorReadBytesPerSec: snap.procIO.readBytesPerSec,
+          ingestorWriteBytesPerSec: snap.procIO.writeBytesPerSec,
+        }
+        : {}),
+      ...(snap ? { liveness: v.sources } : {}),
+    };
   };
 }
 

@@ -19,6 +19,7 @@ import {
   type ReadResult,
 } from "./safe_read.ts";
 import type { Freshness } from "./freshness.ts";
+import { isUtf8 } from "node:buffer";
 import { parseStatsSnapshot, type StatsSnapshot } from "./stats_snapshot.ts";
 import type { StatsFileVerdict } from "./verdicts.ts";
 
@@ -115,10 +116,6 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
   // recycled, and a same-size rewrite within one mtime tick would look unchanged).
   let cached: { key: string; state: StatsState; pin?: number } | undefined;
 
-  function keyOf(p: ProbeResult): string {
-    return p.ok ? identityKey(p.identity) : `fail:${p.failure.kind}`;
-  }
-
   function readOnce(): ReadResult {
     let r = read(path, maxBytes, { keepOpen: true });
     c.opens++;
@@ -145,23 +142,12 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
         state: { ...unavailable(r.failure.kind, r.failure.detail), version },
       };
     }
-    const key = identityKey(r.identity);
-    const base = { key, pin: r.fd };
-    let text: string;
-    try {
-      text = decoder.decode(r.bytes);
-    } catch {
-      return {
-        ...base,
-        state: { ...unavailable("invalid", `${path} is not UTF-8 text`), version },
-      };
-    }
-    c.parses++;
-    const parsed = parseStatsSnapshot(text);
-    if (!parsed.ok) {
-      return { ...base, state: { ...unavailable("invalid", `${path}: ${parsed.error}`), version } };
-    }
-    return { ...base, state: { kind: "ok", snapshot: parsed.snapshot, version } };
+    if (isUtf8(r.bytes)) c.parses++;
+    return {
+      key: identityKey(r.identity),
+      pin: r.fd,
+      state: { ...contentOf(path, r.bytes), version },
+    };
   }
 
   // Under a burst of requests one lstat serves them all for `coalesceMs` (an lstat costs
@@ -181,30 +167,8 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
     const previous = cached;
     cached = load(p);
     closeFd(previous?.pin);
-    report(cached.state);
+    report(log, path, cached.state);
     return cached.state;
-  }
-
-  function report(s: StatsState): void {
-    if (s.kind === "unavailable") {
-      log.condition("stats_file", s.detail, s.reason === "missing" ? "warn" : "error");
-      return;
-    }
-    log.condition("stats_file", undefined);
-    const problems = s.snapshot.problems;
-    // A condition, not a line per version: a writer that keeps writing the same bad field
-    // is reported when it starts and when it stops.
-    log.condition(
-      "stats_fields",
-      problems.length === 0
-        ? undefined
-        : `${path}: ${problems.length} field(s) left out: ${problems.slice(0, 10).join("; ")}`,
-    );
-    const cut = s.snapshot.truncated;
-    log.condition(
-      "stats_names",
-      cut.length === 0 ? undefined : `${path}: entries over the limit left out: ${cut.join("; ")}`,
-    );
   }
 
   return {
@@ -215,6 +179,44 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
     },
     counters: () => ({ ...c }),
   };
+}
+
+/** A probe's key: the file's identity, or the kind of failure (a negative result, cached too). */
+function keyOf(p: ProbeResult): string {
+  return p.ok ? identityKey(p.identity) : `fail:${p.failure.kind}`;
+}
+
+/** What the bytes of one version hold: a snapshot, or why they are not one. */
+function contentOf(path: string, bytes: Uint8Array): StatsContent {
+  if (!isUtf8(bytes)) return unavailable("invalid", `${path} is not UTF-8 text`);
+  const parsed = parseStatsSnapshot(decoder.decode(bytes));
+  return parsed.ok
+    ? { kind: "ok", snapshot: parsed.snapshot }
+    : unavailable("invalid", `${path}: ${parsed.error}`);
+}
+
+/**
+ * Logs what a new version means, as conditions (when they start, change and end), so a
+ * writer that keeps writing the same bad field is reported once, not per version.
+ */
+function report(log: Logger, path: string, s: StatsState): void {
+  if (s.kind === "unavailable") {
+    log.condition("stats_file", s.detail, s.reason === "missing" ? "warn" : "error");
+    return;
+  }
+  log.condition("stats_file", undefined);
+  const problems = s.snapshot.problems;
+  log.condition(
+    "stats_fields",
+    problems.length === 0
+      ? undefined
+      : `${path}: ${problems.length} field(s) left out: ${problems.slice(0, 10).join("; ")}`,
+  );
+  const cut = s.snapshot.truncated;
+  log.condition(
+    "stats_names",
+    cut.length === 0 ? undefined : `${path}: entries over the limit left out: ${cut.join("; ")}`,
+  );
 }
 
 function unavailable(

@@ -99,7 +99,167 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const now = opts.now ?? Date.now;
   const txPerTick = opts.txPerTick ?? 20;
   const stallSec = opts.stallSecondsPerMinute ?? 15;
-  const db = new DatabaseSync(opts.dbPath);
+  const writer = createDbWriter(opts.dbPath, txPerTick);
+  const state: IngestorState = {
+    counters: Object.fromEntries(COUNTERS.map((k) => [k, 0])) as Counters,
+    backfill: { path_json: 0, from_pubkey: 0, observer_iata: 0 },
+    holds: [],
+    startSec: Math.floor(now() / 1000),
+    live: {
+      local: { lastReceiptUnix: 0, lastMessageUnix: 0 },
+      regional: { lastReceiptUnix: 0, lastMessageUnix: 0 },
+    },
+    packets: { local: 0, regional: 0 },
+    txPerTick,
+  };
+  let prevIo = { bytes: 0, at: now() };
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
+
+  function tick(): Record<string, unknown> {
+    const t = now();
+    const sec = Math.floor(t / 1000);
+    const iso = new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const stalled = stallSec > 0 && (sec - state.startSec) % 60 >= 60 - stallSec;
+    const { holdMs, dupes } = writer.write(sec, iso);
+    const c = state.counters;
+    c.tx_inserted += txPerTick;
+    c.obs_inserted += txPerTick * 3;
+    c.node_upserts += txPerTick;
+    c.observer_upserts += txPerTick;
+    c.tx_dupes += dupes;
+    c.walCommits++;
+    state.backfill.path_json += 2;
+    state.holds.push(holdMs);
+    if (state.holds.length > 300) state.holds.shift();
+    state.live.local = { lastReceiptUnix: sec, lastMessageUnix: sec };
+    state.live.regional.lastReceiptUnix = sec;
+    if (!stalled) state.live.regional.lastMessageUnix = sec;
+    state.packets.local += txPerTick;
+    state.packets.regional += stalled ? 0 : Math.ceil(txPerTick / 4);
+    const bytes = writer.bytes();
+    const dt = Math.max(0.001, (t - prevIo.at) / 1000);
+    const writeRate = Math.max(0, bytes - prevIo.bytes) / dt;
+    prevIo = { bytes, at: t };
+    const stats = buildStats(state, { sec, iso, stalled, writeRate, dt });
+    writeAtomic(opts.statsPath, JSON.stringify(stats));
+    return stats;
+  }
+
+  return {
+    tick,
+    start(intervalMs = 1000) {
+      if (timer !== undefined) return;
+      tick();
+      timer = setInterval(tick, intervalMs);
+    },
+    stop() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+      if (!closed) writer.close();
+      closed = true;
+    },
+  };
+}
+
+const COUNTERS = [
+  "tx_inserted",
+  "obs_inserted",
+  "tx_dupes",
+  "node_upserts",
+  "observer_upserts",
+  "write_errors",
+  "sig_drops",
+  "walCommits",
+  "groupCommitFlushes",
+] as const;
+type Counters = Record<typeof COUNTERS[number], number>;
+type Clocks = { lastReceiptUnix: number; lastMessageUnix: number };
+
+/** What the simulated ingestor has counted so far: plain data. */
+interface IngestorState {
+  counters: Counters;
+  backfill: { path_json: number; from_pubkey: number; observer_iata: number };
+  /** Recent writer-lock hold times, ms. */
+  holds: number[];
+  startSec: number;
+  live: { local: Clocks; regional: Clocks };
+  packets: { local: number; regional: number };
+  txPerTick: number;
+}
+
+/**
+ * The stats file the ingestor would write for `state` at this tick, with the fake broker
+ * passwords the masking tests look for. Pure.
+ */
+function buildStats(
+  state: IngestorState,
+  at: { sec: number; iso: string; stalled: boolean; writeRate: number; dt: number },
+): Record<string, unknown> {
+  const { sec, iso, stalled } = at;
+  const sorted = [...state.holds].sort((a, b) => a - b);
+  const status = (name: string, broker: string, lastPacketUnix: number, total: number) => ({
+    name,
+    broker,
+    connected: true,
+    lastConnectUnix: state.startSec,
+    lastDisconnectUnix: 0,
+    lastPacketUnix,
+    connectCount: 1,
+    disconnectCount: 0,
+    packetsTotal: total,
+  });
+  return {
+    sampledAt: iso,
+    ...state.counters,
+    backfillUpdates: { ...state.backfill },
+    procIO: {
+      readBytesPerSec: 0,
+      writeBytesPerSec: Math.round(at.writeRate),
+      cancelledWriteBytesPerSec: 0,
+      syscallsRead: 0,
+      syscallsWrite: Math.round((state.txPerTick * 5) / at.dt),
+      sampledAt: iso,
+    },
+    writer_perf: {
+      mqtt_handler: {
+        count: state.counters.walCommits,
+        contention_total: 0,
+        wait_ms_p50: 0,
+        wait_ms_p95: 0,
+        wait_ms_p99: 0,
+        wait_ms_max: 0,
+        hold_ms_p50: ms3(sorted, 0.5),
+        hold_ms_p95: ms3(sorted, 0.95),
+        hold_ms_p99: ms3(sorted, 0.99),
+        hold_ms_max: ms3(sorted, 1),
+      },
+    },
+    source_liveness: structuredClone(state.live),
+    source_statuses: [
+      {
+        ...status("local", "mqtt://ingest:demo-s3cret@127.0.0.1:1883", sec, state.packets.local),
+        packetsLast5m: state.txPerTick * 300,
+      },
+      {
+        ...status(
+          "regional",
+          "mqtts://viewer:demo-hunter2@broker.example.net:8883",
+          state.live.regional.lastMessageUnix,
+          state.packets.regional,
+        ),
+        packetsLast5m: state.packets.regional,
+        ...(stalled ? { lastError: "write path stalled (simulated): database is locked" } : {}),
+      },
+    ],
+    watchdogLastTickUnix: sec,
+    watchdogPanicCount: 0,
+  };
+}
+
+/** The database side: one transaction of `txPerTick` transmissions per tick, in WAL mode. */
+function createDbWriter(dbPath: string, txPerTick: number) {
+  const db = new DatabaseSync(dbPath);
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
   db.exec(DEMO_SCHEMA);
   const insTx = db.prepare(
@@ -115,151 +275,36 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     "INSERT INTO observers (id, name, iata, last_seen) VALUES (?, ?, 'SEA', ?) ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen, packet_count = packet_count + 1",
   );
   const nodeKeys = Array.from({ length: 40 }, () => hex(64));
-  const c = {
-    tx_inserted: 0,
-    obs_inserted: 0,
-    tx_dupes: 0,
-    node_upserts: 0,
-    observer_upserts: 0,
-    write_errors: 0,
-    sig_drops: 0,
-    walCommits: 0,
-    groupCommitFlushes: 0,
-  };
-  const backfill = { path_json: 0, from_pubkey: 0, observer_iata: 0 };
-  const holds: number[] = [];
-  const startSec = Math.floor(now() / 1000);
-  const live = {
-    local: { lastReceiptUnix: 0, lastMessageUnix: 0 },
-    regional: { lastReceiptUnix: 0, lastMessageUnix: 0 },
-  };
-  const packets = { local: 0, regional: 0 };
-  let prevIo = { bytes: 0, at: now() };
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let closed = false;
-
-  function dbBytes(): number {
-    let n = 0;
-    for (const p of [opts.dbPath, `${opts.dbPath}-wal`]) {
-      try {
-        n += fs.statSync(p).size;
-      } catch {
-        // no WAL yet
-      }
-    }
-    return n;
-  }
-
-  function tick(): Record<string, unknown> {
-    const t = now();
-    const sec = Math.floor(t / 1000);
-    const iso = new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
-    const stalled = stallSec > 0 && (sec - startSec) % 60 >= 60 - stallSec;
-    const began = performance.now();
-    db.exec("BEGIN IMMEDIATE");
-    for (let i = 0; i < txPerTick; i++) {
-      const { lastInsertRowid } = insTx.run(hex(32), hex(120), i % 5, iso, nodeKeys[i % 40]!);
-      c.tx_inserted++;
-      for (let o = 0; o < 3; o++) {
-        insObs.run(lastInsertRowid, `obs-${o}`, 5.5 - o, -90 - o, '["a1","b2"]', sec);
-        c.obs_inserted++;
-      }
-      upNode.run(nodeKeys[i % 40]!, `node-${i % 40}`, iso);
-      c.node_upserts++;
-      upObserver.run(`obs-${i % 3}`, `Observer ${i % 3}`, iso);
-      c.observer_upserts++;
-      if (i % 7 === 0) c.tx_dupes++;
-    }
-    db.exec("COMMIT");
-    c.walCommits++;
-    backfill.path_json += 2;
-    holds.push(performance.now() - began);
-    if (holds.length > 300) holds.shift();
-    const sorted = [...holds].sort((a, b) => a - b);
-
-    live.local = { lastReceiptUnix: sec, lastMessageUnix: sec };
-    live.regional.lastReceiptUnix = sec;
-    if (!stalled) live.regional.lastMessageUnix = sec;
-    packets.local += txPerTick;
-    packets.regional += stalled ? 0 : Math.ceil(txPerTick / 4);
-
-    const bytes = dbBytes();
-    const dt = Math.max(0.001, (t - prevIo.at) / 1000);
-    const writeRate = Math.max(0, bytes - prevIo.bytes) / dt;
-    prevIo = { bytes, at: t };
-    const stats = {
-      sampledAt: iso,
-      ...c,
-      backfillUpdates: { ...backfill },
-      procIO: {
-        readBytesPerSec: 0,
-        writeBytesPerSec: Math.round(writeRate),
-        cancelledWriteBytesPerSec: 0,
-        syscallsRead: 0,
-        syscallsWrite: Math.round((txPerTick * 5) / dt),
-        sampledAt: iso,
-      },
-      writer_perf: {
-        mqtt_handler: {
-          count: c.walCommits,
-          contention_total: 0,
-          wait_ms_p50: 0,
-          wait_ms_p95: 0,
-          wait_ms_p99: 0,
-          wait_ms_max: 0,
-          hold_ms_p50: ms3(sorted, 0.5),
-          hold_ms_p95: ms3(sorted, 0.95),
-          hold_ms_p99: ms3(sorted, 0.99),
-          hold_ms_max: ms3(sorted, 1),
-        },
-      },
-      source_liveness: structuredClone(live),
-      source_statuses: [
-        {
-          name: "local",
-          broker: "mqtt://ingest:demo-s3cret@127.0.0.1:1883",
-          connected: true,
-          lastConnectUnix: startSec,
-          lastDisconnectUnix: 0,
-          lastPacketUnix: sec,
-          connectCount: 1,
-          disconnectCount: 0,
-          packetsTotal: packets.local,
-          packetsLast5m: txPerTick * 300,
-        },
-        {
-          name: "regional",
-          broker: "mqtts://viewer:demo-hunter2@broker.example.net:8883",
-          connected: true,
-          lastConnectUnix: startSec,
-          lastDisconnectUnix: 0,
-          lastPacketUnix: live.regional.lastMessageUnix,
-          connectCount: 1,
-          disconnectCount: 0,
-          packetsTotal: packets.regional,
-          packetsLast5m: packets.regional,
-          ...(stalled ? { lastError: "write path stalled (simulated): database is locked" } : {}),
-        },
-      ],
-      watchdogLastTickUnix: sec,
-      watchdogPanicCount: 0,
-    };
-    writeAtomic(opts.statsPath, JSON.stringify(stats));
-    return stats;
-  }
-
   return {
-    tick,
-    start(intervalMs = 1000) {
-      if (timer !== undefined) return;
-      tick();
-      timer = setInterval(tick, intervalMs);
+    /** Writes one tick; how long the write lock was held, and how many dupes it saw. */
+    write(sec: number, iso: string): { holdMs: number; dupes: number } {
+      const began = performance.now();
+      let dupes = 0;
+      db.exec("BEGIN IMMEDIATE");
+      for (let i = 0; i < txPerTick; i++) {
+        const { lastInsertRowid } = insTx.run(hex(32), hex(120), i % 5, iso, nodeKeys[i % 40]!);
+        for (let o = 0; o < 3; o++) {
+          insObs.run(lastInsertRowid, `obs-${o}`, 5.5 - o, -90 - o, '["a1","b2"]', sec);
+        }
+        upNode.run(nodeKeys[i % 40]!, `node-${i % 40}`, iso);
+        upObserver.run(`obs-${i % 3}`, `Observer ${i % 3}`, iso);
+        if (i % 7 === 0) dupes++;
+      }
+      db.exec("COMMIT");
+      return { holdMs: performance.now() - began, dupes };
     },
-    stop() {
-      if (timer !== undefined) clearInterval(timer);
-      timer = undefined;
-      if (!closed) db.close();
-      closed = true;
+    /** Bytes of the database and its WAL. */
+    bytes(): number {
+      let n = 0;
+      for (const p of [dbPath, `${dbPath}-wal`]) {
+        try {
+          n += fs.statSync(p).size;
+        } catch {
+          // no WAL yet
+        }
+      }
+      return n;
     },
+    close: () => db.close(),
   };
 }
