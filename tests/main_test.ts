@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { fixtureText, isoSec, serviceArgs, tempDir } from "./_helpers.ts";
-import { getJson, MAIN, run, startService } from "./_service.ts";
+import { DENO, flagsFor, getJson, MAIN, run, startService } from "./_service.ts";
 
 Deno.test("main.ts end to end under its printed permissions", async (t) => {
   using dir = tempDir();
@@ -182,4 +182,105 @@ Deno.test("main.ts wait-ready: exit 0 once the service is ready; port 0 is refus
   ]);
   assert.equal(zero.code, 1);
   assert.match(zero.stderr, /fixed port/);
+});
+
+Deno.test("main.ts: a port in use, an unbindable host, a comma in a path exit 2 with the address or key, no stack trace", async () => {
+  using dir = tempDir();
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    const args = ["--port", String(port), "--stats", dir.path("s.json"), "--db", dir.path("m.db")];
+    const flags = await flagsFor(args);
+    const inUse = await run([...flags, MAIN, ...args]);
+    assert.equal(inUse.code, 2, inUse.stderr);
+    assert.match(inUse.stderr, new RegExp(`port: 127\\.0\\.0\\.1:${port} is already in use`));
+    assert.doesNotMatch(inUse.stderr, /\bat \S+:\d+:\d+/, "no stack trace");
+  } finally {
+    taken.close();
+  }
+  const badHost = await run([
+    "--allow-read",
+    "--allow-env",
+    "--allow-net",
+    MAIN,
+    "--host",
+    "203.0.113.9",
+    "--port",
+    "0",
+  ]);
+  assert.equal(badHost.code, 2, badHost.stderr);
+  assert.match(badHost.stderr, /host: cannot listen on 203\.0\.113\.9:0/);
+  const comma = await run([
+    "--allow-read",
+    "--allow-env",
+    MAIN,
+    "permissions",
+    "--db",
+    "/tmp/a,b.db",
+  ]);
+  assert.equal(comma.code, 2);
+  assert.match(comma.stderr, /dbPath: \/tmp\/a,b\.db: a path holding a comma cannot be granted/);
+});
+
+Deno.test("main.ts: one startup line after the listening line; --log-format json applies to it", async () => {
+  using dir = tempDir();
+  const svc = await startService([...serviceArgs(dir), "--log-format", "json"]);
+  try {
+    await getJson(`${svc.base}/api/healthz`);
+    const startup = svc.stderr().split("\n").filter(Boolean).map((l) => JSON.parse(l))
+      .find((l) => l.event === "startup");
+    assert.ok(startup, svc.stderr());
+    assert.match(startup.msg, /^corescope-perf \d+\.\d+\.\d+$/);
+    assert.equal(startup.stats, dir.path("s.json"));
+    assert.equal(startup.db, dir.path("m.db"));
+    assert.equal(startup.ioSource, "rusage");
+    assert.equal(startup.staleAfterMs, 5000);
+    assert.equal(startup.logFormat, "json");
+  } finally {
+    await svc.stop();
+  }
+});
+
+Deno.test("main.ts check: names every problem and exits 1; exits 0 when all is well", async () => {
+  using dir = tempDir();
+  const args = ["--stats", dir.path("s.json"), "--db", dir.path("m.db")];
+  const flags = await flagsFor(args);
+  const bad = await run([...flags, MAIN, "check", ...args]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /PROBLEM database: .*m\.db does not exist/);
+  assert.match(bad.stdout, /PROBLEM stats file: .*s\.json does not exist/);
+  Deno.mkdirSync(dir.path("s.json"));
+  const dirStats = await run([...flags, MAIN, "check", ...args]);
+  assert.match(dirStats.stdout, /PROBLEM stats file: .*is a directory, not a regular file/);
+  Deno.removeSync(dir.path("s.json"));
+  Deno.writeTextFileSync(dir.path("s.json"), fixtureText(isoSec(Date.now())));
+  const db = new DatabaseSync(dir.path("m.db"));
+  db.exec("CREATE TABLE t (x)");
+  db.close();
+  const good = await run([...flags, MAIN, "check", ...args]);
+  assert.equal(good.code, 0, good.stdout);
+  assert.match(good.stdout, /^ok +database: .*pages of 4096 bytes$/m);
+  assert.match(good.stdout, /^ok +I\/O counters: .*getrusage/m);
+});
+
+Deno.test("deno task start: --help and --version pass through; a bad flag exits 2", async () => {
+  const root = new URL("..", import.meta.url).pathname;
+  const sh = (args: string[]) =>
+    new Deno.Command("sh", {
+      args: ["deploy/start.sh", ...args],
+      cwd: root,
+      env: { PATH: `${DENO.replace(/\/[^/]*$/, "")}:${Deno.env.get("PATH")}` },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const dec = new TextDecoder();
+  const help = await sh(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(dec.decode(help.stdout), /^corescope-perf: perf and health endpoints/);
+  const version = await sh(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(dec.decode(version.stdout), /^corescope-perf \d+\.\d+\.\d+$/m);
+  const bad = await sh(["--port", "nope"]);
+  assert.equal(bad.code, 2);
+  assert.match(dec.decode(bad.stderr), /port: must be an integer/);
 });

@@ -118,3 +118,31 @@ Deno.test("valid fields are still served beside the bad ones", async () => {
     rt.close();
   }
 });
+
+Deno.test("a source's verdict change is logged once per change", async () => {
+  using dir = tempDir();
+  const statsPath = dir.path("s.json");
+  const writeWith = (messageAgoSec: number) => {
+    const doc = fresh();
+    const now = Math.floor(Date.now() / 1000);
+    doc.source_liveness = {
+      local: { lastReceiptUnix: now, lastMessageUnix: now },
+      regional: { lastReceiptUnix: now, lastMessageUnix: now - messageAgoSec },
+    };
+    Deno.writeTextFileSync(statsPath, JSON.stringify(doc));
+  };
+  writeWith(900);
+  const log = captureLogger();
+  const rt = createRuntime({ ...DEFAULTS, statsPath, dbPath: dir.path("m.db") }, log);
+  try {
+    writeWith(0);
+    await new Promise((r) => setTimeout(r, 1100)); // the next 1 Hz sample
+    const changes = log.lines.filter((l) => l.includes("liveness:"));
+    assert.deepEqual(changes.map((l) => l.replace(/^\S+ /, "")), [
+      "WARN liveness: regional: new → write_stalled",
+      "INFO liveness: regional: write_stalled → ok",
+    ], "local was ok from the start: not logged");
+  } finally {
+    rt.close();
+  }
+});

@@ -62,3 +62,31 @@ Deno.test("'regional' goes write-stalled for the last 15 s of every minute", () 
   assert.equal(r.lastReceiptUnix - r.lastMessageUnix, 15, "receipt fresh, write stale");
   assert.equal(live.local!.lastReceiptUnix, live.local!.lastMessageUnix);
 });
+
+Deno.test("the demo, failing to bind, exits 2 naming the address and leaves no files behind", async () => {
+  using dir = tempDir();
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read=.",
+        "--allow-write=.demo",
+        "--allow-net=127.0.0.1",
+        "--allow-env=CORESCOPE_INGESTOR_STATS",
+        new URL("../tools/demo.ts", import.meta.url).pathname,
+        `--port=${port}`,
+      ],
+      cwd: dir.dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, err);
+    assert.match(err, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
+    assert.deepEqual([...Deno.readDirSync(`${dir.dir}/.demo`)], [], "its run directory is gone");
+  } finally {
+    taken.close();
+  }
+});
