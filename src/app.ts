@@ -18,7 +18,7 @@ import { type HistorySample, writeRates } from "./history.ts";
 import type { IoRates } from "./io_sampler.ts";
 import type { Logger } from "./log.ts";
 import { memoLast } from "./memo.ts";
-import { METRICS_CONTENT_TYPE, renderLookups, renderMetrics } from "./metrics.ts";
+import { METRICS_CONTENT_TYPE, renderMetrics, renderVolatile } from "./metrics.ts";
 import type { IoCounters } from "./proc_io.ts";
 import type { RequestStats } from "./request_stats.ts";
 import {
@@ -209,19 +209,18 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
     sqlite: SqliteFigures,
     opens: number,
   ) => {
-    const freshness = j.f.ageSec === undefined ? j.f : { ...j.f, ageSec: j.tenths / 10 };
     const liveness = j.state.kind === "ok" ? j.state.snapshot.sourceLiveness : undefined;
     return renderMetrics({
       ioSource,
       ioCounters,
       state: j.state,
-      freshness,
+      freshness: j.f,
       sqlite,
       cache: { ...svc.statsCounters(), opens },
       verdicts: ingestVerdicts(statsFileVerdict(j.state, j.f), liveness, second, svc.thresholds),
       version: svc.version,
     });
-  }, (a, b) => a.state === b.state && a.tenths === b.tenths && a.f.fresh === b.f.fresh);
+  }, (a, b) => a.state === b.state && a.f.fresh === b.f.fresh);
   app.get("/metrics", () => {
     const j = judge(), c = svc.statsCounters();
     const text = metrics(
@@ -232,7 +231,8 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
       svc.sqlite(),
       c.opens,
     );
-    return new Response(text + renderLookups(c), {
+    const age = j.f.ageSec === undefined ? j.f : { ...j.f, ageSec: j.tenths / 10 };
+    return new Response(text + renderVolatile(c, age), {
       headers: { "Content-Type": METRICS_CONTENT_TYPE, ...NO_STORE },
     });
   });

@@ -29,18 +29,23 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 export const MAX_SERIES = 64;
 
 /**
- * The stats cache's lookup counters, which change on every request: rendered apart from
- * {@linkcode renderMetrics} so the rest can be cached per input version.
+ * The families that change between any two requests (the stats cache's lookup counters, the
+ * stats sample's age and freshness), rendered apart from {@linkcode renderMetrics} so the rest
+ * can be cached per input version.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { renderLookups } from "./metrics.ts";
- * const text = renderLookups({ hits: 3, misses: 1, opens: 1, parses: 1, versions: 1 });
- * assert.equal(text.split("\n")[2], 'corescope_perf_stats_cache_lookups_total{result="hit"} 3');
+ * import { renderVolatile } from "./metrics.ts";
+ * const text = renderVolatile({ hits: 3, misses: 1, opens: 1, parses: 1, versions: 1 }, {
+ *   fresh: true,
+ *   ageSec: 0.4,
+ * });
+ * assert.ok(text.includes('corescope_perf_stats_cache_lookups_total{result="hit"} 3\n'));
+ * assert.ok(text.includes("corescope_ingestor_stats_age_seconds 0.4\n"));
  * ```
  */
-export function renderLookups(c: StatsCacheCounters): string {
+export function renderVolatile(c: StatsCacheCounters, freshness: Freshness): string {
   const o = new Out();
   o.family(
     "corescope_perf_stats_cache_lookups_total",
@@ -51,10 +56,22 @@ export function renderLookups(c: StatsCacheCounters): string {
       [{ result: "miss" }, c.misses],
     ],
   );
+  o.family(
+    "corescope_ingestor_stats_fresh",
+    "gauge",
+    "Whether the ingestor's stats sample is fresh (1) or stale or missing (0).",
+    one(freshness.fresh ? 1 : 0),
+  );
+  o.family(
+    "corescope_ingestor_stats_age_seconds",
+    "gauge",
+    "Age of the ingestor's stats sample.",
+    one(freshness.ageSec),
+  );
   return o.lines.join("\n") + "\n";
 }
 
-/** Everything one scrape shows (but the cache lookups: {@linkcode renderLookups}). */
+/** Everything one scrape shows (but what {@linkcode renderVolatile} renders). */
 export interface MetricsInput {
   ioSource: IoSourceKind;
   ioCounters: IoCounters;
@@ -219,18 +236,6 @@ const INGESTOR_FAMILIES: Family[] = [
     type: "gauge",
     help: "The stats file's state (1 for the current one): fresh, stale, missing or invalid.",
     samples: (m) => [[{ state: m.verdicts.statsFile }, 1]],
-  },
-  {
-    name: "corescope_ingestor_stats_fresh",
-    type: "gauge",
-    help: "Whether the ingestor's stats sample is fresh (1) or stale or missing (0).",
-    samples: (m) => one(m.freshness.fresh ? 1 : 0),
-  },
-  {
-    name: "corescope_ingestor_stats_age_seconds",
-    type: "gauge",
-    help: "Age of the ingestor's stats sample.",
-    samples: (m) => one(m.freshness.ageSec),
   },
   ...COUNTER_NAMES.map((name): Family => ({
     name: `corescope_ingestor_${stem(name)}_total`,

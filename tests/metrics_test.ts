@@ -3,8 +3,8 @@ import {
   MAX_SERIES,
   METRICS_CONTENT_TYPE,
   type MetricsInput,
-  renderLookups,
   renderMetrics,
+  renderVolatile,
 } from "../src/metrics.ts";
 import { statsFileVerdict, type StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
@@ -43,6 +43,9 @@ function input(text: string | undefined, over: Partial<MetricsInput> = {}): Metr
   };
 }
 
+/** One whole scrape, as GET /metrics sends it. */
+const scrape = (inp: MetricsInput) => renderMetrics(inp) + renderVolatile(inp.cache, inp.freshness);
+
 /** value of the first sample line starting with `series` */
 function value(text: string, series: string): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(series + " "));
@@ -52,7 +55,7 @@ function value(text: string, series: string): number | undefined {
 const FIX = fixtureText("2026-11-23T12:00:00Z");
 
 Deno.test("metrics: the ingestor's counters, rates, latencies and liveness, in base units", () => {
-  const t = renderMetrics(input(FIX));
+  const t = scrape(input(FIX));
   assert.equal(value(t, "corescope_ingestor_tx_inserted_total"), 1843201);
   assert.equal(value(t, "corescope_ingestor_wal_commits_total"), 1911034);
   assert.equal(value(t, "corescope_ingestor_group_commit_flushes_total"), 0);
@@ -79,7 +82,7 @@ Deno.test("metrics: the ingestor's counters, rates, latencies and liveness, in b
 });
 
 Deno.test("metrics: unavailable data is visible in source_up, never a silent 0", () => {
-  const t = renderMetrics(input(undefined, {
+  const t = scrape(input(undefined, {
     ioSource: "rusage",
     ioCounters: { read_bytes: 512n, write_bytes: 0n },
     freshness: { fresh: false },
@@ -102,12 +105,12 @@ Deno.test("metrics: label values are escaped and label sets are capped", () => {
   const live: Record<string, unknown> = {};
   for (let i = 0; i < 500; i++) live[`src-${i}`] = { lastReceiptUnix: 1, lastMessageUnix: 1 };
   live['evil"\\\nname'] = { lastReceiptUnix: 1, lastMessageUnix: 1 };
-  const t = renderMetrics(input(JSON.stringify({ source_liveness: live })));
+  const t = scrape(input(JSON.stringify({ source_liveness: live })));
   const series = t.split("\n").filter((l) =>
     l.startsWith("corescope_ingestor_source_last_receipt_timestamp_seconds{")
   );
   assert.equal(series.length, MAX_SERIES);
-  const escaped = renderMetrics(
+  const escaped = scrape(
     input(JSON.stringify({ source_liveness: { 'a"b\\c\nd': { lastReceiptUnix: 1 } } })),
   );
   assert.ok(escaped.includes('source="a\\"b\\\\c\\nd"'), escaped);
@@ -140,7 +143,7 @@ Deno.test(
       for (const inp of [input(FIX), input(undefined, { freshness: { fresh: false } })]) {
         const r = await promtool(
           ["check", "metrics"],
-          renderMetrics(inp) + renderLookups(inp.cache),
+          scrape(inp),
         );
         assert.equal(r.code, 0, r.text);
         assert.equal(r.text.trim(), "", r.text);
