@@ -9,10 +9,7 @@
 import { resolve } from "node:path";
 import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError, loadConfig, parseCli, USAGE } from "./src/config.ts";
-import { createLogger } from "./src/log.ts";
 import { permissionFlags } from "./src/permissions.ts";
-import { preflight } from "./src/preflight.ts";
-import { exitOnSignal, guardProcess, startServer, waitReady } from "./src/server.ts";
 
 function fail(err: unknown): never {
   if (!(err instanceof ConfigError)) throw err;
@@ -20,7 +17,9 @@ function fail(err: unknown): never {
   Deno.exit(2);
 }
 
-function main(argv: string[]): void {
+// The server, the database reader and their Node-compatibility imports load only for the
+// commands that use them: `permissions` runs before every `deno task start`, and stays small.
+async function main(argv: string[]): Promise<void> {
   let cli, config;
   try {
     cli = parseCli(argv);
@@ -38,13 +37,14 @@ function main(argv: string[]): void {
     return console.log(permissionFlags(config, { configPath }).join("\n"));
   }
   if (cli.command === "check") {
+    const { preflight } = await import("./src/preflight.ts");
     const findings = preflight(config, { configPath });
     for (const f of findings) console.log(`${f.ok ? "ok     " : "PROBLEM"} ${f.what}: ${f.detail}`);
     return Deno.exit(findings.every((f) => f.ok) ? 0 : 1);
   }
-  if (cli.command === "wait-ready") {
-    return void waitReady(config).then((ok) => Deno.exit(ok ? 0 : 1));
-  }
+  const { exitOnSignal, guardProcess, startServer, waitReady } = await import("./src/server.ts");
+  if (cli.command === "wait-ready") return Deno.exit((await waitReady(config)) ? 0 : 1);
+  const { createLogger } = await import("./src/log.ts");
   const log = createLogger({ format: config.logFormat });
   guardProcess(log);
   try {
@@ -54,4 +54,4 @@ function main(argv: string[]): void {
   }
 }
 
-if (import.meta.main) main(Deno.args);
+if (import.meta.main) await main(Deno.args);

@@ -9,6 +9,7 @@
 
 import process from "node:process";
 import type { Logger } from "./log.ts";
+import { isUnderProc } from "./permissions.ts";
 import { type IoCounters, type IoKey, parseProcIo } from "./proc_io.ts";
 import { readRegularFile, type ReadResult } from "./safe_read.ts";
 
@@ -81,23 +82,6 @@ export function computeRates(prev: IoCounters, cur: IoCounters, dtSec: number): 
     out[field] = Number(b - a) / dt;
   }
   return out;
-}
-
-/**
- * Whether `path` is under /proc, which Deno reads only with `--allow-all`: the service never
- * asks for that, so it never even tries such a path (an attempt would show in a permission
- * audit as an access outside the grants).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isUnderProc } from "./io_sampler.ts";
- * assert.deepEqual(isUnderProc("/proc/self/io"), true);
- * assert.deepEqual(isUnderProc("/run/corescope-perf/self/io"), false);
- * ```
- */
-export function isUnderProc(path: string): boolean {
-  return path === "/proc" || path.startsWith("/proc/");
 }
 
 /** Whether this process may read `path` without asking; a query is not an access. */

@@ -8,7 +8,23 @@
  */
 
 import { type Config, ENV_VARS } from "./config.ts";
-import { isUnderProc } from "./io_sampler.ts";
+
+/**
+ * Whether `path` is under /proc, which Deno reads only with `--allow-all`: the service never
+ * asks for that, so it never even tries such a path (an attempt would show in a permission
+ * audit as an access outside the grants).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isUnderProc } from "./permissions.ts";
+ * assert.deepEqual(isUnderProc("/proc/self/io"), true);
+ * assert.deepEqual(isUnderProc("/run/corescope-perf/self/io"), false);
+ * ```
+ */
+export function isUnderProc(path: string): boolean {
+  return path === "/proc" || path.startsWith("/proc/");
+}
 
 /** Flags never printed: any of them would void the least-privilege promise. */
 export const FORBIDDEN_FLAGS = [
