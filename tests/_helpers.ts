@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { createLogger, type Logger } from "../src/log.ts";
 
-/** The ingestor stats fixture (a copy of shared/fixtures/ingestor-stats.json). */
+/** The ingestor stats fixture: a realistic stats file as the ingestor writes it, with fake broker passwords. */
 export const FIXTURE_PATH = new URL("./fixtures/ingestor-stats.json", import.meta.url);
 
 /** Fixture text with every `sampledAt` rewritten to `iso`. */

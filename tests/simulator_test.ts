@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createSimulator } from "../tools/simulator.ts";
+import { DEMO_THRESHOLDS } from "../tools/demo.ts";
+import { sourceVerdict } from "../src/verdicts.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { tempDir } from "./_helpers.ts";
 
@@ -89,4 +91,19 @@ Deno.test("the demo, failing to bind, exits 2 naming the address and leaves no f
   } finally {
     taken.close();
   }
+});
+
+Deno.test("the demo's thresholds show the advertised stall: regional turns write_stalled, then ok", () => {
+  using env = simulated(2);
+  const { t, clock, sim } = env;
+  const seen = new Set<string>();
+  for (let s = 0; s < 70; s++) {
+    sim.tick();
+    const p = parseStatsSnapshot(Deno.readTextFileSync(t.path("s.json")));
+    assert.ok(p.ok);
+    const regional = p.snapshot.sourceLiveness!.regional!;
+    seen.add(sourceVerdict(regional, Math.floor(clock.now / 1000), DEMO_THRESHOLDS));
+    clock.now += 1000;
+  }
+  assert.deepEqual([...seen].sort(), ["ok", "write_stalled"]);
 });

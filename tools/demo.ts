@@ -12,6 +12,13 @@ import { createLogger } from "../src/log.ts";
 import { startServer } from "../src/server.ts";
 import { createSimulator } from "./simulator.ts";
 
+/**
+ * The demo's liveness thresholds: the simulated "regional" source stalls 15 s of every
+ * minute, so verdicts must turn within that window for the demo to show `write_stalled`
+ * (production keeps 300 s).
+ */
+export const DEMO_THRESHOLDS = { receiptStaleAfterSec: 10, writeStaleAfterSec: 5 } as const;
+
 /** Endpoints printed for the user to try. */
 export const DEMO_PATHS = [
   "/",
@@ -39,10 +46,7 @@ async function demo(argv: string[]): Promise<void> {
       statsPath,
       dbPath,
       host: cli.flags.host === undefined ? DEFAULTS.host : config.host,
-      // The simulated "regional" source stalls 15 s of every minute: verdicts that turn
-      // within that window, so the demo shows write_stalled (production keeps 300 s).
-      receiptStaleAfterSec: 10,
-      writeStaleAfterSec: 5,
+      ...DEMO_THRESHOLDS,
     };
   } catch (err) {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
