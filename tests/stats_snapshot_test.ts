@@ -207,3 +207,24 @@ Deno.test("property: any JSON in any field gives a well-typed snapshot", () => {
     { numRuns: 1000 },
   );
 });
+
+Deno.test("a JSON parse error says where, never what: no byte of the file is echoed", () => {
+  const r = parseStatsSnapshot('{"a": 1, "secretword": tru}');
+  assert.ok(!r.ok);
+  assert.match(r.error, /^not valid JSON( at byte \d+)?$/);
+  assert.ok(!r.error.includes("secretword") && !r.error.includes("tru"), r.error);
+});
+
+Deno.test("two sources whose names differ only in their password stay two entries", () => {
+  const r = parseStatsSnapshot(JSON.stringify({
+    source_liveness: {
+      "mqtt://u:one@h:1": { lastReceiptUnix: 1, lastMessageUnix: 1 },
+      "mqtt://u:two@h:1": { lastReceiptUnix: 2, lastMessageUnix: 2 },
+    },
+  }));
+  assert.ok(r.ok);
+  assert.deepEqual(Object.keys(r.snapshot.sourceLiveness!), [
+    "mqtt://u:****@h:1",
+    "mqtt://u:****@h:1 (2)",
+  ]);
+});

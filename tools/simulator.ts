@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { percentile } from "../src/ring.ts";
+import { COUNTER_NAMES } from "../src/stats_snapshot.ts";
 
 /** CoreScope-shaped tables, enough for realistic page counts and WAL growth. */
 export const DEMO_SCHEMA = `
@@ -101,7 +102,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const stallSec = opts.stallSecondsPerMinute ?? 15;
   const writer = createDbWriter(opts.dbPath, txPerTick);
   const state: IngestorState = {
-    counters: Object.fromEntries(COUNTERS.map((k) => [k, 0])) as Counters,
+    counters: Object.fromEntries(COUNTER_NAMES.map((k) => [k, 0])) as Counters,
     backfill: { path_json: 0, from_pubkey: 0, observer_iata: 0 },
     holds: [],
     startSec: Math.floor(now() / 1000),
@@ -162,18 +163,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   };
 }
 
-const COUNTERS = [
-  "tx_inserted",
-  "obs_inserted",
-  "tx_dupes",
-  "node_upserts",
-  "observer_upserts",
-  "write_errors",
-  "sig_drops",
-  "walCommits",
-  "groupCommitFlushes",
-] as const;
-type Counters = Record<typeof COUNTERS[number], number>;
+type Counters = Record<typeof COUNTER_NAMES[number], number>;
 type Clocks = { lastReceiptUnix: number; lastMessageUnix: number };
 
 /** What the simulated ingestor has counted so far: plain data. */
