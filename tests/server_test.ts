@@ -420,7 +420,8 @@ Deno.test("a stats file full of names (110,000 backfill kinds, < 1 MiB) at 2 Hz:
     assert.equal(history.res.status, 200);
     assert.ok(history.text.length < 2_000_000, `history body ${history.text.length} bytes`);
     assert.ok(rss < 150 * 1048576, `RSS ${(rss / 1048576).toFixed(1)} MiB`);
-    assert.ok(p99 < 100, `healthz p99 ${p99.toFixed(1)} ms`);
+    // A bound, not a speed target (that is the benchmark's): every probe answered, none hung.
+    assert.ok(times.at(-1)! < 1000, `slowest healthz ${times.at(-1)!.toFixed(1)} ms`);
     assert.equal(
       svc.stderr().match(/entries over the limit left out/g)?.length,
       1,
