@@ -8,7 +8,9 @@
  *
  * Env: BENCH_SECONDS (per wrk run, default 3), BENCH_ROUNDS (default 3),
  * BENCH_MILLION (requests for the RSS-growth figure, default 1000000), BENCH_PATHS (a
- * comma-separated subset of the endpoints), BENCH_QUICK=1 (the table only).
+ * comma-separated subset of the endpoints), BENCH_QUICK=1 (the table only). Last, healthz's p99
+ * under a stats file of names filling the default maxStatsBytes, rewritten at 2 Hz
+ * (BENCH_NAMES_ONLY=1 runs only that).
  */
 import { dirname, join } from "node:path";
 import { createSimulator } from "../tools/simulator.ts";
@@ -148,6 +150,11 @@ async function permissionFlags(args: string[]): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
+  if (Deno.env.get("BENCH_NAMES_ONLY") === "1") {
+    const dir = await Deno.makeTempDir({ prefix: "corescope-perf-bench-" });
+    await namesFigure(dir);
+    return await Deno.remove(dir, { recursive: true });
+  }
   await ensureWrk();
   const dir = await Deno.makeTempDir({ prefix: "corescope-perf-bench-" });
   const statsPath = join(dir, "ingestor-stats.json");
@@ -303,8 +310,62 @@ async function main(): Promise<void> {
       f(bare, 1)
     } ms: ${f(ours / bare, 2)}x (target ≤ 2x) ${ours <= 2 * bare ? "met" : "MISSED"}`,
   );
+  await namesFigure(dir);
   sim.stop();
   await Deno.remove(dir, { recursive: true });
+}
+
+/**
+ * #11's target: a hostile stats file as large as the default `maxStatsBytes` allows, of the
+ * costliest shape to parse (a map of short names), rewritten twice a second: healthz probed
+ * one request at a time (as a monitor does) for 5 s; p99 and RSS against their targets.
+ */
+async function namesFigure(dir: string): Promise<void> {
+  const { DEFAULTS } = await import("../src/config.ts");
+  const statsPath = join(dir, "names.json");
+  const doc = (n: number) => {
+    const names: Record<string, number> = {};
+    for (let i = 0; i < n; i++) names[i.toString(36)] = 0;
+    return JSON.stringify({ sampledAt: new Date().toISOString(), backfillUpdates: names });
+  };
+  let n = 1000;
+  while (doc(n + 1000).length < DEFAULTS.maxStatsBytes) n += 1000;
+  const write = () => Deno.writeTextFileSync(`${statsPath}.tmp`, doc(n));
+  const swap = () => (write(), Deno.renameSync(`${statsPath}.tmp`, statsPath));
+  swap();
+  const timer = setInterval(swap, 500);
+  const args = ["--stats", statsPath, "--db", join(dir, "none.db"), "--port", "0"];
+  const svc = await spawnListening([
+    "run",
+    ...V8_FLAGS,
+    ...await permissionFlags(args),
+    MAIN,
+    ...args,
+  ]);
+  try {
+    const times: number[] = [];
+    const until = Date.now() + 5000;
+    while (Date.now() < until) {
+      const t0 = performance.now();
+      await (await fetch(`${svc.base}/api/healthz`)).body?.cancel();
+      times.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    times.sort((a, b) => a - b);
+    const p99 = times[Math.floor(times.length * 0.99)]!;
+    const rss = await rssMiB(svc.pid);
+    console.log(
+      `stats file of ${n} names (${
+        f(doc(n).length / 1024, 0)
+      } KiB, default maxStatsBytes) at 2 Hz: ` +
+        `healthz p99 ${f(p99, 1)} ms over ${times.length} probes (target < 50) ${
+          p99 < 50 ? "met" : "MISSED"
+        }, RSS ${f(rss, 1)} MiB (target < 150) ${rss < 150 ? "met" : "MISSED"}`,
+    );
+  } finally {
+    clearInterval(timer);
+    await stop(svc);
+  }
 }
 
 await main();

@@ -18,7 +18,7 @@ Deno.test("defaults match the documented ones", () => {
   assert.equal(cfg.port, 8080);
   assert.equal(cfg.staleAfterMs, 5000);
   assert.deepEqual(cfg.allowedHosts, []);
-  assert.equal(cfg.maxStatsBytes, 1048576);
+  assert.equal(cfg.maxStatsBytes, 262144);
 });
 
 Deno.test("config.example.json is valid and documents every key", () => {
@@ -85,6 +85,7 @@ Deno.test("bad flags and values name their key", () => {
   const cli = { command: "serve" as const, flags: {}, configPath: "c.json" };
   throwsKey(() => load(cli, '{"staleAfterMs": "soon"}'), "staleAfterMs");
   throwsKey(() => load(cli, '{"maxStatsBytes": 1.5}'), "maxStatsBytes");
+  throwsKey(() => load(cli, '{"maxStatsBytes": 2097152}'), "maxStatsBytes"); // over 1 MiB
   throwsKey(() => load(cli, '{"hots": "x"}'), "hots");
   throwsKey(() => load(cli, '{"host": ""}'), "host");
   throwsKey(() => load(cli, "[1]"), "--config");

@@ -9,10 +9,30 @@ import { getJson, startService } from "./_service.ts";
 
 const RECIPE = new URL("../deploy/nginx/corescope-perf.conf", import.meta.url).pathname;
 
+/** Sends half a request head to `port`; ms until the peer closed it, or Infinity by `waitMs`. */
+async function halfSentFate(port: number, waitMs: number): Promise<number> {
+  const c = await Deno.connect({ hostname: "127.0.0.1", port });
+  const t0 = performance.now();
+  await c.write(new TextEncoder().encode("GET /api/healthz HTTP/1.1\r\nHost: x\r\n"));
+  let timedOut = false;
+  const timer = setTimeout(() => (timedOut = true, c.close()), waitMs);
+  try {
+    const buf = new Uint8Array(1024);
+    while ((await c.read(buf)) !== null) { /* nginx may answer 408 before closing */ }
+    clearTimeout(timer);
+    c.close();
+    return performance.now() - t0;
+  } catch {
+    clearTimeout(timer);
+    // Our own timer closed it (the peer never did), or the peer reset it.
+    return timedOut ? Infinity : performance.now() - t0;
+  }
+}
+
 Deno.test(
   needs(
     missing(TOOLS.nginx),
-    "nginx recipe: perf paths reach corescope-perf, the rest CoreScope",
+    "nginx recipe: perf paths reach corescope-perf, the rest CoreScope; client_header_timeout closes half-sent requests",
     async () => {
       using dir = tempDir();
       const svc = await startService(serviceArgs(dir));
@@ -43,6 +63,7 @@ http {
   scgi_temp_path ${dir.path("tmp")};
   server {
     listen 127.0.0.1:${port};
+    client_header_timeout 1s; # the README's recommendation (10s), shortened for the test
     location / { proxy_pass http://127.0.0.1:${corescope.addr.port}; }
     include ${dir.path("recipe.conf")};
   }
@@ -97,6 +118,14 @@ http {
           const { body } = await getJson(`${base}${path}`);
           assert.equal(body.from, "corescope", `${path} stays with CoreScope`);
         }
+        // A half-sent request: nginx closes it at client_header_timeout; the service alone
+        // (Deno.serve has no header timeout) still holds it open.
+        const [viaNginx, direct] = await Promise.all([
+          halfSentFate(port, 4000),
+          halfSentFate(svcPort, 2500),
+        ]);
+        assert.ok(viaNginx < 3000, `nginx closed the half-sent request after ${viaNginx} ms`);
+        assert.equal(direct, Infinity, "Deno.serve alone keeps it open (the documented gap)");
       } finally {
         try {
           nginx.kill("SIGTERM");

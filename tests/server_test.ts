@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { ROUTES } from "../src/app.ts";
+import { DEFAULTS } from "../src/config.ts";
 import { writeAtomic } from "../tools/simulator.ts";
 import { fixture, serviceArgs, tempDir } from "./_helpers.ts";
 import { hammer, procFigures } from "./_load.ts";
@@ -378,57 +379,89 @@ Deno.test("out of file descriptors: accepts fail, the process lives on and serve
   }
 });
 
-Deno.test("a stats file full of names (110,000 backfill kinds, < 1 MiB) at 2 Hz: memory and healthz stay bounded", async () => {
-  using dir = tempDir();
-  const statsPath = dir.path("s.json");
+/** A stats document whose `backfillUpdates` holds `n` short names (the costliest shape to parse). */
+function namesDoc(n: number): string {
   const names: Record<string, number> = {};
-  for (let i = 0; i < 110_000; i++) names[i.toString(36)] = 0;
-  const write = () => {
-    const doc = fixture(new Date().toISOString());
-    doc.backfillUpdates = names;
-    writeAtomic(statsPath, JSON.stringify(doc));
-  };
-  write();
-  assert.ok(Deno.statSync(statsPath).size < 1048576, "under maxStatsBytes");
-  const timer = setInterval(write, 500);
-  const svc = await startService(serviceArgs(dir));
-  try {
-    const times: number[] = [];
-    const until = Date.now() + 3000;
-    while (Date.now() < until) {
+  for (let i = 0; i < n; i++) names[i.toString(36)] = 0;
+  const doc = fixture(new Date().toISOString());
+  doc.backfillUpdates = names;
+  return JSON.stringify(doc);
+}
+
+/** Names that fill `bytes` of stats file, found by growing the count. */
+function namesUnder(bytes: number): number {
+  let n = 1000;
+  while (namesDoc(n + 1000).length < bytes) n += 1000;
+  return n;
+}
+
+for (
+  const { limit, names, probeMs } of [
+    { limit: 0, names: 0, probeMs: 3000 }, // the default limit, filled to the brim
+    { limit: 1048576, names: 110_000, probeMs: 1500 }, // the largest limit, the attack's file
+  ]
+) {
+  const label = limit === 0 ? "the default maxStatsBytes" : `maxStatsBytes ${limit}`;
+  Deno.test(`a stats file full of names at ${label}, rewritten at 2 Hz: memory and healthz stay bounded`, async () => {
+    using dir = tempDir();
+    const statsPath = dir.path("s.json");
+    const n = names || namesUnder(DEFAULTS.maxStatsBytes);
+    const write = () => writeAtomic(statsPath, namesDoc(n));
+    write();
+    assert.ok(
+      Deno.statSync(statsPath).size <= (limit || DEFAULTS.maxStatsBytes),
+      "within the limit",
+    );
+    const timer = setInterval(write, 500);
+    const args = limit ? [...serviceArgs(dir), "--config", dir.path("c.json")] : serviceArgs(dir);
+    if (limit) Deno.writeTextFileSync(dir.path("c.json"), JSON.stringify({ maxStatsBytes: limit }));
+    const svc = await startService(args);
+    try {
+      const times: number[] = [];
+      const until = Date.now() + probeMs;
+      while (Date.now() < until) {
+        const t0 = performance.now();
+        const { res } = await getJson(`${svc.base}/api/healthz`);
+        times.push(performance.now() - t0);
+        assert.equal(res.status, 200);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      times.sort((a, b) => a - b);
+      const p99 = times[Math.floor(times.length * 0.99)]!;
       const t0 = performance.now();
-      const { res } = await getJson(`${svc.base}/api/healthz`);
-      times.push(performance.now() - t0);
-      assert.equal(res.status, 200);
-      await new Promise((r) => setTimeout(r, 5));
+      const history = await getJson(`${svc.base}/api/perf/history`);
+      const historyMs = performance.now() - t0;
+      const ws = await getJson(`${svc.base}/api/perf/write-sources`);
+      const { rss } = await procFigures(svc.proc.pid);
+      console.log(
+        `${n} names at 2 Hz (${label}): healthz p99 ${p99.toFixed(1)} ms over ${times.length} ` +
+          `requests, history ${historyMs.toFixed(1)} ms (${history.text.length} bytes), RSS ${
+            (rss / 1048576).toFixed(1)
+          } MiB`,
+      );
+      assert.deepEqual(ws.body.truncated, [`backfillUpdates: kept 64 of ${n} entries`]);
+      assert.equal(Object.keys(ws.body.sources).length, 9 + 64);
+      assert.equal(history.res.status, 200);
+      assert.ok(history.text.length < 2_000_000, `history body ${history.text.length} bytes`);
+      assert.ok(rss < 150 * 1048576, `RSS ${(rss / 1048576).toFixed(1)} MiB`);
+      // A bound, not a speed target (that is the benchmark's): every probe answered, none hung.
+      assert.ok(times.at(-1)! < 1000, `slowest healthz ${times.at(-1)!.toFixed(1)} ms`);
+      assert.equal(
+        svc.stderr().match(/entries over the limit left out/g)?.length,
+        1,
+        "logged once, not per version",
+      );
+      if (!limit) {
+        // The attack's file (110,000 names, 940 KB) is over the default limit: refused unread.
+        clearInterval(timer);
+        writeAtomic(statsPath, namesDoc(110_000));
+        const hz = await getJson(`${svc.base}/api/healthz`);
+        assert.equal(hz.body.ingest.statsFile, "invalid");
+        assert.equal(hz.body.ingest.statsFileReason, "too_large");
+      }
+    } finally {
+      clearInterval(timer);
+      await svc.stop();
     }
-    times.sort((a, b) => a - b);
-    const p99 = times[Math.floor(times.length * 0.99)]!;
-    const t0 = performance.now();
-    const history = await getJson(`${svc.base}/api/perf/history`);
-    const historyMs = performance.now() - t0;
-    const ws = await getJson(`${svc.base}/api/perf/write-sources`);
-    const { rss } = await procFigures(svc.proc.pid);
-    console.log(
-      `110,000 names at 2 Hz: healthz p99 ${p99.toFixed(1)} ms over ${times.length} requests, ` +
-        `history ${historyMs.toFixed(1)} ms (${history.text.length} bytes), RSS ${
-          (rss / 1048576).toFixed(1)
-        } MiB`,
-    );
-    assert.deepEqual(ws.body.truncated, ["backfillUpdates: kept 64 of 110000 entries"]);
-    assert.equal(Object.keys(ws.body.sources).length, 9 + 64);
-    assert.equal(history.res.status, 200);
-    assert.ok(history.text.length < 2_000_000, `history body ${history.text.length} bytes`);
-    assert.ok(rss < 150 * 1048576, `RSS ${(rss / 1048576).toFixed(1)} MiB`);
-    // A bound, not a speed target (that is the benchmark's): every probe answered, none hung.
-    assert.ok(times.at(-1)! < 1000, `slowest healthz ${times.at(-1)!.toFixed(1)} ms`);
-    assert.equal(
-      svc.stderr().match(/entries over the limit left out/g)?.length,
-      1,
-      "logged once, not per version",
-    );
-  } finally {
-    clearInterval(timer);
-    await svc.stop();
-  }
-});
+  });
+}
