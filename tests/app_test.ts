@@ -521,3 +521,24 @@ Deno.test("oversized request headers get 431, oversized bodies 413, before any h
     200,
   );
 });
+
+Deno.test("/api/healthz: verdicts are judged per whole second of wall time", async () => {
+  const s = Math.floor(NOW / 1000);
+  const doc = JSON.parse(FRESH);
+  doc.source_liveness = { late: { lastReceiptUnix: s, lastMessageUnix: s - 60 } };
+  let now = NOW; // 60 s after the last write: at writeStaleAfterSec (60), still ok
+  const svc = services(JSON.stringify(doc), { now: () => now });
+  const verdict = async () => (await get(svc, "/api/healthz")).body.ingest.sources.late;
+  assert.equal(await verdict(), "ok");
+  now = NOW + 999; // 60.999 s: the same second
+  assert.equal(await verdict(), "ok");
+  now = NOW + 1000; // 61 s
+  assert.equal(await verdict(), "write_stalled");
+});
+
+Deno.test("a 404 never echoes the path it was asked for", async () => {
+  const path = "/api/%3Cscript%3Ealert(1)%3C/script%3E-probe";
+  const nf = await get(services(FRESH), path);
+  assert.equal(nf.res.status, 404);
+  assert.ok(!nf.text.includes("script") && !nf.text.includes("probe"), nf.text);
+});

@@ -101,3 +101,10 @@ Deno.test("bad flags and values name their key", () => {
     "--config",
   );
 });
+
+Deno.test("relative paths are resolved against the working directory when loaded", () => {
+  const cfg = load(parseCli(["--stats", "run/s.json", "--db", "./data/../m.db"]));
+  assert.equal(cfg.statsPath, `${Deno.cwd()}/run/s.json`);
+  assert.equal(cfg.dbPath, `${Deno.cwd()}/m.db`);
+  assert.equal(load(parseCli(["--db", "/var//lib/./m.db"])).dbPath, "/var/lib/m.db");
+});

@@ -70,6 +70,10 @@ Deno.test(
         assert.equal(run.code, 0, run.stderr.slice(-2000));
         const dom = run.stdout;
         assert.match(dom, /<body[^>]*data-ready="1"/, "the page rendered live data");
+        // Refreshes every 2 s: within 4 s of (virtual) time, the load and one or two refreshes.
+        const perf = await getJson(`${svc.base}/api/perf`);
+        const loads = perf.body.endpoints["/api/perf/history"]?.count ?? 0;
+        assert.ok(loads >= 2 && loads <= 3, `history fetched ${loads} times in 4 s`);
         const [ws, sql, hz] = await Promise.all([
           getJson(`${svc.base}/api/perf/write-sources`),
           getJson(`${svc.base}/api/perf/sqlite`),
