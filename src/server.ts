@@ -77,7 +77,8 @@ export function startServer(config: Config, log: Logger, opts: RuntimeOptions = 
   }
 
   // Deno.serve ends its accept loop when an accept fails (EMFILE once descriptors run out):
-  // listen again on the same port, as soon as a socket can be had, until we are stopped.
+  // shed the old server's idle connections and listen again on the same port, as soon as a
+  // socket can be had, until we are stopped.
   const port = server.addr.port;
   let stopping: Promise<void> | undefined;
   const { promise: finished, resolve: done } = Promise.withResolvers<void>();
@@ -89,6 +90,11 @@ export function startServer(config: Config, log: Logger, opts: RuntimeOptions = 
   function relisten(why: string): void {
     if (stopping) return void stopping.then(() => done());
     log.log("error", "http", `${why}: listening again on port ${port}`);
+    // Descriptors ran out: most likely idle or half-sent connections (slowloris; Deno.serve
+    // has no header timeout). Shutting the old server down closes every connection with no
+    // request in flight, which frees their descriptors; requests in flight still finish.
+    const old = server;
+    old.shutdown().catch(() => {});
     setTimeout(() => {
       if (stopping) return void stopping.then(() => done());
       try {
