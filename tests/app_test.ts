@@ -7,7 +7,7 @@ import { startServer } from "../src/server.ts";
 import type { StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { createRequestStats } from "../src/request_stats.ts";
-import { fixtureText, isoSec, tempDir } from "./_helpers.ts";
+import { captureLogger, fixtureText, isoSec, tempDir } from "./_helpers.ts";
 
 const NOW = Date.parse("2026-11-23T12:00:02Z");
 const RATES: IoRates = {
@@ -541,4 +541,32 @@ Deno.test("a 404 never echoes the path it was asked for", async () => {
   const nf = await get(services(FRESH), path);
   assert.equal(nf.res.status, 404);
   assert.ok(!nf.text.includes("script") && !nf.text.includes("probe"), nf.text);
+});
+
+Deno.test("POST /api/perf/reset: a wrong key is logged (never the key), at most 30 lines a minute; /api/health's uptime is the process's", async () => {
+  const KEY = "0123456789abcdef-key";
+  const log = captureLogger();
+  let now = NOW;
+  const svc = services(FRESH, {
+    apiKey: KEY,
+    log,
+    now: () => now,
+    requests: createRequestStats({ slowMs: 100, now: () => now }),
+  });
+  const post = (key: string) =>
+    get(svc, "/api/perf/reset", { method: "POST", headers: { "x-api-key": key } });
+  for (let i = 0; i < 50; i++) assert.equal((await post("guess-guess-guess")).res.status, 401);
+  const wrong = log.lines.filter((l) => l.includes("wrong API key"));
+  assert.equal(wrong.length, 30, "rate-limited to 30 lines a minute");
+  assert.ok(!log.lines.some((l) => l.includes("guess-guess")), "the key tried is never logged");
+  now = NOW + 10_000;
+  assert.equal((await post(KEY)).res.status, 200);
+  assert.equal((await get(svc, "/api/perf")).body.uptime, 0, "/api/perf starts again");
+  assert.equal((await get(svc, "/api/health")).body.uptime, 3735, "the process's uptime goes on");
+});
+
+Deno.test("/api/perf cache.size is 1 while a stats version is cached, 0 when there is none", async () => {
+  assert.equal((await get(services(FRESH), "/api/perf")).body.cache.size, 1);
+  assert.equal((await get(services(undefined), "/api/perf")).body.cache.size, 0);
+  assert.equal((await get(services(FRESH), "/api/health")).body.cache.entries, 1);
 });

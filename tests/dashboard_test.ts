@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createSimulator } from "../tools/simulator.ts";
-import { tempDir } from "./_helpers.ts";
+import { fixture, isoSec, tempDir } from "./_helpers.ts";
 import { getJson, startService } from "./_service.ts";
 import { missing, needs, TOOLS } from "./_env.ts";
 
@@ -122,6 +122,50 @@ Deno.test(
         }
       } finally {
         sim.stop();
+        await svc.stop();
+      }
+    },
+  ),
+);
+
+Deno.test(
+  needs(
+    missing(TOOLS.chromium),
+    "dashboard: hostile names from the stats file are shown as text and never run",
+    async () => {
+      using dir = tempDir();
+      const statsPath = dir.path("s.json");
+      // Markup that would set data-pwned on <body> if any of it were ever parsed as HTML.
+      const img = `<img src=x onerror="document.body.dataset.pwned='img'">`;
+      const svg = `<svg onload="document.body.dataset.pwned='svg'"></svg>`;
+      const quote = `x" onmouseover="document.body.dataset.pwned='attr`;
+      const doc = fixture(isoSec(Date.now()));
+      const now = Math.floor(Date.now() / 1000);
+      doc.backfillUpdates = { [img]: 5, [quote]: 6 };
+      doc.source_liveness = { [svg]: { lastReceiptUnix: now, lastMessageUnix: now } };
+      Deno.writeTextFileSync(statsPath, JSON.stringify(doc));
+      const svc = await startService([
+        "--port",
+        "0",
+        "--stats",
+        statsPath,
+        "--db",
+        dir.path("m.db"),
+      ]);
+      try {
+        const run = await chromium(
+          ["--virtual-time-budget=3000", "--dump-dom", `${svc.base}/`],
+          dir.path("profile"),
+        );
+        assert.equal(run.code, 0, run.stderr.slice(-2000));
+        const dom = run.stdout;
+        assert.match(dom, /<body[^>]*data-ready="1"/, "the page rendered the hostile file");
+        assert.doesNotMatch(dom, /data-pwned/, "no name ran as markup");
+        // In a cell's text, not parsed: `<td>backfill_&lt;img`, never `<td>backfill_<img`.
+        assert.ok(dom.includes("<td>backfill_&lt;img src=x onerror="), "a source name, as text");
+        assert.ok(dom.includes("<td>&lt;svg onload="), "a liveness name, as text");
+        assert.doesNotMatch(dom, /<(img|svg) [^>]*pwned/, "no element was made of a name");
+      } finally {
         await svc.stop();
       }
     },

@@ -64,6 +64,14 @@ Deno.test("the unit grants nothing the service does not need", () => {
   assert.match(unit, /^LimitNOFILE=\d+$/m);
   assert.match(unit, /^SocketBindAllow=tcp:8080$/m, "only the service's own port");
   assert.match(unit, /^SocketBindDeny=any$/m, "no debugger port, nothing else");
+  // The README's other promises about the unit, one line each.
+  assert.match(unit, /^PrivateDevices=yes$/m, "no real device to reach through a swapped link");
+  assert.match(unit, /^ReadOnlyPaths=\/$/m, "everything read-only");
+  assert.match(unit, /^RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX$/m);
+  assert.match(unit, /^IPAddressDeny=any$/m);
+  assert.match(unit, /^IPAddressAllow=localhost$/m, "localhost-only IP access");
+  assert.match(unit, /^SystemCallFilter=@system-service$/m, "a system call filter");
+  assert.match(unit, /^Type=exec$/m, "not notify: no sd_notify socket");
   const directives = unit.split("\n").filter((l) => !l.startsWith("#")).join("\n");
   assert.doesNotMatch(directives, /allow-all|--allow-write|--allow-run|\s-A\s/);
 });
