@@ -284,3 +284,36 @@ Deno.test("deno task start: --help and --version pass through; a bad flag exits 
   assert.equal(bad.code, 2);
   assert.match(dec.decode(bad.stderr), /port: must be an integer/);
 });
+
+Deno.test("deno task start serves under exactly the flags `main.ts permissions` prints, plus the V8 flags", async () => {
+  using dir = tempDir();
+  const root = new URL("..", import.meta.url).pathname;
+  const args = serviceArgs(dir);
+  const proc = new Deno.Command("sh", {
+    args: ["deploy/start.sh", ...args],
+    cwd: root,
+    env: { PATH: `${DENO.replace(/\/[^/]*$/, "")}:${Deno.env.get("PATH")}` },
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    const reader = proc.stdout.getReader();
+    let out = "";
+    while (!out.includes("\n")) out += new TextDecoder().decode((await reader.read()).value);
+    reader.releaseLock();
+    assert.match(out, /listening on http:\/\/127\.0\.0\.1:\d+\//);
+    // start.sh execs Deno, so the shell's pid is the service's. Deno reads /proc only with
+    // --allow-all, so ask cat.
+    const cmdline = await new Deno.Command("cat", { args: [`/proc/${proc.pid}/cmdline`] }).output();
+    const argv = new TextDecoder().decode(cmdline.stdout).split("\0").filter((a) => a !== "");
+    const main = argv.findIndex((a) => a.endsWith("main.ts"));
+    const flags = argv.slice(argv.indexOf("run") + 1, main);
+    const v8 = Deno.readTextFileSync(`${root}deploy/v8-flags`).trim().split("\n");
+    assert.deepEqual(flags.sort(), [...await flagsFor(args), ...v8].sort());
+    assert.deepEqual(argv.slice(main + 1), args, "the arguments pass through");
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.status;
+    await proc.stdout.cancel().catch(() => {});
+  }
+});
