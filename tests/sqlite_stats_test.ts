@@ -181,3 +181,32 @@ Deno.test("WAL deleted under an open reader: bounded, typed answer", () => {
   s.close();
   writer.close();
 });
+
+Deno.test("the database is read again only when it or its WAL changes identity; a failure is retried", () => {
+  using t = tempDir();
+  const path = t.path("r.db");
+  makeDb(path, 20, "DELETE").close();
+  let opens = 0;
+  let locked = false;
+  const s = createSqliteStats({
+    path,
+    log: captureLogger(),
+    pragmas: () => {
+      opens++;
+      if (locked) throw new Error("database is locked");
+      return [7, 4096, -2000];
+    },
+  });
+  assert.equal(s.read().pageCount, 7);
+  assert.equal(s.read().pageCount, 7);
+  assert.equal(opens, 1, "unchanged files: two lstats answer");
+  const db = new DatabaseSync(path);
+  db.exec("INSERT INTO t (blob) VALUES (randomblob(20000))"); // new pages: the size changes
+  db.close();
+  locked = true;
+  assert.match(s.read().error ?? "", /locked/);
+  assert.equal(opens, 2);
+  locked = false;
+  assert.equal(s.read().error, undefined, "a failed reading is not cached: tried again");
+  assert.equal(opens, 3);
+});
