@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { coalesce } from "../src/coalesce.ts";
+import { COALESCE_MS } from "../src/service.ts";
 
 function setup(windowMs = 5) {
   const st = { reads: 0, t: 0 };
@@ -38,4 +39,20 @@ Deno.test("windowMs 0 never reuses; a clock going backwards reads again", () => 
   const before = st.reads;
   get();
   assert.equal(st.reads, before + 1);
+});
+
+Deno.test("the defaults the README states: a burst is 16 calls within 2 ms, shared for 5 ms", () => {
+  assert.equal(COALESCE_MS, 5);
+  const st = { reads: 0, t: 0 };
+  const get = coalesce(() => ++st.reads, { windowMs: COALESCE_MS, mono: () => st.t });
+  for (let i = 0; i < 100; i++) {
+    st.t += 0.2; // 16 calls span 3 ms: not a burst, every call reads
+    get();
+  }
+  assert.equal(st.reads, 100);
+  for (let i = 0; i < 100; i++) {
+    st.t += 0.1; // 16 calls span 1.5 ms: a burst, one reading per 5 ms
+    get();
+  }
+  assert.ok(st.reads - 100 <= 16 + 2, `${st.reads - 100} readings in 10 ms of burst`);
 });
