@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type HistorySample, writeRates } from "../src/history.ts";
+import { createHistoryRecorder, type HistorySample, writeRates } from "../src/history.ts";
+import { HISTORY_SAMPLES } from "../src/service.ts";
 import { createRing } from "../src/ring.ts";
 
 Deno.test("ring keeps the newest `capacity` items, oldest first", () => {
@@ -37,4 +38,44 @@ Deno.test("writeRates: no baseline, no anomaly; restarts and gaps are not negati
   const gap = writeRates([at(0, 0), at(1, undefined), at(2, 10)]).tx_inserted!;
   assert.equal(gap.ratePerSec, 5);
   assert.deepEqual(writeRates([at(0, 1)]), {});
+});
+
+Deno.test("the recorder keeps the last 10 minutes of 1 Hz samples: a ring of 600, oldest first", () => {
+  assert.equal(HISTORY_SAMPLES, 600);
+  let t = 0;
+  const h = createHistoryRecorder({
+    now: () => t,
+    sample: () => ({ readBytesPerSec: 0, writeBytesPerSec: 0, walSize: t }),
+  }, { capacity: HISTORY_SAMPLES, intervalMs: 0 });
+  for (let i = 1; i <= 700; i++) {
+    t = i * 1000;
+    h.record();
+  }
+  const s = h.samples();
+  assert.equal(s.length, 600);
+  assert.equal(s[0]!.t, 101_000);
+  assert.equal(s.at(-1)!.t, 700_000);
+  h.stop();
+});
+
+Deno.test("the recorder's timer takes a sample every intervalMs", async () => {
+  const h = createHistoryRecorder({
+    now: () => performance.now(),
+    sample: () => ({ readBytesPerSec: 0, writeBytesPerSec: 0, walSize: 0 }),
+  }, { capacity: 10, intervalMs: 40 });
+  try {
+    const until = performance.now() + 3000;
+    while (h.samples().length < 4 && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const t = h.samples().map((x) => x.t);
+    assert.ok(t.length >= 4, `${t.length} samples`);
+    // A timer may fire late under load, never early: on average, at least the interval apart.
+    const mean = (t.at(-1)! - t[0]!) / (t.length - 1);
+    assert.ok(mean >= 38, `mean gap ${mean} ms`);
+      assert.ok(t[i]! - t[i - 1]! >= 39, `gap ${t[i]! - t[i - 1]!}`);
+    }
+  } finally {
+    h.stop();
+  }
 });
