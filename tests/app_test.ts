@@ -92,6 +92,19 @@ Deno.test("every response is JSON and no-store", async () => {
     assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
     assert.equal(res.headers.get("x-corescope-load-status"), null);
   }
+  // The two that are not JSON: the dashboard (HTML) and /metrics (Prometheus text).
+  for (
+    const [path, type] of [["/", /^text\/html/], [
+      "/metrics",
+      /^text\/plain; version=0\.0\.4/,
+    ]] as const
+  ) {
+    const res = await request(services(FRESH), path);
+    await res.body?.cancel();
+    assert.match(res.headers.get("content-type") ?? "", type, path);
+    assert.equal(res.headers.get("cache-control"), "no-store", path);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff", path);
+  }
 });
 
 Deno.test("/api/perf/io: rates in contract order, plus the fresh ingestor sample as is", async () => {
