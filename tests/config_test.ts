@@ -108,3 +108,19 @@ Deno.test("relative paths are resolved against the working directory when loaded
   assert.equal(cfg.dbPath, `${Deno.cwd()}/m.db`);
   assert.equal(load(parseCli(["--db", "/var//lib/./m.db"])).dbPath, "/var/lib/m.db");
 });
+
+Deno.test("the README's configuration table lists every key with its default", () => {
+  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+  const rows = new Map<string, string>();
+  for (const [, key, def] of readme.matchAll(/^\| `(\w+)` +\| `([^`]*)` +\|/gm)) {
+    rows.set(key!, def!);
+  }
+  for (const [key, value] of Object.entries(DEFAULTS)) {
+    const shown = typeof value === "string"
+      ? (value === "" ? '""' : value)
+      : Array.isArray(value)
+      ? JSON.stringify(value)
+      : String(value);
+    assert.equal(rows.get(key), shown, `README row for ${key}`);
+  }
+});

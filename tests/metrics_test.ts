@@ -164,3 +164,33 @@ Deno.test("GET /metrics over HTTP has the exact 0.0.4 content type", async () =>
     await svc.stop();
   }
 });
+
+/** Metric family names (or `*` patterns) in the first column of the README's /metrics table. */
+function readmeFamilies(): RegExp[] {
+  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+  const section = readme.slice(readme.indexOf("### `GET /metrics`"));
+  const table = section.slice(0, section.indexOf("\n\n", section.indexOf("| metric")));
+  const names: string[] = [];
+  for (const row of table.split("\n").slice(2)) {
+    const first = row.split("|")[1] ?? "";
+    for (const [, n] of first.matchAll(/`([a-z_{},*]+)`/g)) {
+      // Expand one {a,b,c} group: corescope_perf_io_{read,write}_syscalls_total.
+      const m = /^(.*)\{([^}]*)\}(.*)$/.exec(n!);
+      if (m) { for (const alt of m[2]!.split(",")) names.push(`${m[1]}${alt}${m[3]}`); }
+      else names.push(n!);
+    }
+  }
+  return names.map((n) => new RegExp(`^${n.replaceAll("*", "[a-z_]+")}$`));
+}
+
+Deno.test("metrics: the README's table names every family exposed, and each it names is exposed", () => {
+  const exposed = [...scrape(input(FIX)).matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
+  const documented = readmeFamilies();
+  assert.ok(documented.length > 20, `${documented.length} families read from the README`);
+  for (const name of exposed) {
+    assert.ok(documented.some((re) => re.test(name)), `${name} is not in the README's table`);
+  }
+  for (const re of documented) {
+    assert.ok(exposed.some((name) => re.test(name)), `${re.source} is documented, not exposed`);
+  }
+});
