@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { parseStatsSnapshot, type StatsSnapshot } from "../src/stats_snapshot.ts";
+import {
+  MAX_NAME_CHARS,
+  MAX_NAMES,
+  parseStatsSnapshot,
+  type StatsSnapshot,
+} from "../src/stats_snapshot.ts";
 import { fixtureText } from "./_helpers.ts";
 
 function snap(text: string): StatsSnapshot {
@@ -227,4 +232,32 @@ Deno.test("two sources whose names differ only in their password stay two entrie
     "mqtt://u:****@h:1",
     "mqtt://u:****@h:1 (2)",
   ]);
+});
+
+Deno.test("names are capped: 64 entries per map or list, names cut to 128 characters, free text to 512, and `truncated` says what was cut", () => {
+  const doc = JSON.parse(fixtureText("2026-11-23T12:00:00Z"));
+  const many = <T>(f: (i: number) => T) =>
+    Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`n${i}`, f(i)]));
+  doc.backfillUpdates = many(() => 1);
+  doc.writer_perf = many(() => ({ count: 1 }));
+  doc.source_liveness = many(() => ({ lastReceiptUnix: 1, lastMessageUnix: 1 }));
+  doc.source_statuses = Array.from({ length: 70 }, (_, i) => ({
+    name: i === 0 ? "x".repeat(300) : `s${i}`,
+    broker: "tcp://h:1883",
+    lastError: i === 0 ? "e".repeat(2000) : "",
+  }));
+  const p = parseStatsSnapshot(JSON.stringify(doc));
+  assert.ok(p.ok);
+  const s = p.snapshot;
+  assert.equal(Object.keys(s.backfillUpdates!).length, MAX_NAMES);
+  assert.equal(Object.keys(s.writerPerf!).length, MAX_NAMES);
+  assert.equal(Object.keys(s.sourceLiveness!).length, MAX_NAMES);
+  assert.equal(s.sourceStatuses!.length, MAX_NAMES);
+  assert.equal(MAX_NAMES, 64);
+  assert.equal(MAX_NAME_CHARS, 128);
+  const first = s.sourceStatuses!.find((r) => r.name.startsWith("xxx"))!;
+  assert.ok(first.name.length <= 129, `name of ${first.name.length} characters`);
+  assert.ok(first.lastError!.length <= 513, `lastError of ${first.lastError!.length} characters`);
+  assert.deepEqual(s.truncated.length, 4);
+  for (const t of s.truncated) assert.match(t, /: kept 64 of 70 entries$/);
 });
