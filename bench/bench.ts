@@ -171,7 +171,33 @@ async function main(): Promise<void> {
 
   const svc = await spawnListening(["run", ...V8_FLAGS, ...flags, MAIN, ...args]);
   await new Promise((r) => setTimeout(r, 1500)); // a few stats versions and I/O samples
-  // The floor sends what the service sends: capture one real response per endpoint.
+  const base = await spawnFloor(svc, dir);
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const idle = { svc: await rssMiB(svc.pid), base: await rssMiB(base.pid) };
+    const rows = await ratioTable(svc, base);
+    if (QUICK) {
+      console.log("\n" + rows.join("\n"));
+      sim.stop();
+      return;
+    }
+    const perVersion = await parsesPerVersion(svc);
+    const growth = { svc: await grow(svc), base: await grow(base) };
+    console.log("\n" + rows.join("\n"));
+    console.log(perVersion);
+    printRss(idle, growth);
+  } finally {
+    await stop(svc);
+    await stop(base);
+  }
+  await startupFigure(args);
+  await namesFigure(dir);
+  sim.stop();
+  await Deno.remove(dir, { recursive: true });
+}
+
+/** The floor: a bare Deno.serve sending what the service sent, captured once per endpoint. */
+async function spawnFloor(svc: Proc, dir: string): Promise<Proc> {
   const captured: Record<string, unknown> = {};
   for (const [path] of ENDPOINTS) {
     const res = await fetch(`${svc.base}${path}`);
@@ -180,7 +206,7 @@ async function main(): Promise<void> {
   }
   const capturedPath = join(dir, "captured.json");
   Deno.writeTextFileSync(capturedPath, JSON.stringify(captured));
-  const base = await spawnListening([
+  return await spawnListening([
     "run",
     "--allow-net=127.0.0.1",
     `--allow-read=${capturedPath}`,
@@ -188,121 +214,97 @@ async function main(): Promise<void> {
     capturedPath,
     "0",
   ]);
-  try {
-    await new Promise((r) => setTimeout(r, 500));
-    const idle = await rssMiB(svc.pid);
-    const baseIdle = await rssMiB(base.pid);
+}
 
-    const rows: string[] = [];
-    rows.push(
-      "| endpoint | conns | req/s | p99 ms | CPU µs/req | floor req/s | floor p99 ms | floor CPU µs/req | ratio (target) | worst round / median | p99 ratio (≤1.5) |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    );
-    for (const conns of [32, 256]) {
-      for (const [path, target, stable] of ENDPOINTS) {
-        const a: Run[] = [], b: Run[] = [], ratios: number[] = [];
-        for (let i = 0; i < ROUNDS; i++) {
-          a.push(await wrk(svc, path, conns, SECONDS));
-          b.push(await wrk(base, path, conns, SECONDS));
-          ratios.push(a.at(-1)!.rps / b.at(-1)!.rps);
-        }
-        const ratio = median(ratios);
-        const worst = Math.min(...ratios) / ratio;
-        const p99r = med(a, "p99") / med(b, "p99");
-        const non2xx = a.reduce((n, r) => n + r.non2xx, 0);
-        rows.push(
-          `| ${path} | ${conns} | ${f(med(a, "rps"))} | ${f(med(a, "p99"), 3)} | ` +
-            `${f(med(a, "cpuUs"), 1)} | ${f(med(b, "rps"))} | ${f(med(b, "p99"), 3)} | ${
-              f(med(b, "cpuUs"), 1)
-            } | ` +
-            `${f(ratio, 2)} (${target}) ${ratio >= target ? "met" : "MISSED"} | ${f(worst, 2)}${
-              stable ? (worst >= 0.8 ? " met" : " MISSED") : ""
-            } | ${f(p99r, 2)} ${p99r <= 1.5 ? "met" : "MISSED"}` +
-            (non2xx ? ` (${non2xx} non-2xx!)` : "") + " |",
-        );
-        console.log(rows.at(-1));
+/** The service against the floor, A B A B, per endpoint and connection count. */
+async function ratioTable(svc: Proc, base: Proc): Promise<string[]> {
+  const rows = [
+    "| endpoint | conns | req/s | p99 ms | CPU µs/req | floor req/s | floor p99 ms | floor CPU µs/req | ratio (target) | worst round / median | p99 ratio (≤1.5) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const conns of [32, 256]) {
+    for (const [path, target, stable] of ENDPOINTS) {
+      const a: Run[] = [], b: Run[] = [], ratios: number[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        a.push(await wrk(svc, path, conns, SECONDS));
+        b.push(await wrk(base, path, conns, SECONDS));
+        ratios.push(a.at(-1)!.rps / b.at(-1)!.rps);
       }
+      rows.push(tableRow(path, conns, target, stable, a, b, ratios));
+      console.log(rows.at(-1));
     }
-
-    // One open and parse per stats file version, whatever the request rate.
-    const metrics = await (await fetch(`${svc.base}/metrics`)).text();
-    const val = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1]);
-    const opens = val("corescope_perf_stats_file_opens_total");
-    const parses = val("corescope_perf_stats_file_parses_total");
-    const versions = val("corescope_perf_stats_file_versions_total");
-
-    if (QUICK) {
-      console.log("\n" + rows.join("\n"));
-      sim.stop();
-      return;
-    }
-    // RSS growth under the same load for both: MILLION requests each, then a second's rest.
-    const grow = async (p: Proc) => {
-      let served = 0;
-      while (served < MILLION) {
-        const r = await wrk(p, "/api/healthz", 64, 10);
-        if (r.requests === 0) break;
-        served += r.requests;
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-      return { served, rss: await rssMiB(p.pid) };
-    };
-    const { served, rss: after } = await grow(svc);
-    const { rss: baseAfter } = await grow(base);
-
-    console.log("\n" + rows.join("\n"));
-    console.log(
-      `\nstats file: ${opens} opens, ${parses} parses for ${versions} versions under load ` +
-        `(${f(opens / versions, 2)} opens and ${
-          f(parses / versions, 2)
-        } parses per version; target 1)`,
-    );
-    const growth = after - idle, baseGrowth = baseAfter - baseIdle;
-    console.log(
-      `RSS idle: ${f(idle, 1)} MiB, floor ${f(baseIdle, 1)} MiB: +${f(idle - baseIdle, 1)} ` +
-        `(target ≤ +15) ${idle - baseIdle <= 15 ? "met" : "MISSED"}`,
-    );
-    console.log(
-      `RSS growth after ${served} requests each: +${f(growth, 1)} MiB, floor +${
-        f(baseGrowth, 1)
-      } ` +
-        `MiB (target ≤ floor + 10) ${growth <= baseGrowth + 10 ? "met" : "MISSED"}`,
-    );
-  } finally {
-    await stop(svc);
-    await stop(base);
   }
+  return rows;
+}
 
-  // Startup to first 200, median of 10, warm module cache: the README's start command
-  // (`deno task start`: deploy/start.sh) against a bare Deno.serve.
-  const startup = async (cmd: string, cmdArgs: string[]) => {
-    const times: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const t0 = performance.now();
-      const proc = new Deno.Command(cmd, {
-        args: cmdArgs,
-        stdout: "piped",
-        stderr: "null",
-        env: { PATH: `${dirname(DENO)}:${Deno.env.get("PATH")}` },
-        cwd: ROOT,
-      }).spawn();
-      const reader = proc.stdout.getReader();
-      let out = "";
-      while (!out.includes("\n")) out += dec.decode((await reader.read()).value);
-      reader.releaseLock();
-      const url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)![1];
-      for (;;) {
-        const res = await fetch(`${url}/api/healthz`).catch(() => undefined);
-        await res?.body?.cancel();
-        if (res?.status === 200) break;
-      }
-      times.push(performance.now() - t0);
-      proc.kill("SIGTERM");
-      await proc.status;
-      await proc.stdout.cancel().catch(() => {});
-    }
-    return median(times);
-  };
+function tableRow(
+  path: string,
+  conns: number,
+  target: number,
+  stable: boolean,
+  a: Run[],
+  b: Run[],
+  ratios: number[],
+): string {
+  const ratio = median(ratios);
+  const worst = Math.min(...ratios) / ratio;
+  const p99r = med(a, "p99") / med(b, "p99");
+  const non2xx = a.reduce((n, r) => n + r.non2xx, 0);
+  return `| ${path} | ${conns} | ${f(med(a, "rps"))} | ${f(med(a, "p99"), 3)} | ` +
+    `${f(med(a, "cpuUs"), 1)} | ${f(med(b, "rps"))} | ${f(med(b, "p99"), 3)} | ${
+      f(med(b, "cpuUs"), 1)
+    } | ` +
+    `${f(ratio, 2)} (${target}) ${ratio >= target ? "met" : "MISSED"} | ${f(worst, 2)}${
+      stable ? (worst >= 0.8 ? " met" : " MISSED") : ""
+    } | ${f(p99r, 2)} ${p99r <= 1.5 ? "met" : "MISSED"}` +
+    (non2xx ? ` (${non2xx} non-2xx!)` : "") + " |";
+}
+
+/** One open and parse per stats file version, whatever the request rate. */
+async function parsesPerVersion(svc: Proc): Promise<string> {
+  const metrics = await (await fetch(`${svc.base}/metrics`)).text();
+  const val = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1]);
+  const opens = val("corescope_perf_stats_file_opens_total");
+  const parses = val("corescope_perf_stats_file_parses_total");
+  const versions = val("corescope_perf_stats_file_versions_total");
+  return `\nstats file: ${opens} opens, ${parses} parses for ${versions} versions under load ` +
+    `(${f(opens / versions, 2)} opens and ${f(parses / versions, 2)} parses per version; target 1)`;
+}
+
+/** RSS after MILLION requests of /api/healthz and a second's rest. */
+async function grow(p: Proc): Promise<{ served: number; rss: number }> {
+  let served = 0;
+  while (served < MILLION) {
+    const r = await wrk(p, "/api/healthz", 64, 10);
+    if (r.requests === 0) break;
+    served += r.requests;
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  return { served, rss: await rssMiB(p.pid) };
+}
+
+function printRss(
+  idle: { svc: number; base: number },
+  growth: { svc: { served: number; rss: number }; base: { served: number; rss: number } },
+): void {
+  const ours = growth.svc.rss - idle.svc, floor = growth.base.rss - idle.base;
+  console.log(
+    `RSS idle: ${f(idle.svc, 1)} MiB, floor ${f(idle.base, 1)} MiB: +${
+      f(idle.svc - idle.base, 1)
+    } (target ≤ +15) ${idle.svc - idle.base <= 15 ? "met" : "MISSED"}`,
+  );
+  console.log(
+    `RSS growth after ${growth.svc.served} requests each: +${f(ours, 1)} MiB, floor +${
+      f(floor, 1)
+    } MiB (target ≤ floor + 10) ${ours <= floor + 10 ? "met" : "MISSED"}`,
+  );
+}
+
+/**
+ * Startup to first 200, median of 10, warm module cache: the README's start command
+ * (`deno task start`: deploy/start.sh) against a bare Deno.serve.
+ */
+async function startupFigure(args: string[]): Promise<void> {
   const ours = await startup("sh", ["deploy/start.sh", ...args]);
   const bare = await startup(DENO, ["run", "--allow-net=127.0.0.1", BASELINE]);
   console.log(
@@ -310,9 +312,35 @@ async function main(): Promise<void> {
       f(bare, 1)
     } ms: ${f(ours / bare, 2)}x (target ≤ 2x) ${ours <= 2 * bare ? "met" : "MISSED"}`,
   );
-  await namesFigure(dir);
-  sim.stop();
-  await Deno.remove(dir, { recursive: true });
+}
+
+async function startup(cmd: string, cmdArgs: string[]): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    const proc = new Deno.Command(cmd, {
+      args: cmdArgs,
+      stdout: "piped",
+      stderr: "null",
+      env: { PATH: `${dirname(DENO)}:${Deno.env.get("PATH")}` },
+      cwd: ROOT,
+    }).spawn();
+    const reader = proc.stdout.getReader();
+    let out = "";
+    while (!out.includes("\n")) out += dec.decode((await reader.read()).value);
+    reader.releaseLock();
+    const url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)![1];
+    for (;;) {
+      const res = await fetch(`${url}/api/healthz`).catch(() => undefined);
+      await res?.body?.cancel();
+      if (res?.status === 200) break;
+    }
+    times.push(performance.now() - t0);
+    proc.kill("SIGTERM");
+    await proc.status;
+    await proc.stdout.cancel().catch(() => {});
+  }
+  return median(times);
 }
 
 /**
