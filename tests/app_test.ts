@@ -583,3 +583,17 @@ Deno.test("/api/perf cache.size is 1 while a stats version is cached, 0 when the
   assert.equal((await get(services(undefined), "/api/perf")).body.cache.size, 0);
   assert.equal((await get(services(FRESH), "/api/health")).body.cache.entries, 1);
 });
+
+Deno.test("/api/health: perf.slowQueries counts the slow requests kept, recentSlow is the last 5", async () => {
+  const svc = services(FRESH);
+  for (let i = 1; i <= 8; i++) svc.requests.record("/metrics", 200, 100 + i);
+  const { body } = await get(svc, "/api/health");
+  assert.equal(body.perf.slowQueries, 8);
+  assert.deepEqual(body.perf.recentSlow.map((r: { ms: number }) => r.ms), [
+    104,
+    105,
+    106,
+    107,
+    108,
+  ]);
+});

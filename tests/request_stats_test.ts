@@ -67,3 +67,21 @@ Deno.test("reset clears everything and starts uptime again", () => {
     slowThresholdMs: 1,
   });
 });
+
+Deno.test("the defaults the README states: p50/p95 over the last 1024 requests of a route, the last 20 slow requests", () => {
+  const p95After = (fast: number) => {
+    const rs = createRequestStats({ slowMs: 1e9 });
+    for (let i = 0; i < 100; i++) rs.record("/api/healthz", 200, 100);
+    for (let i = 0; i < fast; i++) rs.record("/api/healthz", 200, 1);
+    return rs.figures().endpoints["/api/healthz"]!.p95Ms;
+  };
+  assert.equal(p95After(970), 100, "54 of the outliers are still among the last 1024");
+  assert.equal(p95After(980), 1, "44 left: under 5 % of 1024");
+  const rs = createRequestStats({ slowMs: 10, now: () => 0 });
+  for (let i = 1; i <= 25; i++) rs.record("/metrics", 200, 100 + i);
+  assert.deepEqual(
+    rs.figures().slowQueries.map((r) => r.ms),
+    Array.from({ length: 20 }, (_, i) => 106 + i),
+    "the last 20, oldest first",
+  );
+});
