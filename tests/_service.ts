@@ -40,9 +40,25 @@ export async function startService(
   const flags = await flagsFor(args);
   const argv = [DENO, "run", ...V8_FLAGS, ...flags, MAIN, ...args];
   const [cmd, ...rest] = opts.wrap ? opts.wrap(argv) : argv;
-  const proc = new Deno.Command(cmd!, {
-    args: rest,
+  return await spawnService(cmd!, rest, { env: opts.env });
+}
+
+/** The repository's root, where `deno task start` runs. */
+export const ROOT = new URL("..", import.meta.url).pathname;
+
+/** `deno task start` (sh deploy/start.sh, from the root) finds the Deno under test first. */
+export const START_ENV = { PATH: `${DENO.replace(/\/[^/]*$/, "")}:${Deno.env.get("PATH")}` };
+
+/** Spawns `cmd` and waits for the service's listening line on its stdout. */
+export async function spawnService(
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<Service> {
+  const proc = new Deno.Command(cmd, {
+    args,
     env: opts.env,
+    cwd: opts.cwd,
     stdout: "piped",
     stderr: "piped",
   }).spawn();

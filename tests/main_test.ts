@@ -5,7 +5,17 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { fixtureText, isoSec, serviceArgs, tempDir } from "./_helpers.ts";
-import { DENO, flagsFor, getJson, MAIN, run, startService } from "./_service.ts";
+import {
+  flagsFor,
+  getJson,
+  MAIN,
+  ROOT,
+  run,
+  spawnService,
+  START_ENV,
+  startService,
+  V8_FLAGS,
+} from "./_service.ts";
 
 Deno.test("main.ts end to end under its printed permissions", async (t) => {
   using dir = tempDir();
@@ -264,12 +274,11 @@ Deno.test("main.ts check: names every problem and exits 1; exits 0 when all is w
 });
 
 Deno.test("deno task start: --help and --version pass through; a bad flag exits 2", async () => {
-  const root = new URL("..", import.meta.url).pathname;
   const sh = (args: string[]) =>
     new Deno.Command("sh", {
       args: ["deploy/start.sh", ...args],
-      cwd: root,
-      env: { PATH: `${DENO.replace(/\/[^/]*$/, "")}:${Deno.env.get("PATH")}` },
+      cwd: ROOT,
+      env: START_ENV,
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -287,33 +296,19 @@ Deno.test("deno task start: --help and --version pass through; a bad flag exits 
 
 Deno.test("deno task start serves under exactly the flags `main.ts permissions` prints, plus the V8 flags", async () => {
   using dir = tempDir();
-  const root = new URL("..", import.meta.url).pathname;
   const args = serviceArgs(dir);
-  const proc = new Deno.Command("sh", {
-    args: ["deploy/start.sh", ...args],
-    cwd: root,
-    env: { PATH: `${DENO.replace(/\/[^/]*$/, "")}:${Deno.env.get("PATH")}` },
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
+  const svc = await spawnService("sh", ["deploy/start.sh", ...args], { cwd: ROOT, env: START_ENV });
   try {
-    const reader = proc.stdout.getReader();
-    let out = "";
-    while (!out.includes("\n")) out += new TextDecoder().decode((await reader.read()).value);
-    reader.releaseLock();
-    assert.match(out, /listening on http:\/\/127\.0\.0\.1:\d+\//);
     // start.sh execs Deno, so the shell's pid is the service's. Deno reads /proc only with
     // --allow-all, so ask cat.
-    const cmdline = await new Deno.Command("cat", { args: [`/proc/${proc.pid}/cmdline`] }).output();
+    const cmdline = await new Deno.Command("cat", { args: [`/proc/${svc.proc.pid}/cmdline`] })
+      .output();
     const argv = new TextDecoder().decode(cmdline.stdout).split("\0").filter((a) => a !== "");
     const main = argv.findIndex((a) => a.endsWith("main.ts"));
     const flags = argv.slice(argv.indexOf("run") + 1, main);
-    const v8 = Deno.readTextFileSync(`${root}deploy/v8-flags`).trim().split("\n");
-    assert.deepEqual(flags.sort(), [...await flagsFor(args), ...v8].sort());
+    assert.deepEqual(flags.sort(), [...await flagsFor(args), ...V8_FLAGS].sort());
     assert.deepEqual(argv.slice(main + 1), args, "the arguments pass through");
   } finally {
-    proc.kill("SIGTERM");
-    await proc.status;
-    await proc.stdout.cancel().catch(() => {});
+    await svc.stop();
   }
 });
