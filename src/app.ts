@@ -30,8 +30,8 @@ import {
 } from "./responses.ts";
 import { round1 } from "./ring.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
-import { type StatsCacheCounters, statsFileVerdict, type StatsState } from "./stats_cache.ts";
-import { ingestVerdicts, type VerdictThresholds } from "./verdicts.ts";
+import { stateVerdicts, type StatsCacheCounters, type StatsState } from "./stats_cache.ts";
+import type { VerdictThresholds } from "./verdicts.ts";
 
 /** Whether the service can answer; `reason` says why not. */
 export type Readiness = { ready: true } | { ready: false; reason: string };
@@ -209,7 +209,6 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
     sqlite: SqliteFigures,
     opens: number,
   ) => {
-    const liveness = j.state.kind === "ok" ? j.state.snapshot.sourceLiveness : undefined;
     return renderMetrics({
       ioSource,
       ioCounters,
@@ -217,7 +216,7 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
       freshness: j.f,
       sqlite,
       cache: { ...svc.statsCounters(), opens },
-      verdicts: ingestVerdicts(statsFileVerdict(j.state, j.f), liveness, second, svc.thresholds),
+      verdicts: stateVerdicts(j.state, j.f, second, svc.thresholds),
       version: svc.version,
     });
   }, (a, b) => a.state === b.state && a.f.fresh === b.f.fresh);
@@ -247,7 +246,7 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
 function healthRoutes(app: Hono, svc: Services, judge: () => Judged): void {
   const healthz = memoLast((j: Judged, second: number) => {
     const liveness = j.state.kind === "ok" ? j.state.snapshot.sourceLiveness : undefined;
-    const ingest = ingestVerdicts(statsFileVerdict(j.state, j.f), liveness, second, svc.thresholds);
+    const ingest = stateVerdicts(j.state, j.f, second, svc.thresholds);
     const reason = j.state.kind === "ok" ? undefined : j.state.reason;
     return JSON.stringify({
       ...healthzBody({ ready: true }, liveness),

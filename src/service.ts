@@ -21,8 +21,8 @@ import {
 import type { Logger } from "./log.ts";
 import { createRequestStats } from "./request_stats.ts";
 import { createSqliteStats, type SqliteStats } from "./sqlite_stats.ts";
-import { createStatsCache, type StatsCache, statsFileVerdict } from "./stats_cache.ts";
-import { ingestVerdicts, type SourceStatusVerdict, type VerdictThresholds } from "./verdicts.ts";
+import { createStatsCache, stateVerdicts, type StatsCache } from "./stats_cache.ts";
+import type { SourceStatusVerdict, VerdictThresholds } from "./verdicts.ts";
 
 /**
  * How long one stat of the stats file, and one database reading, serve a burst of
@@ -148,12 +148,7 @@ function historySample(src: SampleSources): (t: number) => Omit<HistorySample, "
     const io = src.sampler.rates(), state = src.stats.get();
     const snap = state.kind === "ok" ? state.snapshot : undefined;
     const f = snap ? judgeFreshness(snap, t, src.policy) : { fresh: false };
-    const v = ingestVerdicts(
-      statsFileVerdict(state, f),
-      snap?.sourceLiveness,
-      Math.floor(t / 1000),
-      src.thresholds,
-    );
+    const v = stateVerdicts(state, f, Math.floor(t / 1000), src.thresholds);
     verdictLog(v.sources);
     return {
       readBytesPerSec: io.readBytesPerSec,

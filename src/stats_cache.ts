@@ -21,7 +21,12 @@ import {
 import type { Freshness } from "./freshness.ts";
 import { isUtf8 } from "node:buffer";
 import { parseStatsSnapshot, type StatsSnapshot } from "./stats_snapshot.ts";
-import type { StatsFileVerdict } from "./verdicts.ts";
+import {
+  type IngestVerdicts,
+  ingestVerdicts,
+  type StatsFileVerdict,
+  type VerdictThresholds,
+} from "./verdicts.ts";
 
 /** What one read of the stats file gave. */
 export type StatsContent =
@@ -51,6 +56,33 @@ export type StatsState = StatsContent & { version: number };
 export function statsFileVerdict(state: StatsState, freshness: Freshness): StatsFileVerdict {
   if (state.kind !== "ok") return state.reason === "missing" ? "missing" : "invalid";
   return freshness.fresh ? "fresh" : "stale";
+}
+
+/**
+ * The ingest verdicts for one state of the stats file at `nowSec`: the file's own verdict and
+ * each source of its liveness map (none when there is no snapshot).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stateVerdicts } from "./stats_cache.ts";
+ * const gone = { kind: "unavailable", version: 1, reason: "missing", detail: "" } as const;
+ * const t = { receiptStaleAfterSec: 60, writeStaleAfterSec: 60 };
+ * assert.deepEqual(stateVerdicts(gone, { fresh: false }, 0, t), {
+ *   status: "degraded",
+ *   statsFile: "missing",
+ *   sources: {},
+ * });
+ * ```
+ */
+export function stateVerdicts(
+  state: StatsState,
+  freshness: Freshness,
+  nowSec: number,
+  t: VerdictThresholds,
+): IngestVerdicts {
+  const liveness = state.kind === "ok" ? state.snapshot.sourceLiveness : undefined;
+  return ingestVerdicts(statsFileVerdict(state, freshness), liveness, nowSec, t);
 }
 
 /** Counters of the cache's own work. */
