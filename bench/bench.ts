@@ -13,7 +13,8 @@
  * (BENCH_NAMES_ONLY=1 runs only that).
  */
 import { dirname, join } from "node:path";
-import { createSimulator } from "../tools/simulator.ts";
+import { DEFAULTS } from "../src/config.ts";
+import { createSimulator, writeAtomic } from "../tools/simulator.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 3);
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 3);
@@ -349,7 +350,6 @@ async function startup(cmd: string, cmdArgs: string[]): Promise<number> {
  * one request at a time (as a monitor does) for 5 s; p99 and RSS against their targets.
  */
 async function namesFigure(dir: string): Promise<void> {
-  const { DEFAULTS } = await import("../src/config.ts");
   const statsPath = join(dir, "names.json");
   const doc = (n: number) => {
     const names: Record<string, number> = {};
@@ -358,8 +358,7 @@ async function namesFigure(dir: string): Promise<void> {
   };
   let n = 1000;
   while (doc(n + 1000).length < DEFAULTS.maxStatsBytes) n += 1000;
-  const write = () => Deno.writeTextFileSync(`${statsPath}.tmp`, doc(n));
-  const swap = () => (write(), Deno.renameSync(`${statsPath}.tmp`, statsPath));
+  const swap = () => writeAtomic(statsPath, doc(n));
   swap();
   const timer = setInterval(swap, 500);
   const args = ["--stats", statsPath, "--db", join(dir, "none.db"), "--port", "0"];
