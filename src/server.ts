@@ -6,7 +6,7 @@
  */
 
 import inspector from "node:inspector";
-import { createHandler } from "./app.ts";
+import { createHandler, jsonResponse } from "./app.ts";
 import { type Config, ConfigError } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./service.ts";
@@ -137,10 +137,7 @@ function serve(
     onListen: ({ hostname, port }) => onListen(hostname, port),
     onError(err) {
       log.log("error", "http", `unhandled: ${(err as Error)?.message ?? err}`);
-      return new Response(JSON.stringify({ error: "internal error" }), {
-        status: 500,
-        headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
-      });
+      return jsonResponse({ error: "internal error" }, 500);
     },
   }, handler);
 }
