@@ -7,6 +7,7 @@
  * @module
  */
 
+import { getOwn } from "./records.ts";
 import { createRing } from "./ring.ts";
 
 /** One 1 Hz sample. */
@@ -86,13 +87,13 @@ function perSec(
   const dt = (b.t - a.t) / 1000;
   if (dt <= 0) return 0;
   if (!all) {
-    const x = a.sources?.[name], y = b.sources?.[name];
+    const x = getOwn(a.sources, name), y = getOwn(b.sources, name);
     return x === undefined || y === undefined || y < x ? 0 : round((y - x) / dt);
   }
   let sum = 0, prev: number | undefined;
   for (const s of all) {
     if (s.t < a.t || s.t > b.t) continue;
-    const v = s.sources?.[name];
+    const v = getOwn(s.sources, name);
     if (v !== undefined && prev !== undefined && v >= prev) sum += v - prev;
     if (v !== undefined) prev = v;
   }

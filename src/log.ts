@@ -6,7 +6,7 @@
  * @module
  */
 
-import { maskCredentials } from "./mask.ts";
+import { maskBounded } from "./mask.ts";
 
 /** Severity of a log line. */
 export type Level = "debug" | "info" | "warn" | "error";
@@ -34,15 +34,19 @@ export interface LoggerOptions {
   write?: (line: string) => void;
   /** Clock for timestamps. */
   now?: () => number;
+  /** Monotonic clock (ms) for the rate limit: a wall clock stepped back must not silence it. */
+  mono?: () => number;
   /** Lines below this level are dropped. */
   minLevel?: Level;
   /** At most this many lines per event name per minute; the rest are counted, then reported. */
   perMinute?: number;
 }
 
-// Control characters, on purpose: these are what must never reach a log line raw.
+// Control characters, on purpose: these are what must never reach a log line raw. C0, DEL
+// and C1 (a terminal takes U+009B as CSI), line and paragraph separators, and the bidi
+// controls that make a line read otherwise than it is (U+202E turns the rest around).
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /** Longest text any one message or field value may put on a line. */
 export const MAX_VALUE_CHARS = 512;
@@ -60,7 +64,11 @@ export const MAX_VALUE_CHARS = 512;
  */
 export function oneLine(text: string): string {
   const cut = text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
-  return cut.replace(
+  return escapeControls(cut);
+}
+
+function escapeControls(text: string): string {
+  return text.replace(
     CONTROL,
     (c) =>
       c === "\n"
@@ -104,6 +112,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const format = opts.format ?? "text";
   const write = opts.write ?? stderrWrite;
   const now = opts.now ?? Date.now;
+  const mono = opts.mono ?? (() => performance.now());
   const min = RANK[opts.minLevel ?? "info"];
   const perMinute = opts.perMinute ?? 30;
   const active = new Map<string, string>();
@@ -129,26 +138,27 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 
   function log(level: Level, event: string, msg: string, fields: Fields = {}): void {
     if (RANK[level] < min) return;
-    const t = now();
-    const { ok, dropped } = allowed(event, t);
+    const { ok, dropped } = allowed(event, mono());
     if (!ok) return;
-    const ts = new Date(t).toISOString();
+    const ts = new Date(now()).toISOString();
     const all: Fields = dropped > 0 ? { ...fields, suppressed: dropped } : fields;
-    // Masked before it is cut or escaped, so a cut can never split a password from its URL.
-    const text = (v: string) => oneLine(maskCredentials(v));
+    // Masked (after a cut that masks what it leaves open) before it is escaped: a cut can
+    // never split a password from its URL, and the cost is bounded by the line's length.
+    const text = (v: string) => oneLine(maskBounded(v, MAX_VALUE_CHARS));
     let line: string;
     if (format === "json") {
       const safe: Fields = {};
       for (const [k, v] of Object.entries(all)) {
-        safe[k] = typeof v === "string" ? maskCredentials(v).slice(0, MAX_VALUE_CHARS) : v;
+        safe[k] = typeof v === "string" ? maskBounded(v, MAX_VALUE_CHARS) : v;
       }
-      line = JSON.stringify({
+      // JSON escapes C0 only: the rest of the controls become \uXXXX too (still valid JSON).
+      line = escapeControls(JSON.stringify({
         ts,
         level,
         event,
-        msg: maskCredentials(msg).slice(0, MAX_VALUE_CHARS),
+        msg: maskBounded(msg, MAX_VALUE_CHARS),
         ...safe,
-      });
+      }));
     } else {
       const extra = Object.entries(all)
         .filter(([, v]) => v !== undefined)

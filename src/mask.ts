@@ -1,7 +1,8 @@
 /**
  * Credential masking for broker URLs, by the userinfo pattern rather than a URL parser: a
  * parser fails on passwords holding `/`, `?`, `#`, spaces or `%` escapes and would let them
- * out unmasked.
+ * out unmasked. Every pass is linear in its input (no pattern that backtracks over what an
+ * attacker writes), and {@linkcode maskBounded} cuts its input before any pass runs.
  *
  * @module
  */
@@ -11,12 +12,17 @@ export const MASK = "****";
 
 // Any URL scheme (RFC 3986: a letter, then letters, digits, "+", "-", "."), in any case,
 // then "://". The scheme must not be the tail of a longer word ("xmqtt://" is "xmqtt://").
+// The lookbehind comes first, so only the first character of a run starts a match: linear.
 const SCHEME = /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*:\/\//g;
-// `user:password@host` with no scheme, standing alone (start of text, after white space, a
-// quote, "=" or "("): the password runs to the last "@" before white space.
-const BARE = /(^|[\s"'=(,;])([A-Za-z0-9._~-]+):(?!\/\/)(\S*)@(?=[^\s@]*$|[^\s@]*\s)/g;
-// `password=...` (and its usual spellings) in a query string or a key=value list.
+// `password=...` (and its usual spellings) in a query string or a key=value list. The value
+// run takes "=" too, so one match swallows a repeated key: linear.
 const QUERY = /\b(password|passwd|pwd|pass|secret|token|api_?key)=([^&\s#;"']+)/gi;
+// The end of a URL's authority.
+const AUTHORITY_END = /[\s/?#]/g;
+// Runs of non-white-space: the tokens a bare `user:password@host` may stand in.
+const TOKEN = /\S+/g;
+// Characters that may stand right before a bare `user:` (besides the start of a token).
+const BARE_PREFIX = "\"'=(,;";
 
 /**
  * Replaces every password that could stand in `text` with `****`:
@@ -24,7 +30,8 @@ const QUERY = /\b(password|passwd|pwd|pass|secret|token|api_?key)=([^&\s#;"']+)/
  *   kept, the userinfo ends at the LAST "@" before the next `scheme://` (or the end of the
  *   text), so a password may hold "@", line breaks, or even " ws://";
  * - in a bare `user:password@host`, and in `password=...` query parameters.
- * A URL without a password, or text without any of these, comes back unchanged.
+ * A URL without a password, or text without any of these, comes back unchanged. Time is
+ * linear in `text.length`; callers that take text from outside use {@linkcode maskBounded}.
  *
  * @example
  * ```ts
@@ -39,52 +46,163 @@ const QUERY = /\b(password|passwd|pwd|pass|secret|token|api_?key)=([^&\s#;"']+)/
  */
 export function maskCredentials(text: string): string {
   let out = text.includes("://") ? maskUrls(text) : text;
-  if (out.includes("@")) out = out.replace(BARE, (_m, pre, user) => `${pre}${user}:${MASK}@`);
+  if (out.includes("@")) out = maskBare(out);
   if (out.includes("=")) out = out.replace(QUERY, (_m, key) => `${key}=${MASK}`);
   return out;
 }
 
-function maskUrls(text: string): string {
-  const starts: { at: number; bodyAt: number }[] = [];
-  for (const m of text.matchAll(SCHEME)) {
-    starts.push({ at: m.index, bodyAt: m.index + m[0].length });
+/**
+ * Masks text from outside and cuts it to `maxChars` (then `…`), in time bounded by
+ * `maxChars`, not by the input: the input is cut to `2 * maxChars` before any pass runs. A
+ * cut input is masked as if its userinfo ran to the cut (a password whose "@" lies past the
+ * cut is still masked), and the result is well-formed UTF-16 (a cut through a surrogate pair
+ * leaves no lone half).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { maskBounded } from "./mask.ts";
+ * assert.equal(maskBounded("mqtt://u:pw@h", 128), "mqtt://u:****@h");
+ * const long = "mqtt://u:" + "s".repeat(1000) + "@h";
+ * assert.equal(maskBounded(long, 16), "mqtt://u:****…");
+ * ```
+ */
+export function maskBounded(raw: string, maxChars: number): string {
+  let masked: string;
+  if (raw.length > 2 * maxChars) {
+    // An "@" after the cut closes any userinfo still open there, so its tail is masked.
+    masked = maskCredentials(`${raw.slice(0, 2 * maxChars)}@`);
+    if (masked.endsWith("@")) masked = masked.slice(0, -1);
+    masked = `${masked.slice(0, maxChars)}…`;
+  } else {
+    masked = maskCredentials(raw);
+    if (masked.length > maxChars) masked = `${masked.slice(0, maxChars)}…`;
   }
-  if (starts.length === 0) return text;
-  let out = text.slice(0, starts[0]!.at);
-  for (let i = 0; i < starts.length;) {
-    const { at, bodyAt } = starts[i]!;
-    let j = i + 1;
-    const endOf = (k: number) => (k < starts.length ? starts[k]!.at : text.length);
-    let masked = maskBody(text.slice(bodyAt, endOf(j)));
-    // A password may itself hold " ws://": while this URL's userinfo is still open (a colon
-    // not followed by a port) and no "@" closed it, the next "scheme://" is part of it.
-    while (masked === null && j < starts.length && opensUserinfo(text.slice(bodyAt, endOf(j)))) {
-      j++;
-      masked = maskBody(text.slice(bodyAt, endOf(j)));
-    }
-    out += text.slice(at, bodyAt) + (masked ?? text.slice(bodyAt, endOf(j)));
-    i = j;
-  }
-  return out;
+  return masked.toWellFormed();
 }
 
-/** True when `body` starts like `user:secret` (not `host:port`), with no "@" yet. */
-function opensUserinfo(body: string): boolean {
-  const authority = body.split(/[\s/?#]/, 1)[0]!;
-  const colon = authority.indexOf(":");
-  return colon !== -1 && !/^\d+$/.test(authority.slice(colon + 1));
+function maskUrls(text: string): string {
+  // Where each `scheme://` starts, and where its body (after "://") starts: two flat arrays,
+  // not an object per URL (a hostile text holds tens of thousands).
+  const at: number[] = [], bodyAt: number[] = [];
+  SCHEME.lastIndex = 0;
+  for (let m = SCHEME.exec(text); m !== null; m = SCHEME.exec(text)) {
+    at.push(m.index);
+    bodyAt.push(m.index + m[0].length);
+  }
+  if (at.length === 0) return text;
+  const endOf = (k: number) => (k < at.length ? at[k]! : text.length);
+  // The next "@" at or after a position; positions only grow, so one search serves many.
+  let nextAt = -2;
+  const atFrom = (p: number) => {
+    if (nextAt !== -1 && nextAt < p) nextAt = text.indexOf("@", p);
+    return nextAt;
+  };
+  // Only masked bodies are spliced in; the text between them is copied once, at the end.
+  const parts: string[] = [];
+  let copied = 0;
+  for (let i = 0; i < at.length;) {
+    const body0 = bodyAt[i]!;
+    const firstAt = atFrom(body0);
+    const hasAt = (end: number) => firstAt !== -1 && firstAt < end;
+    let j = i + 1;
+    // A password may itself hold " ws://": while this URL's userinfo is still open (a colon
+    // not followed by a port) and no "@" closed it, the next "scheme://" is part of it.
+    // (No colon before the next URL: not open, and no need to look at the authority.)
+    const colon = text.indexOf(":", body0);
+    if (!hasAt(endOf(j)) && colon !== -1 && colon < endOf(j)) {
+      const opens = userinfoOpens(text, body0, colon);
+      while (!hasAt(endOf(j)) && j < at.length && opens(endOf(j))) j++;
+    }
+    if (hasAt(endOf(j))) {
+      const body = text.slice(body0, endOf(j));
+      const masked = maskBody(body);
+      if (masked !== body) {
+        parts.push(text.slice(copied, body0), masked);
+        copied = endOf(j);
+      }
+    }
+    i = j;
+  }
+  if (copied === 0) return text;
+  parts.push(text.slice(copied));
+  return parts.join("");
 }
 
 /**
- * Masks the userinfo password at the start of `body` (the text after `scheme://`); `null`
- * when `body` has no "@" at all.
+ * For the URL body starting at `bodyAt`: whether the text up to `end` starts like
+ * `user:secret` (not `host:port`); `colon` is the first ":" at or after `bodyAt`. One scan of the authority, then O(1) per question.
  */
-function maskBody(body: string): string | null {
+function userinfoOpens(
+  text: string,
+  bodyAt: number,
+  colon: number,
+): (end: number) => boolean {
+  AUTHORITY_END.lastIndex = bodyAt;
+  const authEnd = AUTHORITY_END.exec(text)?.index ?? text.length;
+  const colonAt = colon !== -1 && colon < authEnd ? colon : -1;
+  let nonDigit = colonAt + 1;
+  if (colonAt !== -1) {
+    while (
+      nonDigit < authEnd && text.charCodeAt(nonDigit) >= 48 && text.charCodeAt(nonDigit) <= 57
+    ) {
+      nonDigit++;
+    }
+  }
+  return (end) => {
+    const authorityEnd = Math.min(authEnd, end);
+    if (colonAt === -1 || colonAt >= authorityEnd) return false;
+    // An empty rest is open ("u:"); digits alone are a port.
+    return colonAt + 1 === authorityEnd || nonDigit < authorityEnd;
+  };
+}
+
+/** Masks the userinfo password at the start of `body` (the text after `scheme://`). */
+function maskBody(body: string): string {
   const atPos = body.lastIndexOf("@");
-  if (atPos === -1) return null;
   const userinfo = body.slice(0, atPos);
   const colon = userinfo.indexOf(":");
   // No colon: a user alone, no password. A "/" before the colon: the "@" is in a path.
   if (colon === -1 || userinfo.slice(0, colon).includes("/")) return body;
   return userinfo.slice(0, colon + 1) + MASK + body.slice(atPos);
+}
+
+/**
+ * Masks a bare `user:password@host` standing alone (start of a token, or after a quote, "=",
+ * "(", "," or ";"): the password runs to the token's LAST "@". One pass per token.
+ */
+function maskBare(text: string): string {
+  let out = "", from = 0;
+  for (const m of text.matchAll(TOKEN)) {
+    const token = m[0];
+    const lastAt = token.lastIndexOf("@");
+    if (lastAt <= 0) continue;
+    const colon = bareColon(token, lastAt);
+    if (colon === -1) continue;
+    out += text.slice(from, m.index + colon + 1) + MASK;
+    from = m.index + lastAt;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+function isUserChar(c: number): boolean {
+  // [A-Za-z0-9._~-]
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 46 ||
+    c === 95 || c === 126 || c === 45;
+}
+
+/** The colon of the first bare `user:` in `token` before `lastAt`, not `user://`; or -1. */
+function bareColon(token: string, lastAt: number): number {
+  for (let s = 0; s < lastAt;) {
+    if (s > 0 && !BARE_PREFIX.includes(token[s - 1]!)) {
+      s++;
+      continue;
+    }
+    let c = s;
+    while (c < lastAt && isUserChar(token.charCodeAt(c))) c++;
+    if (c > s && c < lastAt && token[c] === ":" && !token.startsWith("//", c + 1)) return c;
+    // User characters are never prefix characters: the next candidate lies past this run.
+    s = Math.max(c, s + 1);
+  }
+  return -1;
 }

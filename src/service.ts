@@ -19,6 +19,7 @@ import {
   rusageReader,
 } from "./io_sampler.ts";
 import type { Logger } from "./log.ts";
+import { getOwn } from "./records.ts";
 import { createRequestStats } from "./request_stats.ts";
 import { createSqliteStats, type SqliteStats } from "./sqlite_stats.ts";
 import { createStatsCache, stateVerdicts, type StatsCache } from "./stats_cache.ts";
@@ -170,11 +171,11 @@ function historySample(src: SampleSources): (t: number) => Omit<HistorySample, "
  * Logs each source's verdict when it changes (`local: ok → write_stalled`), once per change;
  * a source seen for the first time is logged only when it is not `ok`.
  */
-function verdictChanges(log: Logger): (now: Record<string, SourceStatusVerdict>) => void {
+export function verdictChanges(log: Logger): (now: Record<string, SourceStatusVerdict>) => void {
   let prev: Record<string, SourceStatusVerdict> = {};
   return (now) => {
     for (const [name, v] of Object.entries(now)) {
-      const was = prev[name];
+      const was = getOwn(prev, name);
       if (was === v || (was === undefined && v === "ok")) continue;
       const level = v === "ok" || v === "never" ? "info" : "warn";
       log.log(level, "liveness", `${name}: ${was ?? "new"} → ${v}`);

@@ -8,7 +8,8 @@
  */
 
 import { parseRfc3339 } from "./freshness.ts";
-import { maskCredentials } from "./mask.ts";
+import { MAX_VALUE_CHARS } from "./log.ts";
+import { maskBounded } from "./mask.ts";
 
 /**
  * At most this many entries are kept of each named map or list in the file (backfill kinds,
@@ -191,7 +192,7 @@ function validate(doc: Record<string, Json>): StatsSnapshot {
   };
 
   if ("sampledAt" in doc) {
-    if (typeof doc.sampledAt === "string") snap.sampledAt = maskCredentials(doc.sampledAt);
+    if (typeof doc.sampledAt === "string") snap.sampledAt = name(doc.sampledAt);
     else bad("sampledAt", "a string", doc.sampledAt);
   }
   for (const name of COUNTER_NAMES) {
@@ -258,8 +259,22 @@ function entries(v: Record<string, Json>, field: string, cut: string[]): [string
   // One enumeration of the keys (a file may hold 100,000 of them): count and first few.
   const keys = Object.keys(v);
   if (keys.length > MAX_NAMES) cut.push(`${field}: kept ${MAX_NAMES} of ${keys.length} entries`);
+  const kept = keys.slice(0, MAX_NAMES);
+  const names = distinctNames(kept);
+  return kept.map((raw, i) => [names[i]!, v[raw]]);
+}
+
+/**
+ * The names `raws` show as, each distinct after masking, cutting and UTF-16 repair: `n`,
+ * `n (2)`, `n (3)`… Suffixes go in the order of the raw names, so the same source keeps its
+ * suffix whatever order a list comes in, and a map and a list agree.
+ */
+function distinctNames(raws: readonly string[]): string[] {
+  const shown = raws.map(name);
+  const order = raws.map((_, i) => i).sort((a, b) => (raws[a]! < raws[b]! ? -1 : 1));
   const seen = new Set<string>();
-  return keys.slice(0, MAX_NAMES).map((raw) => [distinct(name(raw), seen), v[raw]]);
+  for (const i of order) shown[i] = distinct(shown[i]!, seen);
+  return shown;
 }
 
 /**
@@ -273,16 +288,20 @@ function distinct(n: string, seen: Set<string>): string {
   return out;
 }
 
-/** Free text (a broker URL, an error) as it may leave the service: masked, cut to 512. */
+/**
+ * Free text (a broker URL, an error) as it may leave the service: cut, masked, cut to
+ * {@linkcode MAX_VALUE_CHARS}, well-formed, in time bounded by that length.
+ */
 function text(raw: string): string {
-  const masked = maskCredentials(raw);
-  return masked.length > 512 ? `${masked.slice(0, 512)}…` : masked;
+  return maskBounded(raw, MAX_VALUE_CHARS);
 }
 
-/** A name as it may leave the service: masked, then cut to {@linkcode MAX_NAME_CHARS}. */
+/**
+ * A name (or a stamp) as it may leave the service: cut, masked, cut to
+ * {@linkcode MAX_NAME_CHARS}, well-formed, in time bounded by that length.
+ */
 function name(raw: string): string {
-  const masked = maskCredentials(raw);
-  return masked.length > MAX_NAME_CHARS ? `${masked.slice(0, MAX_NAME_CHARS)}…` : masked;
+  return maskBounded(raw, MAX_NAME_CHARS);
 }
 
 type Bad = (field: string, want: string, got: Json) => void;
@@ -317,7 +336,7 @@ function procIo(v: Json, bad: Bad): ProcIoSample | undefined {
     else bad(`procIO.${key}`, "a number", v[key]);
   }
   if ("sampledAt" in v) {
-    if (typeof v.sampledAt === "string") out.sampledAt = maskCredentials(v.sampledAt);
+    if (typeof v.sampledAt === "string") out.sampledAt = name(v.sampledAt);
     else bad("procIO.sampledAt", "a string", v.sampledAt);
   }
   return out;
@@ -386,7 +405,11 @@ function statuses(v: Json, bad: Bad, cut: string[]): SourceStatus[] | undefined 
   if (!Array.isArray(v)) return void bad("source_statuses", "an array", v);
   if (v.length > MAX_NAMES) cut.push(`source_statuses: kept ${MAX_NAMES} of ${v.length} entries`);
   const out: SourceStatus[] = [];
-  v.slice(0, MAX_NAMES).forEach((entry: Json, i: number) => {
+  const kept = v.slice(0, MAX_NAMES);
+  // Rows whose names become equal once masked or cut stay two rows (and two series).
+  const rawNames = kept.map((e: Json) => (isObject(e) && typeof e.name === "string" ? e.name : ""));
+  const names = distinctNames(rawNames);
+  kept.forEach((entry: Json, i: number) => {
     const at = `source_statuses[${i}]`;
     if (!isObject(entry)) return bad(at, "an object", entry);
     const row: SourceStatus = {
@@ -405,7 +428,7 @@ function statuses(v: Json, bad: Bad, cut: string[]): SourceStatus[] | undefined 
       if (!(key in entry)) continue;
       const s = entry[key];
       if (typeof s === "string") {
-        if (key !== "lastError" || s !== "") row[key] = key === "name" ? name(s) : text(s);
+        if (key !== "lastError" || s !== "") row[key] = key === "name" ? names[i]! : text(s);
       } else bad(`${at}.${key}`, "a string", s);
     }
     if ("connected" in entry) {

@@ -61,7 +61,12 @@ Deno.test("a forged line cannot be written: control characters are escaped in te
 Deno.test("a quoted value is cut to MAX_VALUE_CHARS; warnings per event are rate-limited", () => {
   const lines: string[] = [];
   let t = 0;
-  const log = createLogger({ write: (l) => lines.push(l), now: () => t, perMinute: 3 });
+  const log = createLogger({
+    write: (l) => lines.push(l),
+    now: () => 0,
+    mono: () => t,
+    perMinute: 3,
+  });
   log.log("warn", "auth", "k".repeat(900_000));
   assert.ok(lines[0]!.length < MAX_VALUE_CHARS + 100, `${lines[0]!.length} chars`);
   for (let i = 0; i < 100; i++) log.log("warn", "auth", "wrong API key");
@@ -71,4 +76,40 @@ Deno.test("a quoted value is cut to MAX_VALUE_CHARS; warnings per event are rate
   t = 60_000;
   log.log("warn", "auth", "wrong API key");
   assert.match(lines.at(-1)!, /suppressed=98/, "what was dropped is counted");
+});
+
+Deno.test("the rate limit runs on the monotonic clock: a wall clock stepped back an hour silences nothing", () => {
+  const lines: string[] = [];
+  let wall = Date.parse("2026-12-03T12:00:00Z"), mono = 0;
+  const log = createLogger({
+    write: (l) => lines.push(l),
+    now: () => wall,
+    mono: () => mono,
+    perMinute: 1,
+  });
+  log.log("warn", "auth", "first");
+  wall -= 3_600_000; // NTP steps the clock back
+  mono += 61_000;
+  log.log("warn", "auth", "second, a minute later");
+  assert.equal(lines.length, 2);
+  assert.match(lines[1]!, /^2026-12-03T11:00:01|^2026-12-03T11:00:00/);
+});
+
+Deno.test("C1 controls and bidi overrides are escaped in text and JSON lines", () => {
+  for (const format of ["text", "json"] as const) {
+    const lines: string[] = [];
+    const log = createLogger({ format, write: (l) => lines.push(l), now: () => 0 });
+    log.log("warn", "liveness", "src\u009b31m \u202egnp.exe\u2066x\u0085y", { name: "\u202e" });
+    const line = lines[0]!;
+    assert.doesNotMatch(line, /[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/, line);
+    assert.match(line, /\\u009b/);
+    assert.match(line, /\\u202e/);
+    if (format === "json") {
+      assert.equal(
+        JSON.parse(line).msg,
+        "src\u009b31m \u202egnp.exe\u2066x\u0085y",
+        "still valid JSON",
+      );
+    }
+  }
 });

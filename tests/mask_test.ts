@@ -114,3 +114,109 @@ Deno.test("property: no password shape survives, in a URL alone or inside text",
     { numRuns: 2000 },
   );
 });
+
+import { maskBounded } from "../src/mask.ts";
+import { referenceMask } from "./_mask_reference.ts";
+
+// Inputs made of the characters the masking rules turn on, so most runs hit a rule.
+const hostileText = fc.array(
+  fc.constantFrom(
+    "a",
+    "u",
+    "1",
+    ":",
+    "@",
+    "/",
+    "//",
+    "://",
+    "=",
+    " ",
+    "\n",
+    '"',
+    "(",
+    "?",
+    "#",
+    "password=",
+    "mqtt://",
+    "x:",
+    "@h",
+    "ß",
+  ),
+  { maxLength: 40 },
+).map((parts) => parts.join(""));
+
+Deno.test("property: the linear masking answers exactly as the regex masking did", () => {
+  fc.assert(
+    fc.property(hostileText, (text) => assert.equal(maskCredentials(text), referenceMask(text))),
+    { numRuns: 5_000 },
+  );
+});
+
+/**
+ * Time per call in ms of `a` and of `b`: calls are batched until a batch takes 5 ms (so the
+ * timer's resolution does not decide), batches of the two alternate (so a burst of load
+ * elsewhere hits both), and the fastest of seven batches counts for each.
+ */
+function perCall(a: () => void, b: () => void): [number, number] {
+  const batchSize = (f: () => void) => {
+    let k = 1;
+    for (let t = 0; t < 5; k *= 2) {
+      const t0 = performance.now();
+      for (let i = 0; i < k; i++) f();
+      t = performance.now() - t0;
+    }
+    return k;
+  };
+  const ka = batchSize(a), kb = batchSize(b);
+  const time = (f: () => void, k: number) => {
+    const t0 = performance.now();
+    for (let i = 0; i < k; i++) f();
+    return (performance.now() - t0) / k;
+  };
+  let ta = Infinity, tb = Infinity;
+  for (let r = 0; r < 7; r++) {
+    ta = Math.min(ta, time(a, ka));
+    tb = Math.min(tb, time(b, kb));
+  }
+  return [ta, tb];
+}
+
+// The shapes that were quadratic, and their kin: n repeats of a unit the rules start on.
+const ADVERSARIAL = ["=a:", "a://u:p_", "u:", ":@", "a:b@", "(x:", "=a:@", "password=", "a://"];
+
+Deno.test("masking is linear: doubling an adversarial input at most ~2.5x the time", () => {
+  for (const unit of ADVERSARIAL) {
+    for (const make of [(n: number) => "@" + unit.repeat(n), (n: number) => unit.repeat(n) + "@"]) {
+      // 8 KB and 16 KB: a quadratic pass already takes tens of ms there (12 KB took 48 ms before).
+      const n = Math.ceil(8_000 / unit.length);
+      const small = make(n), big = make(2 * n);
+      // Noise on a shared machine can stretch one measurement; a quadratic pass is 4x on
+      // every attempt, so the best of three attempts is judged.
+      let tSmall = 0, tBig = Infinity;
+      for (let attempt = 0; attempt < 3 && tBig > 2.5 * tSmall; attempt++) {
+        [tSmall, tBig] = perCall(() => maskCredentials(small), () => maskCredentials(big));
+      }
+      assert.ok(tBig <= 2.5 * tSmall, `${unit}: ${tSmall} ms -> ${tBig} ms`);
+      assert.ok(tBig < 10, `${unit}: 16 KB took ${tBig} ms`);
+    }
+  }
+});
+
+Deno.test("maskBounded: cuts before it masks, and masks what the cut leaves open", () => {
+  // 2x the input bound of a name: the time does not grow with the input past the cut.
+  const huge = "@" + "=a:".repeat(90_000);
+  const t0 = performance.now();
+  maskBounded(huge, 128);
+  assert.ok(performance.now() - t0 < 20);
+  // A password whose "@" lies past the cut is masked to the cut.
+  const long = `mqtt://ingest:${"S".repeat(600)}@broker:1883`;
+  const out = maskBounded(long, 128);
+  assert.ok(!out.includes("SSS"), out);
+  assert.equal(out, "mqtt://ingest:****…");
+  // A bare one too.
+  assert.ok(!maskBounded(`ingest:${"S".repeat(600)}@h`, 128).includes("SSS"));
+  // No lone surrogate survives a cut through a pair.
+  const cut = maskBounded("a".repeat(127) + "😀😀", 128);
+  assert.equal(cut, `${"a".repeat(127)}\uFFFD…`);
+  assert.ok(cut.isWellFormed());
+});

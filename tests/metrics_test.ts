@@ -194,3 +194,51 @@ Deno.test("metrics: the README's table names every family exposed, and each it n
     assert.ok(exposed.some((name) => re.test(name)), `${re.source} is documented, not exposed`);
   }
 });
+
+Deno.test("names that become equal stay distinct in every label set (masking, cutting, UTF-16 repair)", () => {
+  const long = "x".repeat(200);
+  const text = JSON.stringify({
+    sampledAt: "2026-11-23T12:00:00Z",
+    source_liveness: {
+      "mqtt://u:pw1@h": { lastReceiptUnix: 1, lastMessageUnix: 1 },
+      "mqtt://u:pw2@h": { lastReceiptUnix: 1, lastMessageUnix: 1 },
+      [`${long}a`]: { lastReceiptUnix: 1, lastMessageUnix: 1 },
+      [`${long}b`]: { lastReceiptUnix: 1, lastMessageUnix: 1 },
+      "s\ud800": { lastReceiptUnix: 1, lastMessageUnix: 1 },
+      "s\ud801": { lastReceiptUnix: 1, lastMessageUnix: 1 },
+    },
+    source_statuses: [
+      { name: "mqtt://u:pw2@h", connected: true },
+      { name: "mqtt://u:pw1@h", connected: false },
+      { name: "s\udc00", connected: false },
+      { name: "s\udc01", connected: false },
+    ],
+  });
+  const t = scrape(input(text));
+  const series = t.split("\n").filter((l) => l && !l.startsWith("#")).map((l) =>
+    l.slice(0, l.lastIndexOf(" "))
+  );
+  assert.equal(new Set(series).size, series.length, "no series twice");
+  // The disconnected source keeps its own series: pw1 sorts first, so it is the plain name.
+  assert.equal(value(t, 'corescope_ingestor_mqtt_connected{source="mqtt://u:****@h"}'), 0);
+  assert.equal(value(t, 'corescope_ingestor_mqtt_connected{source="mqtt://u:****@h (2)"}'), 1);
+  assert.ok(!t.includes("pw1") && !t.includes("pw2"));
+  assert.ok(new TextDecoder("utf-8", { fatal: true }).decode(new TextEncoder().encode(t)));
+});
+
+Deno.test("sources named like Object's members are entries like any other", () => {
+  const text = JSON.stringify({
+    sampledAt: "2026-11-23T12:00:00Z",
+    source_liveness: JSON.parse(
+      '{"__proto__":{"lastReceiptUnix":1,"lastMessageUnix":1},"constructor":{"lastReceiptUnix":0,"lastMessageUnix":0}}',
+    ),
+  });
+  const parsed = parseStatsSnapshot(text);
+  assert.ok(parsed.ok);
+  assert.deepEqual(Object.keys(parsed.snapshot.sourceLiveness!), ["__proto__", "constructor"]);
+  assert.equal(Object.getPrototypeOf(parsed.snapshot.sourceLiveness), Object.prototype);
+  const t = scrape(input(text));
+  assert.match(t, /corescope_ingestor_source_verdict\{source="__proto__"/);
+  assert.match(t, /corescope_ingestor_source_verdict\{source="constructor"/);
+  assert.ok(!t.includes("native code"));
+});

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { createApp, ROUTES } from "../src/app.ts";
 import { DEFAULTS } from "../src/config.ts";
-import { createRuntime } from "../src/service.ts";
+import { createRuntime, verdictChanges } from "../src/service.ts";
+import type { SourceStatusVerdict } from "../src/verdicts.ts";
 import { writeAtomic } from "../tools/simulator.ts";
 import { captureLogger, fixtureText, isoSec, tempDir } from "./_helpers.ts";
 
@@ -152,4 +153,18 @@ Deno.test("a source's verdict change is logged once per change", async () => {
   } finally {
     rt.close();
   }
+});
+
+Deno.test("verdict changes of sources named like Object's members are logged as such", () => {
+  const log = captureLogger();
+  const changes = verdictChanges(log);
+  const verdicts = (c: SourceStatusVerdict, t: SourceStatusVerdict) =>
+    Object.fromEntries([["constructor", c], ["toString", t]]);
+  changes(verdicts("stalled", "ok"));
+  changes(verdicts("ok", "stalled"));
+  const text = log.lines.join("\n");
+  assert.ok(!text.includes("native code"), text);
+  assert.match(text, /constructor: new → stalled/);
+  assert.match(text, /constructor: stalled → ok/);
+  assert.match(text, /toString: ok → stalled/);
 });
