@@ -204,8 +204,9 @@ Deno.test("names that become equal stay distinct in every label set (masking, cu
       "mqtt://u:pw2@h": { lastReceiptUnix: 1, lastMessageUnix: 1 },
       [`${long}a`]: { lastReceiptUnix: 1, lastMessageUnix: 1 },
       [`${long}b`]: { lastReceiptUnix: 1, lastMessageUnix: 1 },
-      "s\ud800": { lastReceiptUnix: 1, lastMessageUnix: 1 },
-      "s\ud801": { lastReceiptUnix: 1, lastMessageUnix: 1 },
+      // Two lone surrogates: both become U+FFFD, and must stay two names.
+      [String.fromCharCode(115, 0xd800)]: { lastReceiptUnix: 1, lastMessageUnix: 1 },
+      [String.fromCharCode(115, 0xd801)]: { lastReceiptUnix: 1, lastMessageUnix: 1 },
     },
     source_statuses: [
       { name: "mqtt://u:pw2@h", connected: true },
