@@ -28,8 +28,19 @@ import {
   parseWalHeader,
   WAL_FRAME_HEADER_BYTES,
   WAL_HEADER_BYTES,
-  walFrameCommitPages,
+  type WalChecksum,
+  walFrameValid,
 } from "./sqlite_header.ts";
+
+/**
+ * Bytes of WAL one reading checks at most (frames are read whole and checksummed, about
+ * 1 ms per MiB here). A longer WAL is scanned in slices of this size, each in its own turn
+ * of the event loop, so no request waits behind more than one slice.
+ */
+export const WAL_SLICE_BYTES = 4 * 1024 * 1024;
+/** Pause between two slices of one scan (ms): the event loop runs between them. */
+export const WAL_SLICE_PAUSE_MS = 1;
+const WAL_READ_BYTES = 1024 * 1024;
 
 /** The body of `/api/perf/sqlite`, less `cacheHitRate` (not a database figure). */
 export interface SqliteFigures {
@@ -45,7 +56,7 @@ export interface SqliteFigures {
 /** The reader. */
 export interface SqliteStats {
   read(): SqliteFigures;
-  /** Nothing is held between readings; kept so owners can stop it like the other parts. */
+  /** Nothing is held between readings; stops an unfinished WAL scan's next slice. */
   close(): void;
 }
 
@@ -59,6 +70,13 @@ export interface SqliteStatsOptions {
   coalesceMs?: number;
   /** Monotonic clock (ms) for `coalesceMs`. */
   mono?: () => number;
+  /** Bytes of WAL one reading checks at most (default {@linkcode WAL_SLICE_BYTES}). */
+  walSliceBytes?: number;
+  /**
+   * Runs the next slice of an unfinished WAL scan later (default: a timer of
+   * {@linkcode WAL_SLICE_PAUSE_MS}, unref'd); returns a function that cancels it.
+   */
+  schedule?: (next: () => void) => () => void;
 }
 
 /**
@@ -111,34 +129,58 @@ interface WalScan {
   ino: bigint;
   salt1: number;
   salt2: number;
+  checkpointSeq: number;
+  /** Valid frames so far, and the running checksum after the last of them. */
   frames: number;
+  checksum: WalChecksum;
   /** Database size in pages after the last commit found (0: none yet). */
   pages: number;
+  /** False while frames past `frames` are still to be checked (the slice budget ran out). */
+  complete: boolean;
 }
 
 /**
- * The database size in pages after the WAL's last commit, `undefined` when the WAL holds
- * none. Reads the WAL header and 24 bytes per frame, resuming where `prev` stopped when the
- * WAL is the same file in the same generation (salts); frames from an older generation end
- * the log, as they do for SQLite.
+ * The database size in pages after the WAL's last valid commit. Checks each frame as SQLite
+ * does (salts, page number, running checksum: the log ends at the first frame that fails),
+ * resuming where `prev` stopped when the WAL is the same file in the same generation, and
+ * reading at most `budget` bytes of frames: `complete` says whether it got to the end.
  */
-function scanWal(walPath: string, prev: WalScan | undefined): WalScan | undefined {
+function scanWal(walPath: string, prev: WalScan | undefined, budget: number): WalScan | undefined {
   const r = withRegularFile(walPath, (read, id): WalScan | undefined => {
     const h = parseWalHeader(read(0, WAL_HEADER_BYTES));
     if (!h) return undefined;
-    const same = prev && prev.ino === id.ino && prev.salt1 === h.salt1 && prev.salt2 === h.salt2;
-    const scan: WalScan = same
-      ? { ...prev }
-      : { ino: id.ino, salt1: h.salt1, salt2: h.salt2, frames: 0, pages: 0 };
+    const same = prev && prev.ino === id.ino && prev.salt1 === h.salt1 &&
+      prev.salt2 === h.salt2 && prev.checkpointSeq === h.checkpointSeq;
+    const scan: WalScan = same ? { ...prev, complete: false } : {
+      ino: id.ino,
+      salt1: h.salt1,
+      salt2: h.salt2,
+      checkpointSeq: h.checkpointSeq,
+      frames: 0,
+      checksum: h.checksum,
+      pages: 0,
+      complete: false,
+    };
     const frameBytes = WAL_FRAME_HEADER_BYTES + h.pageSize;
     const size = Number(id.size);
-    for (;;) {
+    let left = Math.max(1, Math.floor(budget / frameBytes));
+    while (left > 0) {
       const at = WAL_HEADER_BYTES + scan.frames * frameBytes;
-      if (at + frameBytes > size) break; // a frame still being written is not in the log yet
-      const pages = walFrameCommitPages(read(at, WAL_FRAME_HEADER_BYTES), h);
-      if (pages === undefined) break;
-      scan.frames++;
-      if (pages > 0) scan.pages = pages;
+      // A frame still being written is not in the log yet.
+      const whole = Math.floor((size - at) / frameBytes);
+      if (whole <= 0) return { ...scan, complete: true };
+      const n = Math.min(whole, left, Math.max(1, Math.floor(WAL_READ_BYTES / frameBytes)));
+      const chunk = read(at, n * frameBytes);
+      for (let i = 0; i < n; i++) {
+        const frame = chunk.subarray(i * frameBytes, (i + 1) * frameBytes);
+        const sum = walFrameValid(frame, h, scan.checksum);
+        if (sum === undefined) return { ...scan, complete: true }; // the valid log ends here
+        scan.checksum = sum;
+        scan.frames++;
+        const commit = new DataView(frame.buffer, frame.byteOffset, 8).getUint32(4);
+        if (commit > 0) scan.pages = commit;
+      }
+      left -= n;
     }
     return scan;
   });
@@ -172,7 +214,10 @@ function sameFigures(a: SqliteFigures, b: SqliteFigures): boolean {
 export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
   const { path, log } = opts;
   const pragmas = opts.pragmas ?? readPragmas;
+  const sliceBytes = opts.walSliceBytes ?? WAL_SLICE_BYTES;
+  const schedule = opts.schedule ?? later;
   let wal: WalScan | undefined;
+  let cancelNext: (() => void) | undefined;
   let last: SqliteFigures = ZERO;
   // The identity (dev, inode, size, mtime in ns) of the database and its WAL at the last
   // good reading: while neither changed, neither did the figures, and two lstats answer.
@@ -191,8 +236,16 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
       (walProbe.ok ? `|${identityKey(walProbe.identity)}` : "|-");
     if (key === goodKey) return last;
     const figures = readFiles();
-    // Only a good reading is kept: a lock that goes away without a write changes no file.
-    goodKey = figures.error === undefined ? key : "";
+    // Only a good, whole reading is kept: a lock that goes away without a write changes no
+    // file, and a WAL scan cut at its budget goes on at the next reading.
+    const whole = wal === undefined || wal.complete;
+    goodKey = figures.error === undefined && whole ? key : "";
+    if (!whole) {
+      cancelNext ??= schedule(() => {
+        cancelNext = undefined;
+        read();
+      });
+    }
     return figures;
   }
 
@@ -206,7 +259,7 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
     let { pageCount, pageSize, cacheSize } = h;
     if (h.wal) {
       // The main file's header is as of the last checkpoint; later commits are in the WAL.
-      wal = walSize > 0 ? scanWal(`${path}-wal`, wal) : undefined;
+      wal = walSize > 0 ? scanWal(`${path}-wal`, wal, sliceBytes) : undefined;
       if (wal && wal.pages > 0) pageCount = wal.pages;
     } else {
       try {
@@ -231,5 +284,18 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
     return last;
   }, { windowMs: opts.coalesceMs ?? 0, mono: opts.mono });
 
-  return { read, close() {} };
+  return {
+    read,
+    close() {
+      cancelNext?.();
+      cancelNext = undefined;
+    },
+  };
+}
+
+/** Runs `next` after {@linkcode WAL_SLICE_PAUSE_MS}, without keeping the process alive. */
+function later(next: () => void): () => void {
+  const id = setTimeout(next, WAL_SLICE_PAUSE_MS);
+  Deno.unrefTimer(id);
+  return () => clearTimeout(id);
 }

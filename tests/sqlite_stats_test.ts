@@ -210,3 +210,117 @@ Deno.test("the database is read again only when it or its WAL changes identity; 
   assert.equal(s.read().error, undefined, "a failed reading is not cached: tried again");
   assert.equal(opens, 3);
 });
+
+import { walChecksum } from "../src/sqlite_header.ts";
+
+/** A WAL file's bytes: a valid header, then `frames` valid frames (a commit every 8th). */
+function craftWal(pageSize: number, frames: number, salts = [7, 9]): Uint8Array {
+  const frameBytes = 24 + pageSize;
+  const out = new Uint8Array(32 + frames * frameBytes);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, 0x377f0682);
+  v.setUint32(4, 3007000);
+  v.setUint32(8, pageSize);
+  v.setUint32(16, salts[0]!);
+  v.setUint32(20, salts[1]!);
+  let sum = walChecksum(out.subarray(0, 24), false, [0, 0]);
+  v.setUint32(24, sum[0]);
+  v.setUint32(28, sum[1]);
+  for (let i = 0; i < frames; i++) {
+    const at = 32 + i * frameBytes;
+    v.setUint32(at, (i % 50) + 1); // page number
+    v.setUint32(at + 4, i % 8 === 7 ? 100 + i : 0); // commit: database size in pages
+    v.setUint32(at + 8, salts[0]!);
+    v.setUint32(at + 12, salts[1]!);
+    out[at + 24] = i & 0xff; // some page content
+    sum = walChecksum(out.subarray(at, at + 8), false, sum);
+    sum = walChecksum(out.subarray(at + 24, at + frameBytes), false, sum);
+    v.setUint32(at + 16, sum[0]);
+    v.setUint32(at + 20, sum[1]);
+  }
+  return out;
+}
+
+/** A WAL-mode database with no WAL left (its writer closed cleanly); its page count. */
+function walDbHeader(path: string): number {
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA journal_mode = WAL; CREATE TABLE t (x)");
+  const pages = (db.prepare("PRAGMA page_count").get() as { page_count: number }).page_count;
+  db.close(); // checkpoints and removes the WAL; the header keeps WAL mode
+  return pages;
+}
+
+Deno.test("a corrupted frame ends the log where SQLite ends it: the page counts agree", () => {
+  using t = tempDir();
+  const writer = makeDb(t.path("m.db"), 10);
+  for (let i = 0; i < 6; i++) writer.exec("INSERT INTO t (blob) VALUES (randomblob(200000))");
+  // Copies of the database and its WAL, as a crash would leave them.
+  const db = Deno.readFileSync(t.path("m.db")), wal = Deno.readFileSync(t.path("m.db-wal"));
+  writer.close();
+  const pageSize = new DataView(wal.buffer).getUint32(8);
+  const frames = (wal.length - 32) / (24 + pageSize);
+  // Flip one byte in the page of a frame in the middle: its checksum (and every later
+  // frame's, since they chain) fails.
+  wal[32 + Math.floor(frames / 2) * (24 + pageSize) + 24 + 100]! ^= 0xff;
+  for (const dir of ["ours", "sqlite"]) {
+    Deno.mkdirSync(t.path(dir));
+    Deno.writeFileSync(t.path(`${dir}/m.db`), db);
+    Deno.writeFileSync(t.path(`${dir}/m.db-wal`), wal);
+  }
+  const ours = createSqliteStats({ path: t.path("ours/m.db"), log: captureLogger() });
+  const got = ours.read().pageCount;
+  const check = new DatabaseSync(t.path("sqlite/m.db"));
+  const want = (check.prepare("PRAGMA page_count").get() as { page_count: number }).page_count;
+  check.close();
+  ours.close();
+  assert.equal(got, want);
+});
+
+Deno.test("a sparse WAL of 2 GiB with a valid header (twice the 1 GiB attack): answered at once", () => {
+  using t = tempDir();
+  const pages = walDbHeader(t.path("m.db"));
+  const header = craftWal(4096, 0, [0, 0]);
+  const f = Deno.openSync(t.path("m.db-wal"), { create: true, write: true });
+  f.writeSync(header);
+  f.truncateSync(2 * 1024 ** 3); // zeros: salts 0/0 match, but page number 0 is no frame
+  f.close();
+  const s = createSqliteStats({ path: t.path("m.db"), log: captureLogger() });
+  const t0 = performance.now();
+  const r = s.read();
+  const ms = performance.now() - t0;
+  s.close();
+  assert.ok(ms < 100, `${ms} ms`);
+  assert.equal(r.walSize, 2 * 1024 ** 3);
+  assert.equal(r.pageCount, pages, "the database's own header: the WAL holds no commit");
+});
+
+Deno.test("a long valid WAL is checked in slices of the budget, each reading bounded", () => {
+  using t = tempDir();
+  walDbHeader(t.path("m.db"));
+  const frames = 8 * 1024; // 32 MiB of 4 KiB frames: eight slices of 4 MiB
+  Deno.writeFileSync(t.path("m.db-wal"), craftWal(4096, frames));
+  const pending: (() => void)[] = [];
+  const s = createSqliteStats({
+    path: t.path("m.db"),
+    log: captureLogger(),
+    schedule: (next) => {
+      pending.push(next);
+      return () => {};
+    },
+  });
+  const times: number[] = [];
+  let r = s.read();
+  for (let i = 0; i < 20 && pending.length > 0; i++) {
+    const t0 = performance.now();
+    pending.shift()!();
+    times.push(performance.now() - t0);
+    r = s.read();
+  }
+  assert.equal(pending.length, 0, "the scan finished");
+  // The last commit: frame index 8191 (i % 8 === 7), size 100 + 8191 pages.
+  assert.equal(r.pageCount, 100 + frames - 1);
+  // Each call checked at most one slice (a reading and a continuation: two per round).
+  assert.ok(times.length >= 3 && times.length <= 8, `${times.length} continuations`);
+  assert.ok(Math.max(...times) < 200, `slowest slice ${Math.max(...times)} ms`);
+  s.close();
+});
