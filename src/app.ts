@@ -20,7 +20,9 @@ import type { Logger } from "./log.ts";
 import { memoLast } from "./memo.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics, renderVolatile } from "./metrics.ts";
 import type { IoCounters } from "./proc_io.ts";
+import { createRequestGuard } from "./request_guard.ts";
 import type { RequestStats } from "./request_stats.ts";
+import { type ResponseBudget, type SharedBody, sharedBody } from "./response_budget.ts";
 import {
   healthzBody,
   mqttStatusBody,
@@ -60,11 +62,14 @@ export interface Services {
   apiKey: string;
   /** Host names (no port) a request may name; empty: any. */
   allowedHosts: readonly string[];
+  /** Bytes that large responses waiting on their clients may pin. */
+  budget: ResponseBudget;
   log: Logger;
 }
 
 const NO_STORE = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
 const JSON_HEADERS = { "Content-Type": "application/json", ...NO_STORE };
+const METRICS_HEADERS = { "Content-Type": METRICS_CONTENT_TYPE, ...NO_STORE };
 
 /**
  * Serializes `body` as a JSON response with the contract's headers.
@@ -87,6 +92,29 @@ function jsonText(text: string, status = 200): Response {
   return new Response(text, { status, headers: JSON_HEADERS });
 }
 
+/**
+ * A response with a shared body: a small one as its text (Deno's fast path), a large one as
+ * a counted stream, or 503 when large responses already waiting on clients fill the budget.
+ */
+function sendShared(
+  svc: Services,
+  c: Context,
+  body: SharedBody,
+  headers: Record<string, string> = JSON_HEADERS,
+): Response {
+  if (body.bytes === undefined) return new Response(body.text, { headers });
+  const init = svc.budget.bodyOf(body, c.req.method);
+  if (init !== undefined) return new Response(init, { headers });
+  svc.log.log(
+    "warn",
+    "budget",
+    `${c.req.path}: a ${body.bytes.length}-byte answer refused (503): ${svc.budget.pinnedBytes()} bytes of answers wait on clients that do not read`,
+  );
+  return jsonResponse({ error: "busy: too many large answers wait on their clients" }, 503, {
+    "Retry-After": "1",
+  });
+}
+
 const READ = ["GET", "HEAD"];
 const PROBE = ["GET", "HEAD", "OPTIONS"];
 
@@ -106,11 +134,6 @@ export const ROUTES: Record<string, string[]> = {
   "/api/perf/write-sources": READ,
   "/api/mqtt/status": READ,
 };
-
-/** Request headers larger than this (names and values) are refused with 431. */
-export const MAX_HEADER_BYTES = 16 * 1024;
-/** No endpoint reads a body: a declared body larger than this is refused with 413. */
-export const MAX_BODY_BYTES = 64 * 1024;
 
 /** The stats-file state, judged once per request and handed to every body builder. */
 interface Judged {
@@ -186,19 +209,19 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
   app.get("/api/perf/sqlite", () => jsonText(sqlite(svc.sqlite())));
 
   const sources = memoLast((state: StatsState, tenths: number, fresh: boolean) =>
-    JSON.stringify(writeSourcesBody(state, { fresh, tenths }))
+    sharedBody(JSON.stringify(writeSourcesBody(state, { fresh, tenths })))
   );
-  app.get("/api/perf/write-sources", () => {
+  app.get("/api/perf/write-sources", (c) => {
     const j = judge();
-    return jsonText(sources(j.state, j.tenths, j.f.fresh));
+    return sendShared(svc, c, sources(j.state, j.tenths, j.f.fresh));
   });
 
   const mqtt = memoLast((state: StatsState, tenths: number, fresh: boolean) =>
-    JSON.stringify(mqttStatusBody(state, { fresh, tenths }))
+    sharedBody(JSON.stringify(mqttStatusBody(state, { fresh, tenths })))
   );
-  app.get("/api/mqtt/status", () => {
+  app.get("/api/mqtt/status", (c) => {
     const j = judge();
-    return jsonText(mqtt(j.state, j.tenths, j.f.fresh));
+    return sendShared(svc, c, mqtt(j.state, j.tenths, j.f.fresh));
   });
 
   const metrics = memoLast((
@@ -220,25 +243,30 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
       version: svc.version,
     });
   }, (a, b) => a.state === b.state && a.f.fresh === b.f.fresh);
-  app.get("/metrics", () => {
-    const j = judge(), c = svc.statsCounters();
+  app.get("/metrics", (c) => {
+    const j = judge(), counters = svc.statsCounters();
     const text = metrics(
       j,
       Math.floor(svc.now() / 1000),
       svc.ioCounters(),
       svc.ioRates().ioSource,
       svc.sqlite(),
-      c.opens,
+      counters.opens,
     );
     const age = j.f.ageSec === undefined ? j.f : { ...j.f, ageSec: j.tenths / 10 };
-    return new Response(text + renderVolatile(c, age), {
-      headers: { "Content-Type": METRICS_CONTENT_TYPE, ...NO_STORE },
-    });
+    return sendShared(svc, c, sharedBody(text + renderVolatile(counters, age)), METRICS_HEADERS);
   });
 
-  app.get("/api/perf/history", () => {
+  // Built once per new sample (1 Hz) and shared: it is the largest body there is.
+  const history = memoLast((_last: HistorySample | undefined, _count: number) => {
     const samples = svc.history();
-    return jsonResponse({ intervalSec: 1, samples, writeSources: writeRates(samples) });
+    return sharedBody(
+      JSON.stringify({ intervalSec: 1, samples, writeSources: writeRates(samples) }),
+    );
+  });
+  app.get("/api/perf/history", (c) => {
+    const samples = svc.history();
+    return sendShared(svc, c, history(samples.at(-1), samples.length));
   });
 }
 
@@ -248,16 +276,16 @@ function healthRoutes(app: Hono, svc: Services, judge: () => Judged): void {
     const liveness = j.state.kind === "ok" ? j.state.snapshot.sourceLiveness : undefined;
     const ingest = stateVerdicts(j.state, j.f, second, svc.thresholds);
     const reason = j.state.kind === "ok" ? undefined : j.state.reason;
-    return JSON.stringify({
+    return sharedBody(JSON.stringify({
       ...healthzBody({ ready: true }, liveness),
       // Additive: the ingestor's trouble is reported, not turned into a 503.
       ingest: reason === undefined ? ingest : { ...ingest, statsFileReason: reason },
-    });
+    }));
   }, (a, b) => a.state === b.state && a.f.fresh === b.f.fresh);
-  app.get("/api/healthz", () => {
+  app.get("/api/healthz", (c) => {
     const readiness = svc.readiness();
     if (!readiness.ready) return jsonResponse(healthzBody(readiness, undefined), 503);
-    return jsonText(healthz(judge(), Math.floor(svc.now() / 1000)));
+    return sendShared(svc, c, healthz(judge(), Math.floor(svc.now() / 1000)));
   });
 
   app.get("/api/health", () => {
@@ -352,7 +380,8 @@ function fallbacks(app: Hono, svc: Services): void {
   app.notFound((c: Context) => {
     const methods = Object.hasOwn(ROUTES, c.req.path) ? ROUTES[c.req.path] : undefined;
     if (methods) {
-      return jsonResponse({ error: `method ${c.req.method} not allowed` }, 405, {
+      // The method is not echoed either: `Allow` says what is.
+      return jsonResponse({ error: "method not allowed" }, 405, {
         Allow: methods.join(", "),
       });
     }
@@ -390,38 +419,8 @@ export function pathOf(url: string): string {
 }
 
 /**
- * The host name a `Host` header names, lower-cased, without its port.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { hostName } from "./app.ts";
- * assert.equal(hostName("LocalHost:8080"), "localhost");
- * assert.equal(hostName("[::1]:8080"), "[::1]");
- * ```
- */
-export function hostName(host: string): string {
-  const h = host.trim().toLowerCase();
-  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
-  const colon = h.indexOf(":");
-  return colon === -1 ? h : h.slice(0, colon);
-}
-
-/** A declared body length: one number (repeated identical values are one), else NaN. */
-function declaredLength(v: string): number {
-  const parts = v.split(",").map((p) => p.trim());
-  return parts.every((p) => p === parts[0] && /^\d+$/.test(p)) ? Number(parts[0]) : NaN;
-}
-
-function headerBytes(headers: Headers): number {
-  let n = 0;
-  for (const [k, v] of headers) n += k.length + v.length + 4;
-  return n;
-}
-
-/**
- * Wraps the app: refuses a Host not in `svc.allowedHosts` (421: a DNS-rebound page cannot
- * read the service), oversized headers (431) and bodies (413), then times the request for
+ * Wraps the app: the request guard first (a missing, malformed or mismatched Host: 400; a
+ * Host not allowed: 421; oversized headers: 431; bodies: 413), then times the request for
  * `/api/perf` under its route name. Synchronous where the handler is.
  *
  * @example
@@ -434,24 +433,14 @@ export function createHandler(
   svc: Services,
   app: Hono = createApp(svc),
 ): (req: Request) => Response | Promise<Response> {
-  const allowed = new Set(svc.allowedHosts);
+  const guard = createRequestGuard(svc.allowedHosts);
   return (req) => {
     const t0 = performance.now();
-    const path = pathOf(req.url);
-    const headers = req.headers;
-    const host = headers.get("host");
-    const length = headers.get("content-length");
-    let res: Response | Promise<Response>;
-    if (allowed.size > 0 && host !== null && !allowed.has(hostName(host))) {
-      res = jsonResponse({ error: "unknown Host: name this service by an allowed host" }, 421);
-    } else if (headerBytes(headers) > MAX_HEADER_BYTES) {
-      res = jsonResponse({ error: `request headers over ${MAX_HEADER_BYTES} bytes` }, 431);
-    } else if (length !== null && !(declaredLength(length) <= MAX_BODY_BYTES)) {
-      res = jsonResponse({ error: `request body over ${MAX_BODY_BYTES} bytes` }, 413);
-    } else {
-      res = app.fetch(req);
-    }
-    const endpoint = routeOf(path);
+    const refused = guard(req);
+    const res = refused === undefined
+      ? app.fetch(req)
+      : jsonResponse({ error: refused.error }, refused.status);
+    const endpoint = routeOf(pathOf(req.url));
     if (res instanceof Promise) {
       return res.then((r) => {
         svc.requests.record(endpoint, r.status, performance.now() - t0);

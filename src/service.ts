@@ -21,6 +21,7 @@ import {
 import type { Logger } from "./log.ts";
 import { getOwn } from "./records.ts";
 import { createRequestStats } from "./request_stats.ts";
+import { createResponseBudget } from "./response_budget.ts";
 import { createSqliteStats, type SqliteStats } from "./sqlite_stats.ts";
 import { createStatsCache, stateVerdicts, type StatsCache } from "./stats_cache.ts";
 import type { SourceStatusVerdict, VerdictThresholds } from "./verdicts.ts";
@@ -109,6 +110,7 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
     version: opts.version ?? "0.0.0",
     apiKey: config.apiKey,
     allowedHosts: allowedHostsOf(config),
+    budget: createResponseBudget(),
     log,
   };
 

@@ -7,6 +7,7 @@ import { startServer } from "../src/server.ts";
 import type { StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { createRequestStats } from "../src/request_stats.ts";
+import { createResponseBudget } from "../src/response_budget.ts";
 import { captureLogger, fixtureText, isoSec, tempDir } from "./_helpers.ts";
 
 const NOW = Date.parse("2026-11-23T12:00:02Z");
@@ -57,6 +58,7 @@ function services(text: string | undefined, over: Partial<Services> = {}): Servi
     version: "0.1.0",
     apiKey: "",
     allowedHosts: [],
+    budget: createResponseBudget(),
     log: silentLogger,
     ...over,
   };
@@ -66,7 +68,10 @@ const FRESH = fixtureText("2026-11-23T12:00:00Z");
 
 /** One request through the whole handler (Host check, bounds, timing, routes). */
 function request(svc: Services, path: string, init?: RequestInit): Promise<Response> {
-  return Promise.resolve(createHandler(svc)(new Request(`http://localhost${path}`, init)));
+  const headers = new Headers(init?.headers);
+  if (!headers.has("host")) headers.set("host", "localhost");
+  const req = new Request(`http://${headers.get("host")}${path}`, { ...init, headers });
+  return Promise.resolve(createHandler(svc)(req));
 }
 
 async function get(svc: Services, path: string, init?: RequestInit) {
@@ -312,6 +317,9 @@ Deno.test("unknown path is 404 JSON; wrong method is 405 JSON with Allow", async
   assert.equal(na.res.status, 405);
   assert.equal(na.res.headers.get("allow"), "GET, HEAD");
   assert.ok(na.body.error);
+  const odd = await get(services(FRESH), "/api/perf/io", { method: "XSCRIPTX" });
+  assert.equal(odd.res.status, 405);
+  assert.doesNotMatch(odd.text, /XSCRIPTX/, "the method is not echoed");
 });
 
 Deno.test("through the real runtime: files on disk, staleness judged at every request", async () => {
@@ -442,15 +450,24 @@ Deno.test("POST /api/perf/reset: 403 when disabled, 401 {error: unauthorized} wi
   assert.equal((await get(svc, "/api/perf/reset")).res.status, 405, "GET is not a reset");
 });
 
-Deno.test("a Host that is not allowed gets 421 (DNS rebinding); allowed names and no Host pass", async () => {
+Deno.test("Host: 421 for a name not allowed, 400 when missing, malformed or not the target's", async () => {
   const svc = services(FRESH, { allowedHosts: ["localhost", "127.0.0.1", "[::1]"] });
   const h = createHandler(svc);
-  const at = (host: string) =>
-    Promise.resolve(h(new Request("http://x/api/healthz", { headers: { host } })));
+  const at = (host: string | undefined, url = `http://${host}/api/healthz`) =>
+    Promise.resolve(h(new Request(url, { headers: host === undefined ? {} : { host } })));
   assert.equal((await at("evil.example:8080")).status, 421);
   assert.equal((await at("LOCALHOST:8080")).status, 200);
   assert.equal((await at("127.0.0.1")).status, 200);
   assert.equal((await at("[::1]:8080")).status, 200);
+  // HTTP/1.0 without Host (Deno fills in localhost), HTTP/2 with :authority only.
+  assert.equal((await at(undefined, "http://localhost:8080/api/healthz")).status, 400);
+  for (const bad of ["[::1]evil.example", "localhost:80@evil", "localhost:1, evil", "a b", ""]) {
+    assert.equal((await at(bad, "http://localhost/api/healthz")).status, 400, bad);
+  }
+  // An absolute-form target (or :authority) naming another host than Host.
+  assert.equal((await at("localhost", "http://evil.example/api/healthz")).status, 400);
+  const res = await at("localhost", "http://evil.example/api/healthz");
+  assert.doesNotMatch(await res.text(), /evil/, "the other host is not echoed");
 });
 
 Deno.test("/api/perf/history: samples and derived write rates", async () => {

@@ -1,0 +1,124 @@
+/**
+ * What every request must pass before any route sees it: a `Host` that is well formed, names
+ * the host the request is addressed to (an absolute-form target or an HTTP/2 `:authority`
+ * that says otherwise is refused), and is one this service answers to (DNS rebinding); a
+ * head and a declared body within their bounds. Each check is a header read and a compare:
+ * the guard runs on every request, so it costs what it must and no more.
+ *
+ * @module
+ */
+
+/** Request headers larger than this (names and values) are refused with 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** No endpoint reads a body: a declared body larger than this is refused with 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Why a request was refused: its status and the error its JSON body names. */
+export interface Refusal {
+  status: 400 | 413 | 421 | 431;
+  error: string;
+}
+
+// `host[:port]`: a bracketed IPv6 literal, or a name or IPv4 address of the characters DNS
+// and container names use; a port of 1-5 digits. Anchored, no nested repetition: linear.
+const HOST = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/;
+
+/**
+ * The host name of a `Host` value (lower-cased, IPv6 in brackets, no port), or `undefined`
+ * when the value is not strictly `host[:port]`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hostName } from "./request_guard.ts";
+ * assert.equal(hostName("LocalHost:8080"), "localhost");
+ * assert.equal(hostName("[::1]:8080"), "[::1]");
+ * assert.equal(hostName("localhost:80@evil"), undefined);
+ * assert.equal(hostName("[::1]evil.example"), undefined);
+ * assert.equal(hostName("localhost:1, evil"), undefined);
+ * ```
+ */
+export function hostName(value: string): string | undefined {
+  const m = HOST.exec(value.toLowerCase());
+  if (!m || (m[2] !== undefined && Number(m[2]) > 65535)) return undefined;
+  return m[1];
+}
+
+/**
+ * The authority of a request URL as Deno builds it (`http://AUTHORITY/path`): from the
+ * `Host` header for an origin-form target, from the target itself for an absolute-form one,
+ * from `:authority` over HTTP/2.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { authorityOf } from "./request_guard.ts";
+ * assert.equal(authorityOf("http://127.0.0.1:8080/api/healthz?x"), "127.0.0.1:8080");
+ * ```
+ */
+export function authorityOf(url: string): string {
+  const start = url.indexOf("//") + 2;
+  const end = url.indexOf("/", start);
+  return url.slice(start, end === -1 ? url.length : end);
+}
+
+/** A declared body length: one number (repeated identical values are one), else NaN. */
+function declaredLength(v: string): number {
+  if (/^\d+$/.test(v)) return Number(v);
+  const parts = v.split(",").map((p) => p.trim());
+  return parts.every((p) => p === parts[0] && /^\d+$/.test(p)) ? Number(parts[0]) : NaN;
+}
+
+function headerBytes(headers: Headers): number {
+  let n = 0;
+  for (const [k, v] of headers) n += k.length + v.length + 4;
+  return n;
+}
+
+/**
+ * Creates the guard for the host names in `allowedHosts` (empty: any well-formed name). It
+ * returns `undefined` for a request that may go on, else why not:
+ * - 400 when `Host` is missing (an HTTP/1.0 request, an HTTP/2 one with `:authority` only),
+ *   malformed, or not the authority the request is addressed to;
+ * - 421 when it names a host not allowed;
+ * - 431 for headers over {@linkcode MAX_HEADER_BYTES}, 413 for a declared body over
+ *   {@linkcode MAX_BODY_BYTES}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRequestGuard } from "./request_guard.ts";
+ * const guard = createRequestGuard(["localhost"]);
+ * const req = (url: string, host: string) => new Request(url, { headers: { host } });
+ * assert.equal(guard(req("http://localhost:8080/", "localhost:8080")), undefined);
+ * assert.equal(guard(req("http://evil.example/", "evil.example"))?.status, 421);
+ * assert.equal(guard(req("http://evil.example/", "localhost:8080"))?.status, 400);
+ * ```
+ */
+export function createRequestGuard(
+  allowedHosts: readonly string[],
+): (req: Request) => Refusal | undefined {
+  const allowed = new Set(allowedHosts);
+  return (req) => {
+    const headers = req.headers;
+    const host = headers.get("host");
+    if (host === null) return { status: 400, error: "a request must name its Host" };
+    const name = hostName(host);
+    if (name === undefined) return { status: 400, error: "malformed Host: not host[:port]" };
+    const authority = authorityOf(req.url);
+    if (authority !== host && authority.toLowerCase() !== host.toLowerCase()) {
+      return { status: 400, error: "the request target names another host than Host" };
+    }
+    if (allowed.size > 0 && !allowed.has(name)) {
+      return { status: 421, error: "unknown Host: name this service by an allowed host" };
+    }
+    if (headerBytes(headers) > MAX_HEADER_BYTES) {
+      return { status: 431, error: `request headers over ${MAX_HEADER_BYTES} bytes` };
+    }
+    const length = headers.get("content-length");
+    if (length !== null && !(declaredLength(length) <= MAX_BODY_BYTES)) {
+      return { status: 413, error: `request body over ${MAX_BODY_BYTES} bytes` };
+    }
+    return undefined;
+  };
+}
