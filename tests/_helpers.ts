@@ -47,3 +47,15 @@ export function captureLogger(): Logger & { lines: string[] } {
 export function serviceArgs(dir: { path: (name: string) => string }): string[] {
   return ["--port", "0", "--stats", dir.path("s.json"), "--db", dir.path("m.db")];
 }
+
+/**
+ * Resolves once `cond()` holds, checking every 10 ms; rejects after `timeoutMs` naming
+ * `what`. For conditions no event announces (a process's memory, a peer's state).
+ */
+export async function until(cond: () => boolean, what: string, timeoutMs = 10_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -614,3 +614,93 @@ Deno.test("/api/health: perf.slowQueries counts the slow requests kept, recentSl
     108,
   ]);
 });
+
+import { until } from "./_helpers.ts";
+
+/** A history of 600 samples with 64 sources of the longest names the parser keeps (~11 MB). */
+function longHistory() {
+  const names = Array.from({ length: 64 }, (_, i) => `${"n".repeat(124)}${i}`.padEnd(129, "…"));
+  return Array.from({ length: 600 }, (_, k) => ({
+    t: k * 1000,
+    readBytesPerSec: 0,
+    writeBytesPerSec: 0,
+    walSize: 0,
+    sources: Object.fromEntries(names.map((n) => [`backfill_${n}`, k])),
+    liveness: Object.fromEntries(names.map((n) => [n, "ok" as const])),
+  }));
+}
+
+async function h2cStreams(port: number, path: string, host: string | undefined, n: number) {
+  const child = new Deno.Command("node", {
+    args: [
+      new URL("./_h2c_client.mjs", import.meta.url).pathname,
+      `http://127.0.0.1:${port}`,
+      path,
+      host ?? "",
+      "3",
+      String(n),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    out += value;
+  }
+  return {
+    statuses: JSON.parse(out.slice(out.indexOf("{"))) as Record<string, number>,
+    async close() {
+      await child.stdin.close();
+      await reader.cancel();
+      await child.status;
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "answers nobody reads pin one shared body: 100 unread HTTP/1.1 connections, 3 x 200 h2c streams",
+  sanitizeResources: false,
+  async fn() {
+    const history = longHistory();
+    const svc = services(FRESH, { history: () => history });
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      createHandler(svc),
+    );
+    const port = server.addr.port, host = `127.0.0.1:${port}`;
+    const first = await (await fetch(`http://${host}/api/perf/history`)).text();
+    const size = new TextEncoder().encode(first).length;
+    assert.ok(size > 10_000_000, `${size} bytes`);
+    assert.equal(JSON.parse(first).samples.length, 600);
+    const again = await (await fetch(`http://${host}/api/perf/history`)).text();
+    assert.equal(again, first, "the shared bytes are sent whole again");
+    const rss0 = Deno.memoryUsage().rss;
+    const conns: Deno.TcpConn[] = [];
+    const get = new TextEncoder().encode(`GET /api/perf/history HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    for (let i = 0; i < 100; i++) {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      await c.write(get);
+      conns.push(c);
+    }
+    await until(() => svc.requests.figures().totalRequests >= 102, "100 requests answered");
+    // HTTP/2 streams whose Host names the target; h2 streams without one are refused (400).
+    const h2 = await h2cStreams(port, "/api/perf/history", host, 200);
+    const bare = await h2cStreams(port, "/api/perf/history", undefined, 200);
+    const grewMiB = (Deno.memoryUsage().rss - rss0) / 1048576;
+    assert.deepEqual(h2.statuses, { 200: 600 });
+    assert.deepEqual(bare.statuses, { 400: 600 });
+    assert.ok(svc.budget.pinnedBytes() <= size, `${svc.budget.pinnedBytes()} bytes pinned`);
+    assert.ok(grewMiB < 150, `RSS grew ${grewMiB.toFixed(1)} MiB`);
+    // Clients that go away release what they pinned.
+    for (const c of conns) c.close();
+    await h2.close();
+    await bare.close();
+    await until(() => svc.budget.pinnedBytes() === 0, "the budget to be released");
+    await server.shutdown();
+  },
+});
