@@ -97,6 +97,8 @@ export interface StatsCacheCounters {
   parses: number;
   /** Distinct versions seen (also failure states). */
   versions: number;
+  /** Requests that found a new version within the parse interval and got the cached one. */
+  deferred: number;
 }
 
 /** The cached reader. */
@@ -118,6 +120,12 @@ export interface StatsCacheOptions {
   read?: (path: string, maxBytes: number, opts: { keepOpen: boolean }) => ReadResult;
   /** Under a burst of calls, reuse one identity probe for this long (ms); 0 never reuses. */
   coalesceMs?: number;
+  /**
+   * A new version is read and parsed at most once per this many ms (0: every version): a
+   * writer that replaces the file as fast as it can gets a parse budget, not the event loop.
+   * Until then the cached version is served (and judged by its own stamp).
+   */
+  minParseIntervalMs?: number;
   /** Monotonic clock (ms) for `coalesceMs`. */
   mono?: () => number;
 }
@@ -142,7 +150,16 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
   const { path, maxBytes, log } = opts;
   const mono = opts.mono ?? (() => performance.now());
   const coalesceMs = opts.coalesceMs ?? 0;
-  const c: StatsCacheCounters = { hits: 0, misses: 0, opens: 0, parses: 0, versions: 0 };
+  const minParseIntervalMs = opts.minParseIntervalMs ?? 0;
+  let loadedAt = -Infinity;
+  const c: StatsCacheCounters = {
+    hits: 0,
+    misses: 0,
+    opens: 0,
+    parses: 0,
+    versions: 0,
+    deferred: 0,
+  };
   // The cached version's file stays open: an inode cannot be reused while it is open, so a
   // new version can never show the cached version's identity (inode numbers are otherwise
   // recycled, and a same-size rewrite within one mtime tick would look unchanged).
@@ -195,8 +212,13 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
       c.hits++;
       return cached.state;
     }
+    if (cached && mono() - loadedAt < minParseIntervalMs) {
+      c.deferred++;
+      return cached.state;
+    }
     c.misses++;
     const previous = cached;
+    loadedAt = mono();
     cached = load(p);
     closeFd(previous?.pin);
     report(log, path, cached.state);

@@ -41,7 +41,7 @@ function services(text: string | undefined, over: Partial<Services> = {}): Servi
     ioRates: () => RATES,
     ioCounters: () => ({ read_bytes: 4096n, write_bytes: 8192n, syscr: 10n, syscw: 20n }),
     stats: () => state,
-    statsCounters: () => ({ hits: 3, misses: 1, opens: 1, parses: 1, versions: 1 }),
+    statsCounters: () => ({ hits: 3, misses: 1, opens: 1, parses: 1, versions: 1, deferred: 0 }),
     sqlite: () => ({
       walSizeMB: 0.5,
       walSize: 524288,

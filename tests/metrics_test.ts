@@ -31,7 +31,7 @@ function input(text: string | undefined, over: Partial<MetricsInput> = {}): Metr
     state,
     freshness,
     sqlite: { walSizeMB: 0, walSize: 1024, pageCount: 7, pageSize: 4096, cacheSize: -2000 },
-    cache: { hits: 9, misses: 1, opens: 1, parses: 1, versions: 1 },
+    cache: { hits: 9, misses: 1, opens: 1, parses: 1, versions: 1, deferred: 0 },
     verdicts: ingestVerdicts(
       statsFileVerdict(state, freshness),
       state.kind === "ok" ? state.snapshot.sourceLiveness : undefined,

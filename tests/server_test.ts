@@ -505,3 +505,41 @@ Deno.test("oversized request heads over the wire: 431 past 16 KiB, Deno's own 40
     await svc.stop();
   }
 });
+
+Deno.test("the costliest masking shapes at the size limit: listening, healthz and SIGTERM stay bounded", async () => {
+  using t = tempDir();
+  // Each field about half the default 256 KiB limit: the shapes that were quadratic to mask
+  // (17 s per healthz, 19.6 s to start, 28 s to stop).
+  const stats = t.path("s.json");
+  const hostile = (k: number) =>
+    JSON.stringify({
+      sampledAt: "@" + "=a:".repeat(42_000 + k),
+      source_statuses: [{ name: "n", broker: "a://u:p_".repeat(15_000 + k), connected: true }],
+    });
+  writeAtomic(stats, hostile(0));
+  assert.ok(Deno.statSync(stats).size < DEFAULTS.maxStatsBytes);
+  const t0 = performance.now();
+  const svc = await startService(serviceArgs(t));
+  const startMs = performance.now() - t0;
+  try {
+    // Deno's own start is part of it; the old code needed 19.6 s here.
+    assert.ok(startMs < 5000, `listening after ${startMs.toFixed(0)} ms`);
+    // New versions while healthz is probed one at a time: every probe within 1 s.
+    let worst = 0;
+    for (let k = 1; k <= 20; k++) {
+      writeAtomic(stats, hostile(k));
+      const p0 = performance.now();
+      const { res, body } = await getJson(`${svc.base}/api/healthz`);
+      worst = Math.max(worst, performance.now() - p0);
+      assert.equal(res.status, 200);
+      assert.equal(body.ingest.statsFile, "stale", "a stamp that does not parse is not fresh");
+    }
+    assert.ok(worst < 1000, `slowest healthz ${worst.toFixed(0)} ms`);
+    const { body } = await getJson(`${svc.base}/api/mqtt/status`);
+    assert.ok(JSON.stringify(body).length < 8192, "the broker is cut to 512 characters");
+  } finally {
+    const { code, ms } = await svc.stop();
+    assert.equal(code, 0);
+    assert.ok(ms < 2000, `SIGTERM took ${ms.toFixed(0)} ms`);
+  }
+});

@@ -43,7 +43,14 @@ Deno.test("one read and parse per file version, whatever the request rate", () =
   const cache = createStatsCache({ path: "p", maxBytes: 1 << 20, log: captureLogger(), ...f });
   for (let i = 0; i < 1000; i++) assert.equal(cache.get().kind, "ok");
   assert.equal(f.io.reads, 1);
-  assert.deepEqual(cache.counters(), { hits: 999, misses: 1, opens: 1, parses: 1, versions: 1 });
+  assert.deepEqual(cache.counters(), {
+    hits: 999,
+    misses: 1,
+    opens: 1,
+    parses: 1,
+    versions: 1,
+    deferred: 0,
+  });
   f.write("{}");
   const s = cache.get();
   assert.equal(s.kind, "ok");
@@ -161,4 +168,37 @@ Deno.test("a file replaced mid-read is read once more, and the new version is se
   const s = cache.get();
   assert.ok(s.kind === "ok" && s.snapshot.counters.tx_inserted === 9);
   assert.equal(cache.counters().opens, 2);
+});
+
+Deno.test("a writer replacing the file as fast as it can gets one parse per interval", () => {
+  const f = fakeFile(fixtureText("2026-11-23T12:00:00Z"));
+  let t = 0;
+  const cache = createStatsCache({
+    path: "p",
+    maxBytes: 1 << 20,
+    log: captureLogger(),
+    minParseIntervalMs: 250,
+    mono: () => t,
+    ...f,
+  });
+  assert.equal(cache.get().kind, "ok");
+  const first = cache.get();
+  // 2,000 new versions in one simulated second, one request after each.
+  for (let i = 1; i <= 2000; i++) {
+    f.write(fixtureText(`2026-11-23T12:00:0${Math.min(9, Math.floor(i / 250))}Z`));
+    t = i / 2;
+    cache.get();
+  }
+  const c = cache.counters();
+  assert.ok(c.parses <= 1 + 1000 / 250 + 1, `${c.parses} parses in 1 s`);
+  assert.ok(c.deferred > 1900, `${c.deferred} deferred`);
+  // Within the interval the cached version is served as it was.
+  f.write(fixtureText("2026-11-23T12:00:59Z"));
+  t += 10;
+  assert.equal(cache.get().version, cache.get().version);
+  // Past it, the newest version is read.
+  t += 250;
+  const last = cache.get();
+  assert.ok(last.kind === "ok" && last.snapshot.sampledAt === "2026-11-23T12:00:59Z");
+  assert.notEqual(last, first);
 });

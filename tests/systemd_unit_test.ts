@@ -62,6 +62,8 @@ Deno.test("the unit grants nothing the service does not need", () => {
   // The directory, not the file: a bind-mounted /proc file stays root 0400.
   assert.match(unit, /^BindReadOnlyPaths=\/proc\/self:\/run\/corescope-perf\/self$/m);
   assert.match(unit, /^LimitNOFILE=\d+$/m);
+  assert.match(unit, /^MemoryMax=256M$/m, "memory has a ceiling");
+  assert.match(unit, /^MemoryHigh=192M$/m, "and reclaim starts before it");
   assert.match(unit, /^SocketBindAllow=tcp:8080$/m, "only the service's own port");
   assert.match(unit, /^SocketBindDeny=any$/m, "no debugger port, nothing else");
   // The README's other promises about the unit, one line each.
