@@ -36,3 +36,26 @@ const body = memoLast((state: object, tenths: number) => JSON.stringify({ state,
 Deno.bench("body memo hit (stats version and age unchanged)", () => {
   body(cache.get(), 3);
 });
+
+import { createRequestGuard } from "../src/request_guard.ts";
+import { maskBounded } from "../src/mask.ts";
+
+// What a scrape or probe sends: Host, User-Agent, Accept, and a few more.
+const guard = createRequestGuard(["localhost", "127.0.0.1", "[::1]"]);
+const probe = new Request("http://127.0.0.1:8080/api/healthz", {
+  headers: {
+    host: "127.0.0.1:8080",
+    "user-agent": "Prometheus/2.53.0",
+    accept: "application/json",
+    "accept-encoding": "gzip",
+    "x-prometheus-scrape-timeout-seconds": "10",
+  },
+});
+Deno.bench("request guard (Host strict, allowed, the target's; body bound)", () => {
+  guard(probe);
+});
+
+const hostileName = "@" + "=a:".repeat(90_000);
+Deno.bench("maskBounded: a 270 KB hostile name cut to 128 characters", () => {
+  maskBounded(hostileName, 128);
+});

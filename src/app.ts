@@ -420,7 +420,7 @@ export function pathOf(url: string): string {
 
 /**
  * Wraps the app: the request guard first (a missing, malformed or mismatched Host: 400; a
- * Host not allowed: 421; oversized headers: 431; bodies: 413), then times the request for
+ * Host not allowed: 421; declared bodies over the bound: 413), then times the request for
  * `/api/perf` under its route name. Synchronous where the handler is.
  *
  * @example

@@ -527,10 +527,8 @@ Deno.test("no password leaves through any endpoint", async () => {
   }
 });
 
-Deno.test("oversized request headers get 431, oversized bodies 413, before any handler", async () => {
+Deno.test("oversized bodies get 413, before any handler", async () => {
   const svc = services(FRESH, { apiKey: "0123456789abcdef-key" });
-  const big = await get(svc, "/api/healthz", { headers: { "x-filler": "a".repeat(20_000) } });
-  assert.equal(big.res.status, 431);
   const body = await get(svc, "/api/perf/reset", {
     method: "POST",
     headers: { "content-length": String(10_000_000) },
