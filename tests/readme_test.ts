@@ -1,0 +1,34 @@
+/** The README's security table stays true: every test it names exists. */
+import assert from "node:assert/strict";
+
+const README = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+
+/** Every test name in the suite (the literal first argument or `name:` of Deno.test). */
+function testNames(): string[] {
+  const names: string[] = [];
+  for (const entry of Deno.readDirSync(new URL(".", import.meta.url))) {
+    if (!entry.name.endsWith("_test.ts")) continue;
+    const text = Deno.readTextFileSync(new URL(entry.name, import.meta.url));
+    for (const m of text.matchAll(/(?:Deno\.test\(\s*|name:\s*)(["'`])((?:(?!\1).)*)\1/g)) {
+      names.push(m[2]!);
+    }
+  }
+  return names;
+}
+
+Deno.test("the README's security table names tests that exist, one or more per row", () => {
+  const section = README.slice(README.indexOf("## Security: every input has a budget"));
+  const rows = section.split("\n## ")[0]!.split("\n").filter((l) => l.startsWith("| ")).slice(2);
+  assert.ok(rows.length >= 12, `${rows.length} rows`);
+  const names = testNames();
+  for (const row of rows) {
+    const cell = row.split(" | ").at(-1)!;
+    const cited = [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!.replace(/:? …$/, ""));
+    assert.ok(cited.length > 0, `no test named in: ${row.slice(0, 60)}`);
+    for (const prefix of cited) {
+      // A name with "…" stands for a test whose name starts with what comes before it.
+      const start = prefix.split(" …")[0]!;
+      assert.ok(names.some((n) => n.startsWith(start)), `no test named "${prefix}"`);
+    }
+  }
+});
