@@ -13,7 +13,8 @@ import type { Context } from "hono";
 import { checkApiKey } from "./auth.ts";
 import { DASHBOARD_CSP, DASHBOARD_HTML } from "./dashboard.ts";
 import type { EventLoopFigures } from "./event_loop.ts";
-import { type Freshness, type FreshnessPolicy, judgeFreshness } from "./freshness.ts";
+import { type Freshness, freshnessOf } from "./freshness.ts";
+import type { IngestFacts } from "./ingest_watch.ts";
 import { type HistorySample, writeRates } from "./history.ts";
 import type { IoRates } from "./io_sampler.ts";
 import type { Logger } from "./log.ts";
@@ -32,16 +33,17 @@ import {
 } from "./responses.ts";
 import { round1 } from "./ring.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
-import { stateVerdicts, type StatsCacheCounters, type StatsState } from "./stats_cache.ts";
-import type { VerdictThresholds } from "./verdicts.ts";
+import type { StatsCacheCounters, StatsState } from "./stats_cache.ts";
+import { judgeIngest, type JudgePolicy } from "./verdicts.ts";
 
 /** Whether the service can answer; `reason` says why not. */
 export type Readiness = { ready: true } | { ready: false; reason: string };
 
 /** What the handlers read from; each is a plain function, so tests inject fakes. */
 export interface Services {
-  policy: FreshnessPolicy;
-  thresholds: VerdictThresholds;
+  policy: JudgePolicy;
+  /** What the ingest watch saw over the last window (replaced once a second). */
+  facts: () => IngestFacts;
   /** Wall clock, ms. */
   now: () => number;
   ioRates: () => IoRates;
@@ -182,7 +184,7 @@ export function createApp(svc: Services): Hono {
   const app = new Hono();
   const judge = (): Judged => {
     const state = svc.stats(), now = svc.now();
-    const f = state.kind === "ok" ? judgeFreshness(state.snapshot, now, svc.policy) : NOT_FRESH;
+    const f = freshnessOf(state, now, svc.policy);
     return { state, f, tenths: f.ageSec === undefined ? -1 : Math.round(f.ageSec * 10) };
   };
   statsRoutes(app, svc, judge);
@@ -191,8 +193,6 @@ export function createApp(svc: Services): Hono {
   fallbacks(app, svc);
   return app;
 }
-
-const NOT_FRESH: Freshness = { fresh: false };
 
 /** The contract's endpoints built from the stats file, the I/O sampler and the database. */
 function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
@@ -224,30 +224,37 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
     return sendShared(svc, c, mqtt(j.state, j.tenths, j.f.fresh));
   });
 
+  // Keys: everything the text is built from; the verdicts move with the second and the facts.
   const metrics = memoLast((
-    j: Judged,
+    state: StatsState,
+    _fresh: boolean,
     second: number,
+    facts: IngestFacts,
     ioCounters: IoCounters,
     ioSource: IoRates["ioSource"],
     sqlite: SqliteFigures,
     opens: number,
   ) => {
+    const nowMs = second * 1000;
     return renderMetrics({
       ioSource,
       ioCounters,
-      state: j.state,
-      freshness: j.f,
+      state,
+      freshness: freshnessOf(state, nowMs, svc.policy),
       sqlite,
       cache: { ...svc.statsCounters(), opens },
-      verdicts: stateVerdicts(j.state, j.f, second, svc.thresholds),
+      verdicts: judgeIngest(state, nowMs, svc.policy, facts),
+      facts,
       version: svc.version,
     });
-  }, (a, b) => a.state === b.state && a.f.fresh === b.f.fresh);
+  });
   app.get("/metrics", (c) => {
     const j = judge(), counters = svc.statsCounters();
     const text = metrics(
-      j,
+      j.state,
+      j.f.fresh,
       Math.floor(svc.now() / 1000),
+      svc.facts(),
       svc.ioCounters(),
       svc.ioRates().ioSource,
       svc.sqlite(),
@@ -272,20 +279,28 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
 
 /** Readiness and liveness: the contract's healthz, CoreScope's health, and plain probes. */
 function healthRoutes(app: Hono, svc: Services, judge: () => Judged): void {
-  const healthz = memoLast((j: Judged, second: number) => {
-    const liveness = j.state.kind === "ok" ? j.state.snapshot.sourceLiveness : undefined;
-    const ingest = stateVerdicts(j.state, j.f, second, svc.thresholds);
-    const reason = j.state.kind === "ok" ? undefined : j.state.reason;
-    return sharedBody(JSON.stringify({
-      ...healthzBody({ ready: true }, liveness),
-      // Additive: the ingestor's trouble is reported, not turned into a 503.
-      ingest: reason === undefined ? ingest : { ...ingest, statsFileReason: reason },
-    }));
-  }, (a, b) => a.state === b.state && a.f.fresh === b.f.fresh);
+  // Keys: the state, its freshness, the second the verdicts are judged at, the watch's facts.
+  const healthz = memoLast(
+    (state: StatsState, _fresh: boolean, second: number, facts: IngestFacts) => {
+      const liveness = state.kind === "ok" ? state.snapshot.sourceLiveness : undefined;
+      const ingest = judgeIngest(state, second * 1000, svc.policy, facts);
+      const reason = state.kind === "ok" ? undefined : state.reason;
+      return sharedBody(JSON.stringify({
+        ...healthzBody({ ready: true }, liveness),
+        // Additive: the ingestor's trouble is reported, not turned into a 503.
+        ingest: reason === undefined ? ingest : { ...ingest, statsFileReason: reason },
+      }));
+    },
+  );
   app.get("/api/healthz", (c) => {
     const readiness = svc.readiness();
     if (!readiness.ready) return jsonResponse(healthzBody(readiness, undefined), 503);
-    return sendShared(svc, c, healthz(judge(), Math.floor(svc.now() / 1000)));
+    const j = judge();
+    return sendShared(
+      svc,
+      c,
+      healthz(j.state, j.f.fresh, Math.floor(svc.now() / 1000), svc.facts()),
+    );
   });
 
   app.get("/api/health", () => {

@@ -25,6 +25,10 @@ export interface Config {
   receiptStaleAfterSec: number;
   /** A source whose last DB write is older than this is not writing. */
   writeStaleAfterSec: number;
+  /** The window over which the write counters are compared (write_failing). */
+  writeWindowSec: number;
+  /** The WAL not reset for this long while it grows: checkpoint_starved. */
+  walResetStaleAfterSec: number;
   /** Requests slower than this are kept in /api/perf's list of slow requests. */
   slowRequestMs: number;
   /** Key for POST /api/perf/reset; empty disables it. */
@@ -48,8 +52,10 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   clockSkewMs: 2000,
   ioSampleMs: 1000,
   logFormat: "text",
-  receiptStaleAfterSec: 300,
-  writeStaleAfterSec: 300,
+  receiptStaleAfterSec: 120,
+  writeStaleAfterSec: 120,
+  writeWindowSec: 30,
+  walResetStaleAfterSec: 120,
   slowRequestMs: 100,
   apiKey: "",
   allowedHosts: [],
@@ -217,6 +223,8 @@ const CHECKS: Record<keyof Config, Check> = {
   logFormat: oneOf("text", "json"),
   receiptStaleAfterSec: int(1, 86_400 * 30),
   writeStaleAfterSec: int(1, 86_400 * 30),
+  writeWindowSec: int(10, 3600),
+  walResetStaleAfterSec: int(10, 86_400),
   slowRequestMs: int(1, 60_000),
   allowedHosts: (key, v) => {
     if (!Array.isArray(v) || !v.every((h) => typeof h === "string" && h !== "")) {

@@ -9,6 +9,7 @@
  */
 
 import type { Freshness } from "./freshness.ts";
+import type { IngestFacts } from "./ingest_watch.ts";
 import type { IoSourceKind } from "./io_sampler.ts";
 import type { IoCounters, IoKey } from "./proc_io.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
@@ -37,10 +38,8 @@ export const MAX_SERIES = 64;
  * ```ts
  * import assert from "node:assert/strict";
  * import { renderVolatile } from "./metrics.ts";
- * const text = renderVolatile({ hits: 3, misses: 1, opens: 1, parses: 1, versions: 1 }, {
- *   fresh: true,
- *   ageSec: 0.4,
- * });
+ * const c = { hits: 3, misses: 1, opens: 1, parses: 1, versions: 1, deferred: 0 };
+ * const text = renderVolatile(c, { fresh: true, ageSec: 0.4 });
  * assert.ok(text.includes('corescope_perf_stats_cache_lookups_total{result="hit"} 3\n'));
  * assert.ok(text.includes("corescope_ingestor_stats_age_seconds 0.4\n"));
  * ```
@@ -80,6 +79,8 @@ export interface MetricsInput {
   sqlite: SqliteFigures;
   cache: StatsCacheCounters;
   verdicts: IngestVerdicts;
+  /** What the ingest watch saw (restarts, the WAL's generation). */
+  facts: IngestFacts;
   /** This service's version, for `corescope_perf_build_info`. */
   version: string;
 }
@@ -307,9 +308,29 @@ const INGESTOR_FAMILIES: Family[] = [
   {
     name: "corescope_ingestor_source_verdict",
     type: "gauge",
-    help: "Each MQTT source's verdict (1 for the current one): ok, write_stalled, stalled, never.",
+    help:
+      "Each MQTT source's verdict (1 for the current one): ok, write_failing, disconnected, write_stalled, stalled, never, clock_wrong.",
     samples: (m, snap) =>
       snap ? byName(m.verdicts.sources).map(([source, verdict]) => [{ source, verdict }, 1]) : [],
+  },
+  {
+    name: "corescope_ingestor_writes_verdict",
+    type: "gauge",
+    help:
+      "Whether the ingest writes (1 for the current verdict): ok, write_failing (write_errors grew, or no row written while packets arrived, within writeWindowSec), unknown.",
+    samples: (m) => [[{ verdict: m.verdicts.writes }, 1]],
+  },
+  {
+    name: "corescope_ingestor_clock_verdict",
+    type: "gauge",
+    help: "The ingestor's clock (1 for the current verdict): ok, milliseconds, ahead.",
+    samples: (m, snap) => (snap ? [[{ verdict: m.verdicts.clock }, 1]] : []),
+  },
+  {
+    name: "corescope_ingestor_restarts_total",
+    type: "counter",
+    help: "Ingestor restarts this service saw (its cumulative counters went back).",
+    samples: (m) => one(m.facts.restarts),
   },
   {
     name: "corescope_ingestor_mqtt_connected",
@@ -356,6 +377,19 @@ const SQLITE_FAMILIES: Family[] = [
     type: "gauge",
     help: "Size of the database's write-ahead log.",
     samples: (m) => one(m.sqlite.error === undefined ? m.sqlite.walSize : undefined),
+  },
+  {
+    name: "corescope_sqlite_wal_verdict",
+    type: "gauge",
+    help:
+      "Whether checkpoints keep up (1 for the current verdict): ok, checkpoint_starved (the WAL not reset for walResetStaleAfterSec while it grows).",
+    samples: (m) => [[{ verdict: m.verdicts.database }, 1]],
+  },
+  {
+    name: "corescope_sqlite_wal_generation_age_seconds",
+    type: "gauge",
+    help: "Seconds since the WAL was last reset (its salts and checkpoint sequence changed).",
+    samples: (m) => one(m.facts.wal ? m.facts.wal.ageSec : undefined),
   },
 ];
 

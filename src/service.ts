@@ -1,7 +1,7 @@
 /**
  * Wires the data sources of one configuration into the {@linkcode Services} the app reads:
  * the stats cache (which is also the liveness memo), the SQLite reader, the I/O sampler, the
- * 1 Hz history, the event-loop lag sampler and the request statistics.
+ * 1 Hz history and ingest watch, the event-loop lag sampler and the request statistics.
  *
  * @module
  */
@@ -9,7 +9,7 @@
 import type { Readiness, Services } from "./app.ts";
 import { allowedHostsOf, type Config } from "./config.ts";
 import { createLagSampler } from "./event_loop.ts";
-import { type FreshnessPolicy, judgeFreshness } from "./freshness.ts";
+import { freshnessOf } from "./freshness.ts";
 import { createHistoryRecorder, type HistorySample } from "./history.ts";
 import {
   createIoSampler,
@@ -23,8 +23,9 @@ import { getOwn } from "./records.ts";
 import { createRequestStats } from "./request_stats.ts";
 import { createResponseBudget } from "./response_budget.ts";
 import { createSqliteStats, type SqliteStats } from "./sqlite_stats.ts";
-import { createStatsCache, stateVerdicts, type StatsCache } from "./stats_cache.ts";
-import type { SourceStatusVerdict, VerdictThresholds } from "./verdicts.ts";
+import { createIngestWatch, type IngestWatch } from "./ingest_watch.ts";
+import { createStatsCache, type StatsCache } from "./stats_cache.ts";
+import { type IngestVerdicts, judgeIngest, type JudgePolicy } from "./verdicts.ts";
 
 /**
  * How long one stat of the stats file, and one database reading, serve a burst of
@@ -46,6 +47,8 @@ export const HISTORY_SAMPLES = 600;
 export interface Runtime {
   services: Services;
   stats: StatsCache;
+  /** Takes one history sample (and ingest observation) now. */
+  sample(): void;
   /** Marks the service as draining: healthz answers 503 from now on. */
   drain(reason: string): void;
   /** Stops the timers. */
@@ -55,6 +58,10 @@ export interface Runtime {
 /** Optional overrides, for tests. */
 export interface RuntimeOptions {
   now?: () => number;
+  /** How often the history (and the ingest watch) samples, ms; 0: only when told. */
+  historyIntervalMs?: number;
+  /** Monotonic clock (ms) of the stats cache's coalescing and parse interval. */
+  mono?: () => number;
   ioReaders?: IoReader[];
   version?: string;
 }
@@ -83,26 +90,32 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
     log,
     coalesceMs: COALESCE_MS,
     minParseIntervalMs: MIN_PARSE_INTERVAL_MS,
+    ...(opts.mono ? { mono: opts.mono } : {}),
   });
   const sqlite = createSqliteStats({ path: config.dbPath, log, coalesceMs: COALESCE_MS });
   const readers = opts.ioReaders ?? [procfsReader(config.procIoPath), rusageReader()];
   const sampler = createIoSampler({ readers, log, now });
   sampler.start(config.ioSampleMs);
   let readiness: Readiness = { ready: true };
-  const policy = { staleAfterMs: config.staleAfterMs, clockSkewMs: config.clockSkewMs };
-  const thresholds = {
-    receiptStaleAfterSec: config.receiptStaleAfterSec,
-    writeStaleAfterSec: config.writeStaleAfterSec,
-  };
+  const policy = policyOf(config);
+  const watch = createIngestWatch({
+    windowSec: config.writeWindowSec,
+    onRestart: (before, after) =>
+      log.log(
+        "warn",
+        "ingestor",
+        `the ingestor started again: its counters went back (rows written ${before.writes} → ${after.writes}, write errors ${before.errors} → ${after.errors})`,
+      ),
+  });
   const history = createHistoryRecorder({
     now,
-    sample: historySample({ sampler, stats, sqlite, policy, thresholds, log }),
-  }, { capacity: HISTORY_SAMPLES, intervalMs: 1000 });
+    sample: historySample({ sampler, stats, sqlite, policy, watch, log }),
+  }, { capacity: HISTORY_SAMPLES, intervalMs: opts.historyIntervalMs ?? 1000 });
   const lag = createLagSampler();
 
   const services: Services = {
     policy,
-    thresholds,
+    facts: watch.facts,
     now,
     ioRates: sampler.rates,
     ioCounters: sampler.counters,
@@ -125,6 +138,7 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
   return {
     services,
     stats,
+    sample: history.record,
     drain(reason) {
       readiness = { ready: false, reason };
     },
@@ -138,33 +152,56 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
   };
 }
 
+/**
+ * The judge's policy from a configuration.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { policyOf } from "./service.ts";
+ * import { DEFAULTS } from "./config.ts";
+ * assert.equal(policyOf(DEFAULTS).writeWindowSec, DEFAULTS.writeWindowSec);
+ * ```
+ */
+export function policyOf(config: Config): JudgePolicy {
+  return {
+    staleAfterMs: config.staleAfterMs,
+    clockSkewMs: config.clockSkewMs,
+    receiptStaleAfterSec: config.receiptStaleAfterSec,
+    writeStaleAfterSec: config.writeStaleAfterSec,
+    writeWindowSec: config.writeWindowSec,
+    walResetStaleAfterSec: config.walResetStaleAfterSec,
+  };
+}
+
 /** What one 1 Hz history sample reads from. */
 interface SampleSources {
   sampler: IoSampler;
   stats: StatsCache;
   sqlite: SqliteStats;
-  policy: FreshnessPolicy;
-  thresholds: VerdictThresholds;
+  policy: JudgePolicy;
+  watch: IngestWatch;
   log: Logger;
 }
 
 /**
  * Takes one history sample at `t`: this process's I/O rates, the WAL size, and, while the
  * stats file is fresh, the ingestor's counters (its version's object, shared) and rates; the
- * per-source verdicts, whose changes it also logs.
+ * ingest watch's observation; the per-source verdicts. Every change of a verdict is logged.
  */
 function historySample(src: SampleSources): (t: number) => Omit<HistorySample, "t"> {
-  const verdictLog = verdictChanges(src.log);
+  const changes = verdictChanges(src.log);
   return (t) => {
-    const io = src.sampler.rates(), state = src.stats.get();
+    const io = src.sampler.rates(), state = src.stats.get(), db = src.sqlite.read();
     const snap = state.kind === "ok" ? state.snapshot : undefined;
-    const f = snap ? judgeFreshness(snap, t, src.policy) : { fresh: false };
-    const v = stateVerdicts(state, f, Math.floor(t / 1000), src.thresholds);
-    verdictLog(v.sources);
+    const f = freshnessOf(state, t, src.policy);
+    const facts = src.watch.observe(t, f.fresh ? snap : undefined, db);
+    const v = judgeIngest(state, t, src.policy, facts);
+    changes(verdictKeys(v));
     return {
       readBytesPerSec: io.readBytesPerSec,
       writeBytesPerSec: io.writeBytesPerSec,
-      walSize: src.sqlite.read().walSize,
+      walSize: db.walSize,
       ...(snap && f.fresh ? { sources: snap.sources } : {}),
       ...(snap?.procIO && f.fresh
         ? {
@@ -177,18 +214,31 @@ function historySample(src: SampleSources): (t: number) => Omit<HistorySample, "
   };
 }
 
+/** Every verdict under one flat name each: `stats file`, `writes`, …, `source local`. */
+function verdictKeys(v: IngestVerdicts): Record<string, string> {
+  const out: Record<string, string> = {
+    "stats file": v.statsFile,
+    writes: v.writes,
+    database: v.database,
+    clock: v.clock,
+  };
+  for (const [name, verdict] of Object.entries(v.sources)) out[`source ${name}`] = verdict;
+  return out;
+}
+
+const GOOD = new Set(["ok", "never", "fresh", "unknown"]);
+
 /**
- * Logs each source's verdict when it changes (`local: ok → write_stalled`), once per change;
- * a source seen for the first time is logged only when it is not `ok`.
+ * Logs each verdict when it changes to or from a bad one (`source local: ok →
+ * write_failing`), once per change; `unknown → ok` and a good first sight are not news.
  */
-export function verdictChanges(log: Logger): (now: Record<string, SourceStatusVerdict>) => void {
-  let prev: Record<string, SourceStatusVerdict> = {};
+export function verdictChanges(log: Logger): (now: Record<string, string>) => void {
+  let prev: Record<string, string> = {};
   return (now) => {
     for (const [name, v] of Object.entries(now)) {
       const was = getOwn(prev, name);
-      if (was === v || (was === undefined && v === "ok")) continue;
-      const level = v === "ok" || v === "never" ? "info" : "warn";
-      log.log(level, "liveness", `${name}: ${was ?? "new"} → ${v}`);
+      if (was === v || (GOOD.has(was ?? "ok") && GOOD.has(v))) continue;
+      log.log(GOOD.has(v) ? "info" : "warn", "verdict", `${name}: ${was ?? "new"} → ${v}`);
     }
     prev = now;
   };

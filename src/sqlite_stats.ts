@@ -51,6 +51,11 @@ export interface SqliteFigures {
   cacheSize: number;
   /** Additive: why the figures are zeros (or partial), when they are. */
   error?: string;
+  /**
+   * The WAL's generation (header salts and checkpoint sequence: they change each time the
+   * WAL is reset), for the checkpoint-starvation verdict; not part of any body.
+   */
+  walGeneration?: string;
 }
 
 /** The reader. */
@@ -191,7 +196,7 @@ const ZERO: SqliteFigures = { walSizeMB: 0, walSize: 0, pageCount: 0, pageSize: 
 
 function sameFigures(a: SqliteFigures, b: SqliteFigures): boolean {
   return a.walSize === b.walSize && a.pageCount === b.pageCount && a.pageSize === b.pageSize &&
-    a.cacheSize === b.cacheSize && a.error === b.error;
+    a.cacheSize === b.cacheSize && a.error === b.error && a.walGeneration === b.walGeneration;
 }
 
 /**
@@ -273,7 +278,15 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
       }
     }
     log.condition("database", undefined);
-    return { walSizeMB: walSize / 1048576, walSize, pageCount, pageSize, cacheSize };
+    const figures: SqliteFigures = {
+      walSizeMB: walSize / 1048576,
+      walSize,
+      pageCount,
+      pageSize,
+      cacheSize,
+    };
+    if (h.wal && wal) figures.walGeneration = `${wal.salt1}.${wal.salt2}.${wal.checkpointSeq}`;
+    return figures;
   }
 
   // Under a burst of requests one reading serves them all for `coalesceMs`; a lone request

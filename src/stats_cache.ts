@@ -18,15 +18,8 @@ import {
   readRegularFile,
   type ReadResult,
 } from "./safe_read.ts";
-import type { Freshness } from "./freshness.ts";
 import { isUtf8 } from "node:buffer";
 import { parseStatsSnapshot, type StatsSnapshot } from "./stats_snapshot.ts";
-import {
-  type IngestVerdicts,
-  ingestVerdicts,
-  type StatsFileVerdict,
-  type VerdictThresholds,
-} from "./verdicts.ts";
 
 /** What one read of the stats file gave. */
 export type StatsContent =
@@ -40,50 +33,6 @@ export type StatsContent =
 
 /** What the stats file holds right now, as every endpoint sees it; `version` grows on change. */
 export type StatsState = StatsContent & { version: number };
-
-/**
- * The stats file's verdict for operators: `missing` when nothing is at the path, `invalid`
- * when something is there that is not a readable stats file, else `stale` or `fresh`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { statsFileVerdict } from "./stats_cache.ts";
- * const dir = { kind: "unavailable", version: 1, reason: "not_regular", detail: "" } as const;
- * assert.equal(statsFileVerdict(dir, { fresh: false }), "invalid");
- * ```
- */
-export function statsFileVerdict(state: StatsState, freshness: Freshness): StatsFileVerdict {
-  if (state.kind !== "ok") return state.reason === "missing" ? "missing" : "invalid";
-  return freshness.fresh ? "fresh" : "stale";
-}
-
-/**
- * The ingest verdicts for one state of the stats file at `nowSec`: the file's own verdict and
- * each source of its liveness map (none when there is no snapshot).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { stateVerdicts } from "./stats_cache.ts";
- * const gone = { kind: "unavailable", version: 1, reason: "missing", detail: "" } as const;
- * const t = { receiptStaleAfterSec: 60, writeStaleAfterSec: 60 };
- * assert.deepEqual(stateVerdicts(gone, { fresh: false }, 0, t), {
- *   status: "degraded",
- *   statsFile: "missing",
- *   sources: {},
- * });
- * ```
- */
-export function stateVerdicts(
-  state: StatsState,
-  freshness: Freshness,
-  nowSec: number,
-  t: VerdictThresholds,
-): IngestVerdicts {
-  const liveness = state.kind === "ok" ? state.snapshot.sourceLiveness : undefined;
-  return ingestVerdicts(statsFileVerdict(state, freshness), liveness, nowSec, t);
-}
 
 /** Counters of the cache's own work. */
 export interface StatsCacheCounters {

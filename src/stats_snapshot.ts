@@ -7,7 +7,7 @@
  * @module
  */
 
-import { parseRfc3339 } from "./freshness.ts";
+import { parseRfc3339 } from "./rfc3339.ts";
 import { MAX_VALUE_CHARS } from "./log.ts";
 import { maskBounded } from "./mask.ts";
 

@@ -1,15 +1,37 @@
 /**
- * Liveness verdicts: what the two clocks of each MQTT source, and the stats file's age, mean
- * for an operator. Pure: plain data and the time in, verdicts out. The ingestor's trouble is
- * reported here, never turned into this service's own unreadiness.
+ * The one place that answers "is the ingest healthy?": the stats file's state, its sources'
+ * clocks and connection status, the write counters over the last window and the WAL's
+ * generation, judged against the clock and the policy. Pure: plain data in, verdicts out. The
+ * ingestor's trouble is reported here, never turned into this service's own unreadiness.
+ *
+ * Each verdict is judged from what CoreScope's real ingestor writes: it stamps a source's
+ * message clock when a handler starts, before the write, so under a locked database the
+ * clocks stay fresh while `write_errors` grows and the row counters stay flat. The counters
+ * decide whether the ingest writes; the clocks say whether a source receives.
  *
  * @module
  */
 
-import type { SourceLiveness } from "./stats_snapshot.ts";
+import { type Freshness, freshnessOf, type FreshnessPolicy } from "./freshness.ts";
+import type { IngestFacts } from "./ingest_watch.ts";
+import { getOwn } from "./records.ts";
+import type { StatsState } from "./stats_cache.ts";
+import type { SourceLiveness, SourceStatus, StatsSnapshot } from "./stats_snapshot.ts";
 
-/** One source's verdict. */
-export type SourceStatusVerdict = "ok" | "write_stalled" | "stalled" | "never";
+/**
+ * One source's verdict, worst first: `clock_wrong` (a stamp in milliseconds, or ahead of
+ * ours), `disconnected` (`connected: false`), `write_failing` (packets arrive, the ingest
+ * fails to write them), `stalled` (nothing received), `write_stalled` (received, the write
+ * clock stale), `never` (no clock ever stamped), `ok`.
+ */
+export type SourceStatusVerdict =
+  | "ok"
+  | "write_stalled"
+  | "stalled"
+  | "never"
+  | "disconnected"
+  | "write_failing"
+  | "clock_wrong";
 
 /**
  * The stats file's verdict: `missing` (no file at the path), `invalid` (something is there
@@ -18,16 +40,74 @@ export type SourceStatusVerdict = "ok" | "write_stalled" | "stalled" | "never";
  */
 export type StatsFileVerdict = "fresh" | "stale" | "missing" | "invalid";
 
-/** Thresholds, in seconds. */
-export interface VerdictThresholds {
+/**
+ * Whether the ingest writes: `write_failing` when `write_errors` grew within the window, or
+ * no row was written while packets arrived; `unknown` without a fresh window of counters.
+ */
+export type WritesVerdict = "ok" | "write_failing" | "unknown";
+
+/** The WAL: `checkpoint_starved` when it has not been reset for long while it grows. */
+export type DatabaseVerdict = "ok" | "checkpoint_starved";
+
+/** The ingestor's clock: `milliseconds` (unix stamps ×1000), `ahead` (in our future). */
+export type ClockVerdict = "ok" | "milliseconds" | "ahead";
+
+/** Everything the judge needs besides the state and the clock. */
+export interface JudgePolicy extends FreshnessPolicy {
   receiptStaleAfterSec: number;
   writeStaleAfterSec: number;
+  /** The window over which the write counters are compared. */
+  writeWindowSec: number;
+  /** The WAL not reset for this long while it grows (and is past its usual size): starved. */
+  walResetStaleAfterSec: number;
+}
+
+/** Thresholds of the per-source clock verdicts, in seconds. */
+export type VerdictThresholds = Pick<JudgePolicy, "receiptStaleAfterSec" | "writeStaleAfterSec">;
+
+/** Every verdict, plus one summary word. */
+export interface IngestVerdicts {
+  /**
+   * `down` when the stats file is not fresh (the ingestor is gone, hung or unreadable),
+   * `degraded` when any other verdict is bad, else `ok`.
+   */
+  status: "ok" | "degraded" | "down";
+  statsFile: StatsFileVerdict;
+  sources: Record<string, SourceStatusVerdict>;
+  writes: WritesVerdict;
+  database: DatabaseVerdict;
+  clock: ClockVerdict;
+  /** Each disconnected source's last error (masked), when it has one. */
+  lastErrors?: Record<string, string>;
+}
+
+/** Stamps at or above this are milliseconds, not seconds (it is the year 5138 in seconds). */
+const MS_STAMP = 1e11;
+/** A window shorter than this cannot say "nothing was written": rows lag receipts a little. */
+const MIN_FLAT_WINDOW_MS = 10_000;
+/** SQLite's default `wal_autocheckpoint`, in pages: a WAL past twice this should have reset. */
+const AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * The stats file's verdict for operators.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { statsFileVerdict } from "./verdicts.ts";
+ * const dir = { kind: "unavailable", version: 1, reason: "not_regular", detail: "" } as const;
+ * assert.equal(statsFileVerdict(dir, { fresh: false }), "invalid");
+ * ```
+ */
+export function statsFileVerdict(state: StatsState, freshness: Freshness): StatsFileVerdict {
+  if (state.kind !== "ok") return state.reason === "missing" ? "missing" : "invalid";
+  return freshness.fresh ? "fresh" : "stale";
 }
 
 /**
- * Judges one source: `never` when neither clock was ever stamped; `ok` while writes are
- * fresh; `write_stalled` when the broker still delivers (receipt fresh) but nothing is
- * written; `stalled` when both are stale.
+ * Judges one source by its two clocks: `never` when neither was ever stamped; `ok` while
+ * writes are fresh; `write_stalled` when the broker still delivers (receipt fresh) but
+ * nothing is written; `stalled` when both are stale.
  *
  * @example
  * ```ts
@@ -50,40 +130,171 @@ export function sourceVerdict(
   return receiptFresh ? "write_stalled" : "stalled";
 }
 
-/** Verdicts for every source and the file, plus one summary word. */
-export interface IngestVerdicts {
-  /** `ok` when the file is fresh and every source is ok (or never seen), else `degraded`. */
-  status: "ok" | "degraded";
-  statsFile: StatsFileVerdict;
-  sources: Record<string, SourceStatusVerdict>;
+/** A unix stamp's sanity: in milliseconds, ahead of `nowSec` past the skew, or fine. */
+function stampClock(stamp: number, nowSec: number, skewSec: number): ClockVerdict {
+  if (stamp >= MS_STAMP) return "milliseconds";
+  return stamp > nowSec + skewSec ? "ahead" : "ok";
+}
+
+/** The worst of clock verdicts. */
+function worstClock(vs: Iterable<ClockVerdict>): ClockVerdict {
+  let out: ClockVerdict = "ok";
+  for (const v of vs) if (v === "milliseconds" || (v === "ahead" && out === "ok")) out = v;
+  return out;
 }
 
 /**
- * Judges every source in `liveness`, given the stats file's own verdict.
+ * Whether the ingest writes, from the window of counters: write errors grew, or rows stayed
+ * flat while packets arrived over at least 10 s.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { ingestVerdicts } from "./verdicts.ts";
- * const t = { receiptStaleAfterSec: 60, writeStaleAfterSec: 60 };
- * assert.deepEqual(ingestVerdicts("missing", undefined, 0, t), {
- *   status: "degraded",
- *   statsFile: "missing",
- *   sources: {},
+ * import { writesVerdict } from "./verdicts.ts";
+ * const p = (t: number, writes: number, errors: number, packets: number) =>
+ *   ({ t, writes, errors, packets: { local: packets } });
+ * assert.equal(writesVerdict({ from: p(0, 10, 0, 10), to: p(30_000, 60, 0, 60) }), "ok");
+ * assert.equal(writesVerdict({ from: p(0, 10, 0, 10), to: p(30_000, 10, 0, 60) }), "write_failing");
+ * assert.equal(writesVerdict({ from: p(0, 10, 0, 10), to: p(30_000, 60, 2, 60) }), "write_failing");
+ * assert.equal(writesVerdict(undefined), "unknown");
+ * ```
+ */
+export function writesVerdict(window: IngestFacts["window"]): WritesVerdict {
+  if (!window) return "unknown";
+  const { from, to } = window;
+  if (to.errors > from.errors) return "write_failing";
+  const flat = to.writes === from.writes && to.t - from.t >= MIN_FLAT_WINDOW_MS;
+  return flat && packetsGrew(window).length > 0 ? "write_failing" : "ok";
+}
+
+/** The sources whose packet counter grew within the window. */
+function packetsGrew(window: NonNullable<IngestFacts["window"]>): string[] {
+  return Object.keys(window.to.packets).filter((name) =>
+    window.to.packets[name]! > (getOwn(window.from.packets, name) ?? Infinity)
+  );
+}
+
+/**
+ * Whether checkpoints keep up: the WAL not reset for `walResetStaleAfterSec` while it grew,
+ * and past twice SQLite's default autocheckpoint (1000 pages), which a WAL that checkpoints
+ * normally does not outgrow. A quiet database (no growth) is never starved.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { databaseVerdict } from "./verdicts.ts";
+ * const wal = { generation: "1", since: 0, ageSec: 0, sizeAtSince: 4e6, size: 40e6, pageSize: 4096 };
+ * assert.equal(databaseVerdict(wal, 200_000, 120), "checkpoint_starved");
+ * assert.equal(databaseVerdict(wal, 60_000, 120), "ok");
+ * ```
+ */
+export function databaseVerdict(
+  wal: IngestFacts["wal"],
+  nowMs: number,
+  walResetStaleAfterSec: number,
+): DatabaseVerdict {
+  if (!wal) return "ok";
+  const old = nowMs - wal.since >= walResetStaleAfterSec * 1000;
+  const big = wal.size > 2 * AUTOCHECKPOINT_PAGES * wal.pageSize;
+  return old && big && wal.size > wal.sizeAtSince ? "checkpoint_starved" : "ok";
+}
+
+/** The ingestor's clock, from the stamps of the file. */
+function clockVerdict(snap: StatsSnapshot, f: Freshness, nowSec: number, skewSec: number) {
+  const stamps: number[] = [];
+  for (const l of Object.values(snap.sourceLiveness ?? {})) {
+    stamps.push(l.lastReceiptUnix, l.lastMessageUnix);
+  }
+  for (const s of snap.sourceStatuses ?? []) stamps.push(s.lastPacketUnix, s.lastConnectUnix);
+  if (snap.watchdogLastTickUnix !== undefined) stamps.push(snap.watchdogLastTickUnix);
+  const fromStamps = worstClock(stamps.map((s) => stampClock(s, nowSec, skewSec)));
+  return f.reason === "in_future" ? worstClock([fromStamps, "ahead"]) : fromStamps;
+}
+
+/** Each source named by the liveness map or the status list, judged worst first. */
+function sources(
+  snap: StatsSnapshot,
+  nowSec: number,
+  policy: JudgePolicy,
+  failing: ReadonlySet<string> | undefined,
+): Record<string, SourceStatusVerdict> {
+  const status = new Map<string, SourceStatus>();
+  for (const s of snap.sourceStatuses ?? []) status.set(s.name, s);
+  const live = snap.sourceLiveness ?? {};
+  const names = [...new Set([...Object.keys(live), ...status.keys()])].sort();
+  const skewSec = policy.clockSkewMs / 1000;
+  const out: Record<string, SourceStatusVerdict> = {};
+  for (const name of names) {
+    const clocks = getOwn(live, name);
+    const st = status.get(name);
+    const stamps = clocks ? [clocks.lastReceiptUnix, clocks.lastMessageUnix] : [];
+    if (worstClock(stamps.map((s) => stampClock(s, nowSec, skewSec))) !== "ok") {
+      out[name] = "clock_wrong";
+    } else if (st && !st.connected) out[name] = "disconnected";
+    else if (failing?.has(name)) out[name] = "write_failing";
+    else if (clocks) out[name] = sourceVerdict(clocks, nowSec, policy);
+    else {
+      const receipt = st!.lastPacketUnix;
+      out[name] = sourceVerdict({ lastReceiptUnix: receipt, lastMessageUnix: receipt }, nowSec, {
+        receiptStaleAfterSec: policy.receiptStaleAfterSec,
+        writeStaleAfterSec: policy.receiptStaleAfterSec,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Judges the ingest at `nowMs`: the stats file's state, what the watch saw over the last
+ * window (`facts`), and the policy. The one entry every endpoint, metric and log uses.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { judgeIngest } from "./verdicts.ts";
+ * const gone = { kind: "unavailable", version: 1, reason: "missing", detail: "" } as const;
+ * const policy = {
+ *   staleAfterMs: 5000, clockSkewMs: 2000, receiptStaleAfterSec: 120, writeStaleAfterSec: 120,
+ *   writeWindowSec: 30, walResetStaleAfterSec: 120,
+ * };
+ * assert.deepEqual(judgeIngest(gone, 0, policy, { restarts: 0 }), {
+ *   status: "down", statsFile: "missing", sources: {}, writes: "unknown", database: "ok",
+ *   clock: "ok",
  * });
  * ```
  */
-export function ingestVerdicts(
-  statsFile: StatsFileVerdict,
-  liveness: Record<string, SourceLiveness> | undefined,
-  nowSec: number,
-  t: VerdictThresholds,
+export function judgeIngest(
+  state: StatsState,
+  nowMs: number,
+  policy: JudgePolicy,
+  facts: IngestFacts,
 ): IngestVerdicts {
-  const sources: Record<string, SourceStatusVerdict> = {};
-  for (const name of Object.keys(liveness ?? {}).sort()) {
-    sources[name] = sourceVerdict(liveness![name]!, nowSec, t);
+  const f = freshnessOf(state, nowMs, policy);
+  const statsFile = statsFileVerdict(state, f);
+  const database = databaseVerdict(facts.wal, nowMs, policy.walResetStaleAfterSec);
+  const snap = state.kind === "ok" ? state.snapshot : undefined;
+  const writes = f.fresh ? writesVerdict(facts.window) : "unknown";
+  const nowSec = Math.floor(nowMs / 1000);
+  const failing = writes === "write_failing" && facts.window
+    ? new Set(packetsGrew(facts.window))
+    : undefined;
+  const srcs = snap ? sources(snap, nowSec, policy, failing) : {};
+  const clock = snap ? clockVerdict(snap, f, nowSec, policy.clockSkewMs / 1000) : "ok";
+  const bad = Object.values(srcs).some((v) => v !== "ok" && v !== "never") ||
+    writes === "write_failing" || database !== "ok" || clock !== "ok";
+  const out: IngestVerdicts = {
+    status: statsFile !== "fresh" ? "down" : bad ? "degraded" : "ok",
+    statsFile,
+    sources: srcs,
+    writes,
+    database,
+    clock,
+  };
+  const errors = (snap?.sourceStatuses ?? []).filter((s) =>
+    srcs[s.name] === "disconnected" && s.lastError !== undefined
+  );
+  if (errors.length > 0) {
+    out.lastErrors = Object.fromEntries(errors.map((s) => [s.name, s.lastError!]));
   }
-  const healthy = statsFile === "fresh" &&
-    Object.values(sources).every((v) => v === "ok" || v === "never");
-  return { status: healthy ? "ok" : "degraded", statsFile, sources };
+  return out;
 }

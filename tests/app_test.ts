@@ -35,8 +35,15 @@ function stateOf(text: string | undefined): StatsState {
 function services(text: string | undefined, over: Partial<Services> = {}): Services {
   const state = stateOf(text);
   return {
-    policy: { staleAfterMs: 5000, clockSkewMs: 2000 },
-    thresholds: { receiptStaleAfterSec: 60, writeStaleAfterSec: 60 },
+    policy: {
+      staleAfterMs: 5000,
+      clockSkewMs: 2000,
+      receiptStaleAfterSec: 60,
+      writeStaleAfterSec: 60,
+      writeWindowSec: 30,
+      walResetStaleAfterSec: 120,
+    },
+    facts: () => ({ restarts: 0 }),
     now: () => NOW,
     ioRates: () => RATES,
     ioCounters: () => ({ read_bytes: 4096n, write_bytes: 8192n, syscr: 10n, syscw: 20n }),
@@ -258,11 +265,18 @@ Deno.test("/api/healthz: ready with ingest_liveness; HEAD without a body; 503 wh
       local: { lastReceiptUnix: 1763899199, lastMessageUnix: 1763899199 },
       regional: { lastReceiptUnix: 1763899198, lastMessageUnix: 1763898950 },
     },
-    // Additive: the fixture's clocks are a year older than NOW, so both sources are stalled.
+    // Additive: the fixture's clocks are a year older than NOW, so "local" is stalled;
+    // "regional" says connected: false, which is disconnected at once, with its last error.
     ingest: {
       status: "degraded",
       statsFile: "fresh",
-      sources: { local: "stalled", regional: "stalled" },
+      sources: { local: "stalled", regional: "disconnected" },
+      writes: "unknown",
+      database: "ok",
+      clock: "ok",
+      lastErrors: {
+        regional: "dial mqtts://viewer:****@broker.example.net:8883: connection refused",
+      },
     },
   });
   for (const k of ["loadedTx", "loadedObs", "from_pubkey_backfill"]) assert.equal(k in body, false);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { judgeFreshness, parseRfc3339 } from "../src/freshness.ts";
+import { judgeFreshness } from "../src/freshness.ts";
+import { parseRfc3339 } from "../src/rfc3339.ts";
 import { parseStatsSnapshot, type StatsSnapshot } from "../src/stats_snapshot.ts";
 
 const POLICY = { staleAfterMs: 5000, clockSkewMs: 2000 };

@@ -6,9 +6,9 @@ import {
   renderMetrics,
   renderVolatile,
 } from "../src/metrics.ts";
-import { statsFileVerdict, type StatsState } from "../src/stats_cache.ts";
+import type { StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
-import { ingestVerdicts } from "../src/verdicts.ts";
+import { judgeIngest } from "../src/verdicts.ts";
 import { fixtureText, serviceArgs, tempDir } from "./_helpers.ts";
 import { startService } from "./_service.ts";
 import { missing, needs, TOOLS } from "./_env.ts";
@@ -32,12 +32,26 @@ function input(text: string | undefined, over: Partial<MetricsInput> = {}): Metr
     freshness,
     sqlite: { walSizeMB: 0, walSize: 1024, pageCount: 7, pageSize: 4096, cacheSize: -2000 },
     cache: { hits: 9, misses: 1, opens: 1, parses: 1, versions: 1, deferred: 0 },
-    verdicts: ingestVerdicts(
-      statsFileVerdict(state, freshness),
-      state.kind === "ok" ? state.snapshot.sourceLiveness : undefined,
-      1763899200,
-      { receiptStaleAfterSec: 60, writeStaleAfterSec: 60 },
-    ),
+    // The fixture's clocks stand at 2025-11-23T12:00:00Z: judged half a second later.
+    verdicts: judgeIngest(state, 1763899200500, {
+      staleAfterMs: 5000,
+      clockSkewMs: 2000,
+      receiptStaleAfterSec: 60,
+      writeStaleAfterSec: 60,
+      writeWindowSec: 30,
+      walResetStaleAfterSec: 120,
+    }, { restarts: 0 }),
+    facts: {
+      restarts: 0,
+      wal: {
+        generation: "1.2.3",
+        since: 0,
+        ageSec: 42,
+        sizeAtSince: 0,
+        size: 1024,
+        pageSize: 4096,
+      },
+    },
     version: "9.9.9",
     ...over,
   };
@@ -52,7 +66,7 @@ function value(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-const FIX = fixtureText("2026-11-23T12:00:00Z");
+const FIX = fixtureText("2025-11-23T12:00:00Z");
 
 Deno.test("metrics: the ingestor's counters, rates, latencies and liveness, in base units", () => {
   const t = scrape(input(FIX));

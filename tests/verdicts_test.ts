@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import type { ReadFailureKind } from "../src/safe_read.ts";
-import { statsFileVerdict, type StatsState } from "../src/stats_cache.ts";
+import type { StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
-import { ingestVerdicts, sourceVerdict } from "../src/verdicts.ts";
+import { judgeIngest, sourceVerdict, statsFileVerdict } from "../src/verdicts.ts";
 
 const T = { receiptStaleAfterSec: 60, writeStaleAfterSec: 120 };
 const NOW = 10_000;
@@ -40,20 +40,47 @@ Deno.test("sourceVerdict: thresholds are inclusive and separate for the two cloc
   );
 });
 
-Deno.test("ingestVerdicts: summary; a degraded ingest is reported, not fatal", () => {
+const POLICY = {
+  staleAfterMs: 5000,
+  clockSkewMs: 2000,
+  receiptStaleAfterSec: 60,
+  writeStaleAfterSec: 120,
+  writeWindowSec: 30,
+  walResetStaleAfterSec: 120,
+};
+
+function state(doc: Record<string, unknown>): StatsState {
+  const p = parseStatsSnapshot(JSON.stringify(doc));
+  assert.ok(p.ok);
+  return { kind: "ok", version: 1, snapshot: p.snapshot };
+}
+
+const STAMP = new Date(NOW * 1000).toISOString();
+
+Deno.test("judgeIngest: summary; a degraded ingest is reported, a missing file is down", () => {
   const live = {
     b: { lastReceiptUnix: NOW, lastMessageUnix: NOW },
     a: { lastReceiptUnix: 0, lastMessageUnix: 0 },
   };
-  assert.deepEqual(ingestVerdicts("fresh", live, NOW, T), {
-    status: "ok",
-    statsFile: "fresh",
-    sources: { a: "never", b: "ok" },
-  });
-  assert.equal(ingestVerdicts("stale", live, NOW, T).status, "degraded");
+  const at = NOW * 1000;
+  assert.deepEqual(
+    judgeIngest(state({ sampledAt: STAMP, source_liveness: live }), at, POLICY, { restarts: 0 }),
+    {
+      status: "ok",
+      statsFile: "fresh",
+      sources: { a: "never", b: "ok" },
+      writes: "unknown",
+      database: "ok",
+      clock: "ok",
+    },
+  );
+  const old = state({ sampledAt: "2020-01-01T00:00:00Z", source_liveness: live });
+  assert.equal(judgeIngest(old, at, POLICY, { restarts: 0 }).status, "down");
   const stalled = { b: { lastReceiptUnix: NOW, lastMessageUnix: 1 } };
-  assert.equal(ingestVerdicts("fresh", stalled, NOW, T).status, "degraded");
-  assert.equal(ingestVerdicts("missing", undefined, NOW, T).status, "degraded");
+  const s = state({ sampledAt: STAMP, source_liveness: stalled });
+  assert.equal(judgeIngest(s, at, POLICY, { restarts: 0 }).status, "degraded");
+  const gone: StatsState = { kind: "unavailable", version: 1, reason: "missing", detail: "" };
+  assert.equal(judgeIngest(gone, at, POLICY, { restarts: 0 }).status, "down");
 });
 
 Deno.test("statsFileVerdict: missing, invalid (a directory, bad JSON), stale, fresh", () => {

@@ -1,0 +1,163 @@
+/**
+ * What the ingest did over the last seconds, kept from one 1 Hz observation to the next: the
+ * counters that say whether it writes (rows written, write errors, packets received per
+ * source) and the WAL's generation (its header's salts and checkpoint sequence change each
+ * time the WAL is reset). The clocks in the stats file alone cannot say "is my ingest
+ * writing?": CoreScope's ingestor stamps a source's message clock when a handler starts,
+ * before the write, so a locked database leaves it fresh. The counters can.
+ *
+ * Counters are cumulative and start again at 0 with the ingestor: a decrease is a restart
+ * (reported once), never a failure or a negative rate.
+ *
+ * @module
+ */
+
+import { getOwn } from "./records.ts";
+import type { StatsSnapshot } from "./stats_snapshot.ts";
+
+/** One observation of the write counters. */
+export interface CounterPoint {
+  /** Unix ms. */
+  t: number;
+  /** `tx_inserted + tx_dupes + obs_inserted`: every row the ingestor wrote. */
+  writes: number;
+  errors: number;
+  /** `packetsTotal` per source (by its shown name). */
+  packets: Record<string, number>;
+}
+
+/** The WAL's current generation, and since when it has been the same. */
+export interface WalWatch {
+  /** Salts and checkpoint sequence of the WAL header. */
+  generation: string;
+  /** Unix ms of the first observation of this generation, and seconds since, at the last. */
+  since: number;
+  ageSec: number;
+  /** WAL bytes then, and now. */
+  sizeAtSince: number;
+  size: number;
+  pageSize: number;
+}
+
+/** What the judge reads: replaced (never edited) at each observation. */
+export interface IngestFacts {
+  /** The oldest and newest observations within the window, since the last restart. */
+  window?: { from: CounterPoint; to: CounterPoint };
+  wal?: WalWatch;
+  /** Restarts of the ingestor seen so far (a counter went backwards). */
+  restarts: number;
+}
+
+/** What one observation reads from the database reading. */
+export interface WalReading {
+  walSize: number;
+  pageSize: number;
+  /** Absent when there is no WAL (or the database is not in WAL mode). */
+  walGeneration?: string;
+}
+
+/** The watch. */
+export interface IngestWatch {
+  /** Records one observation at `t`; `snapshot` only while the stats file is fresh. */
+  observe(t: number, snapshot: StatsSnapshot | undefined, wal: WalReading): IngestFacts;
+  facts(): IngestFacts;
+}
+
+/** Write counters of a snapshot; `undefined` when the file lacks one of them. */
+function pointOf(t: number, snap: StatsSnapshot): CounterPoint | undefined {
+  const c = snap.counters;
+  if (c.tx_inserted === undefined || c.tx_dupes === undefined || c.obs_inserted === undefined) {
+    return undefined;
+  }
+  if (c.write_errors === undefined) return undefined;
+  const packets: Record<string, number> = {};
+  for (const s of snap.sourceStatuses ?? []) packets[s.name] = s.packetsTotal;
+  return {
+    t,
+    writes: c.tx_inserted + c.tx_dupes + c.obs_inserted,
+    errors: c.write_errors,
+    packets,
+  };
+}
+
+/** True when any counter of `b` is below `a`'s: the ingestor started again between them. */
+function wentBack(a: CounterPoint, b: CounterPoint): boolean {
+  if (b.writes < a.writes || b.errors < a.errors) return true;
+  return Object.entries(b.packets).some(([name, n]) => n < (getOwn(a.packets, name) ?? 0));
+}
+
+/**
+ * Creates a watch whose window is `windowSec` long.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createIngestWatch } from "./ingest_watch.ts";
+ * import { parseStatsSnapshot } from "./stats_snapshot.ts";
+ * const snap = (n: number) => {
+ *   const r = parseStatsSnapshot(JSON.stringify({ tx_inserted: n, write_errors: 0 }));
+ *   if (!r.ok) throw new Error(r.error);
+ *   return r.snapshot;
+ * };
+ * const watch = createIngestWatch({ windowSec: 30, onRestart: () => {} });
+ * const wal = { walSize: 0, pageSize: 4096 };
+ * watch.observe(0, snap(10), wal);
+ * const facts = watch.observe(1000, snap(15), wal);
+ * assert.equal(facts.window!.to.writes - facts.window!.from.writes, 5);
+ * assert.equal(watch.observe(2000, snap(0), wal).restarts, 1); // back to 0: a restart
+ * ```
+ */
+export function createIngestWatch(opts: {
+  windowSec: number;
+  /** Called once per restart seen, with the counter values before and after. */
+  onRestart: (before: CounterPoint, after: CounterPoint) => void;
+}): IngestWatch {
+  // At 1 Hz a window holds windowSec + 1 points; the cap keeps a fast caller bounded too.
+  const cap = Math.max(4, 4 * opts.windowSec + 4);
+  let points: CounterPoint[] = [];
+  let facts: IngestFacts = { restarts: 0 };
+
+  function observeCounters(t: number, snap: StatsSnapshot | undefined): IngestFacts["window"] {
+    const p = snap ? pointOf(t, snap) : undefined;
+    if (p) {
+      const last = points.at(-1);
+      if (last && wentBack(last, p)) {
+        opts.onRestart(last, p);
+        facts = { ...facts, restarts: facts.restarts + 1 };
+        points = [];
+      }
+      points.push(p);
+    }
+    const start = t - opts.windowSec * 1000;
+    // Keep one point at or before the window's start, so the window spans all of it.
+    while (points.length > 1 && (points[1]!.t <= start || points.length > cap)) points.shift();
+    if (points.length < 2 || points.at(-1)!.t < t - opts.windowSec * 1000) return undefined;
+    return { from: points[0]!, to: points.at(-1)! };
+  }
+
+  function observeWal(t: number, r: WalReading): WalWatch | undefined {
+    if (r.walGeneration === undefined) return undefined;
+    const w = facts.wal;
+    if (w && w.generation === r.walGeneration) {
+      return { ...w, size: r.walSize, ageSec: Math.round((t - w.since) / 1000) };
+    }
+    return {
+      generation: r.walGeneration,
+      since: t,
+      ageSec: 0,
+      sizeAtSince: r.walSize,
+      size: r.walSize,
+      pageSize: r.pageSize,
+    };
+  }
+
+  return {
+    observe(t, snap, wal) {
+      const window = observeCounters(t, snap);
+      const w = observeWal(t, wal);
+      facts = { restarts: facts.restarts, ...(window ? { window } : {}), ...(w ? { wal: w } : {}) };
+      return facts;
+    },
+    facts: () => facts,
+  };
+}
