@@ -72,7 +72,8 @@ export interface StatsCacheOptions {
   /**
    * A new version is read and parsed at most once per this many ms (0: every version): a
    * writer that replaces the file as fast as it can gets a parse budget, not the event loop.
-   * Until then the cached version is served (and judged by its own stamp).
+   * Until then the cached version is served (and judged by its own stamp). A file gone, or
+   * refused from its lstat, is reported at once.
    */
   minParseIntervalMs?: number;
   /** Monotonic clock (ms) for `coalesceMs`. */
@@ -161,13 +162,15 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
       c.hits++;
       return cached.state;
     }
-    if (cached && mono() - loadedAt < minParseIntervalMs) {
+    // Only a version that must be read and parsed waits for the interval; a file that is
+    // gone or refused from its lstat costs nothing more to report at once.
+    if (cached && p.ok && mono() - loadedAt < minParseIntervalMs) {
       c.deferred++;
       return cached.state;
     }
     c.misses++;
     const previous = cached;
-    loadedAt = mono();
+    if (p.ok) loadedAt = mono();
     cached = load(p);
     closeFd(previous?.pin);
     report(log, path, cached.state);

@@ -202,3 +202,20 @@ Deno.test("a writer replacing the file as fast as it can gets one parse per inte
   assert.ok(last.kind === "ok" && last.snapshot.sampledAt === "2026-11-23T12:00:59Z");
   assert.notEqual(last, first);
 });
+
+Deno.test("within the parse interval, a file that is gone is still reported at once", () => {
+  const f = fakeFile(fixtureText("2026-11-23T12:00:00Z"));
+  const t = 0;
+  const cache = createStatsCache({
+    path: "p",
+    maxBytes: 1 << 20,
+    log: captureLogger(),
+    minParseIntervalMs: 250,
+    mono: () => t,
+    ...f,
+  });
+  assert.equal(cache.get().kind, "ok");
+  f.write(undefined);
+  const s = cache.get();
+  assert.ok(s.kind === "unavailable" && s.reason === "missing");
+});

@@ -1,8 +1,9 @@
 /**
- * A simulated CoreScope ingestor, for the demo, the benchmark and tests: it inserts rows into
- * a WAL-mode SQLite database shaped like CoreScope's and writes the stats file the way the
- * real ingestor does (write `PATH.tmp` with mode 0600 without following symlinks, then rename
- * over PATH), with two MQTT sources, one of which goes write-stalled now and then.
+ * A simulated CoreScope ingestor, for the demo, the benchmark, tests and operators who want to
+ * rehearse their alerts: it inserts rows into a WAL-mode SQLite database shaped like
+ * CoreScope's and writes the stats file the way the real ingestor does, with two MQTT sources
+ * and the failures the real ingestor meets (a locked database, a full disk, a broker down or
+ * silent, a restart, a hang, a wrong clock).
  *
  * @module
  */
@@ -60,18 +61,54 @@ export interface SimulatorOptions {
   dbPath: string;
   /** Wall clock, ms; injectable so tests control stamps. */
   now?: () => number;
-  /** Transmissions inserted per tick. */
+  /** Transmissions received (and written) per tick on "local"; "regional" gets a quarter. */
   txPerTick?: number;
-  /** The "regional" source is write-stalled for this many seconds of every minute (0: never). */
-  stallSecondsPerMinute?: number;
+  /** Bytes of payload per transmission: larger rows grow the WAL faster. */
+  payloadBytes?: number;
+  /**
+   * The demo's rehearsal: the broker of "regional" drops for this many seconds of every
+   * minute (0: never).
+   */
+  brokerDownSecondsPerMinute?: number;
+  /** Random numbers (the order of `source_statuses`, payloads); injectable for tests. */
+  random?: () => number;
+}
+
+/** The two simulated MQTT sources. */
+export type SourceName = "local" | "regional";
+
+/** Failures to rehearse, each as the real ingestor shows it. */
+export interface Faults {
+  /** Every write fails with "database or disk is full" (write_errors grow, rows flat). */
+  diskFull: boolean;
+  /** Unix stamps in milliseconds (a clock bug in the writer). */
+  clockMs: boolean;
+  /** The ingestor's clock an hour ahead of ours. */
+  clockAheadSec: number;
+  /** The process is hung: the stats file is no longer rewritten. */
+  hung: boolean;
 }
 
 /** A running simulated ingestor. */
 export interface Simulator {
-  /** One 1 Hz step: insert rows, then publish the stats file. Returns the stats object. */
-  tick(): Record<string, unknown>;
+  /**
+   * One 1 Hz step: receive packets, write them (or fail to), publish the stats file.
+   * Returns the stats object, or `undefined` while hung (nothing written).
+   */
+  tick(): Record<string, unknown> | undefined;
   start(intervalMs?: number): void;
   stop(): void;
+  /** The failures now in force; change them between ticks. */
+  faults: Faults;
+  /**
+   * The broker of `source` goes down (`connected: false`, `lastError: "EOF"`, no packets) or
+   * comes back (reconnected: `connectCount` + 1).
+   */
+  brokerDown(source: SourceName, down: boolean): void;
+  /** The broker of `source` stays connected but delivers nothing. */
+  brokerSilent(source: SourceName, silent: boolean): void;
+  /** The ingestor restarts: counters from 0, no watchdog stamp for its first 60 s. */
+  restart(): void;
 }
 
 /** Milliseconds to three decimals, as the ingestor publishes them. */
@@ -79,14 +116,42 @@ function ms3(sorted: number[], q: number): number {
   return Math.round(percentile(sorted, q) * 1000) / 1000;
 }
 
-function hex(n: number): string {
+function hex(n: number, random: () => number): string {
   let s = "";
-  for (let i = 0; i < n; i++) s += Math.floor(Math.random() * 16).toString(16);
+  for (let i = 0; i < n; i++) s += Math.floor(random() * 16).toString(16);
   return s;
 }
 
+/** One MQTT source as the ingestor tracks it. */
+interface SourceState {
+  broker: string;
+  down: boolean;
+  silent: boolean;
+  connected: boolean;
+  lastConnectUnix: number;
+  lastDisconnectUnix: number;
+  lastPacketUnix: number;
+  connectCount: number;
+  disconnectCount: number;
+  packetsTotal: number;
+  /** Packets of the last 300 ticks, for `packetsLast5m`. */
+  recent: number[];
+  lastError?: string;
+  clocks: Clocks;
+}
+
 /**
- * Creates (or opens) the database in WAL mode and returns a simulator over it.
+ * Creates (or opens) the database in WAL mode and returns a simulator over it. It behaves as
+ * CoreScope's ingestor (commit a06ac8ac) does, failures included:
+ * - a source's message clock is stamped when its handler *starts*, before the write: under a
+ *   locked database (or a full disk) the clocks stay fresh, `write_errors` grows by one per
+ *   message and the row counters stay flat;
+ * - a broker that drops shows `connected: false` and `lastError: "EOF"` at once; when it is
+ *   back, `connectCount` is one more;
+ * - `watchdogLastTickUnix` is absent for the first 60 s after a start;
+ * - `source_statuses` come in a new random order each tick; rates are Go floats;
+ * - the file is written to `PATH.tmp` (0600, no symlink follow) and renamed over PATH, with
+ *   no trailing newline.
  *
  * @example
  * ```ts ignore
@@ -98,57 +163,111 @@ function hex(n: number): string {
  */
 export function createSimulator(opts: SimulatorOptions): Simulator {
   const now = opts.now ?? Date.now;
+  const random = opts.random ?? Math.random;
   const txPerTick = opts.txPerTick ?? 20;
-  const stallSec = opts.stallSecondsPerMinute ?? 15;
-  const writer = createDbWriter(opts.dbPath, txPerTick);
-  const state: IngestorState = {
+  const downSec = opts.brokerDownSecondsPerMinute ?? 0;
+  const writer = createDbWriter(opts.dbPath, txPerTick, opts.payloadBytes ?? 60, random);
+  const faults: Faults = { diskFull: false, clockMs: false, clockAheadSec: 0, hung: false };
+  const source = (broker: string): SourceState => ({
+    broker,
+    down: false,
+    silent: false,
+    connected: false,
+    lastConnectUnix: 0,
+    lastDisconnectUnix: 0,
+    lastPacketUnix: 0,
+    connectCount: 0,
+    disconnectCount: 0,
+    packetsTotal: 0,
+    recent: [],
+    clocks: { lastReceiptUnix: 0, lastMessageUnix: 0 },
+  });
+  const fresh = (): IngestorState => ({
     counters: Object.fromEntries(COUNTER_NAMES.map((k) => [k, 0])) as Counters,
     backfill: { path_json: 0, from_pubkey: 0, observer_iata: 0 },
     holds: [],
     startSec: Math.floor(now() / 1000),
-    live: {
-      local: { lastReceiptUnix: 0, lastMessageUnix: 0 },
-      regional: { lastReceiptUnix: 0, lastMessageUnix: 0 },
+    sources: {
+      local: source("mqtt://ingest:demo-s3cret@127.0.0.1:1883"),
+      regional: source("mqtts://viewer:demo-hunter2@broker.example.net:8883"),
     },
-    packets: { local: 0, regional: 0 },
     txPerTick,
-  };
+  });
+  let state = fresh();
   let prevIo = { bytes: 0, at: now() };
   let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
 
-  function tick(): Record<string, unknown> {
+  function receive(name: SourceName, s: SourceState, sec: number, arriving: number): number {
+    const rehearsedDown = name === "regional" && downSec > 0 &&
+      (sec - state.startSec) % 60 >= 60 - downSec;
+    const down = s.down || rehearsedDown;
+    if (down && s.connected) {
+      s.connected = false;
+      s.lastDisconnectUnix = sec;
+      s.disconnectCount++;
+      s.lastError = "EOF";
+    } else if (!down && !s.connected) {
+      s.connected = true;
+      s.lastConnectUnix = sec;
+      s.connectCount++;
+    }
+    const packets = s.connected && !s.silent ? arriving : 0;
+    s.recent.push(packets);
+    if (s.recent.length > 300) s.recent.shift();
+    if (packets > 0) {
+      s.packetsTotal += packets;
+      s.lastPacketUnix = sec;
+      // Both clocks at the handler's start: the write has not happened yet (and may fail).
+      s.clocks = { lastReceiptUnix: sec, lastMessageUnix: sec };
+    }
+    return packets;
+  }
+
+  function tick(): Record<string, unknown> | undefined {
     const t = now();
     const sec = Math.floor(t / 1000);
     const iso = new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
-    const stalled = stallSec > 0 && (sec - state.startSec) % 60 >= 60 - stallSec;
-    const { holdMs, dupes } = writer.write(sec, iso);
+    const { local, regional } = state.sources;
+    const packets = receive("local", local, sec, txPerTick) +
+      receive("regional", regional, sec, Math.ceil(txPerTick / 4));
+    const w = packets > 0 ? writer.write(sec, iso, packets, faults.diskFull) : undefined;
     const c = state.counters;
-    c.tx_inserted += txPerTick;
-    c.obs_inserted += txPerTick * 3;
-    c.node_upserts += txPerTick;
-    c.observer_upserts += txPerTick;
-    c.tx_dupes += dupes;
-    c.walCommits++;
-    state.backfill.path_json += 2;
-    state.holds.push(holdMs);
-    if (state.holds.length > 300) state.holds.shift();
-    state.live.local = { lastReceiptUnix: sec, lastMessageUnix: sec };
-    state.live.regional.lastReceiptUnix = sec;
-    if (!stalled) state.live.regional.lastMessageUnix = sec;
-    state.packets.local += txPerTick;
-    state.packets.regional += stalled ? 0 : Math.ceil(txPerTick / 4);
+    if (w && w.ok) {
+      c.tx_inserted += packets - w.dupes;
+      c.tx_dupes += w.dupes;
+      c.obs_inserted += packets;
+      c.node_upserts += packets;
+      c.observer_upserts += packets;
+      c.walCommits++;
+      state.backfill.path_json += 2;
+      state.holds.push(w.holdMs);
+      if (state.holds.length > 300) state.holds.shift();
+    } else if (w) {
+      c.write_errors += packets; // one per message, as each handler's write fails
+    }
     const bytes = writer.bytes();
     const dt = Math.max(0.001, (t - prevIo.at) / 1000);
     const writeRate = Math.max(0, bytes - prevIo.bytes) / dt;
     prevIo = { bytes, at: t };
-    const stats = buildStats(state, { sec, iso, stalled, writeRate, dt });
+    if (faults.hung) return undefined;
+    const stats = buildStats(state, { sec, iso, writeRate, dt, faults, random });
     writeAtomic(opts.statsPath, JSON.stringify(stats));
     return stats;
   }
 
   return {
     tick,
+    faults,
+    brokerDown(name, down) {
+      state.sources[name].down = down;
+    },
+    brokerSilent(name, silent) {
+      state.sources[name].silent = silent;
+    },
+    restart() {
+      state = fresh();
+    },
     start(intervalMs = 1000) {
       if (timer !== undefined) return;
       tick();
@@ -173,84 +292,108 @@ interface IngestorState {
   /** Recent writer-lock hold times, ms. */
   holds: number[];
   startSec: number;
-  live: { local: Clocks; regional: Clocks };
-  packets: { local: number; regional: number };
+  sources: Record<SourceName, SourceState>;
   txPerTick: number;
+}
+
+/** A unix stamp as the faulty or healthy ingestor writes it. */
+function stamp(sec: number, f: Faults): number {
+  if (sec === 0) return 0;
+  return f.clockMs ? (sec + f.clockAheadSec) * 1000 : sec + f.clockAheadSec;
 }
 
 /**
  * The stats file the ingestor would write for `state` at this tick, with the fake broker
- * passwords the masking tests look for. Pure.
+ * passwords the masking tests look for. Pure but for the order of `source_statuses`.
  */
 function buildStats(
   state: IngestorState,
-  at: { sec: number; iso: string; stalled: boolean; writeRate: number; dt: number },
+  at: {
+    sec: number;
+    iso: string;
+    writeRate: number;
+    dt: number;
+    faults: Faults;
+    random: () => number;
+  },
 ): Record<string, unknown> {
-  const { sec, iso, stalled } = at;
+  const { sec, faults: f } = at;
+  const iso = f.clockAheadSec === 0
+    ? at.iso
+    : new Date((sec + f.clockAheadSec) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
   const sorted = [...state.holds].sort((a, b) => a - b);
-  const status = (name: string, broker: string, lastPacketUnix: number, total: number) => ({
-    name,
-    broker,
-    connected: true,
-    lastConnectUnix: state.startSec,
-    lastDisconnectUnix: 0,
-    lastPacketUnix,
-    connectCount: 1,
-    disconnectCount: 0,
-    packetsTotal: total,
+  const names = Object.keys(state.sources) as SourceName[];
+  // Go ranges over a map: a new order each tick.
+  const order = names.map((n) => [at.random(), n] as const).sort((a, b) => a[0] - b[0]);
+  const statuses = order.map(([, name]) => {
+    const s = state.sources[name];
+    return {
+      name,
+      broker: s.broker,
+      connected: s.connected,
+      lastConnectUnix: stamp(s.lastConnectUnix, f),
+      lastDisconnectUnix: stamp(s.lastDisconnectUnix, f),
+      lastPacketUnix: stamp(s.lastPacketUnix, f),
+      connectCount: s.connectCount,
+      disconnectCount: s.disconnectCount,
+      packetsTotal: s.packetsTotal,
+      packetsLast5m: s.recent.reduce((a, b) => a + b, 0),
+      ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+    };
   });
+  const liveness = Object.fromEntries(names.map((name) => {
+    const c = state.sources[name].clocks;
+    return [name, {
+      lastReceiptUnix: stamp(c.lastReceiptUnix, f),
+      lastMessageUnix: stamp(c.lastMessageUnix, f),
+    }];
+  }));
   return {
     sampledAt: iso,
     ...state.counters,
     backfillUpdates: { ...state.backfill },
     procIO: {
       readBytesPerSec: 0,
-      writeBytesPerSec: Math.round(at.writeRate),
+      // Go floats, as the real file has them (229541.72522340197).
+      writeBytesPerSec: at.writeRate,
       cancelledWriteBytesPerSec: 0,
       syscallsRead: 0,
-      syscallsWrite: Math.round((state.txPerTick * 5) / at.dt),
+      syscallsWrite: (state.txPerTick * 5) / at.dt,
       sampledAt: iso,
     },
     writer_perf: {
       mqtt_handler: {
         count: state.counters.walCommits,
         contention_total: 0,
-        wait_ms_p50: 0,
-        wait_ms_p95: 0,
-        wait_ms_p99: 0,
-        wait_ms_max: 0,
+        wait_ms_p50: 0.000381,
+        wait_ms_p95: 0.000571,
+        wait_ms_p99: 0.000712,
+        wait_ms_max: 0.033249,
         hold_ms_p50: ms3(sorted, 0.5),
         hold_ms_p95: ms3(sorted, 0.95),
         hold_ms_p99: ms3(sorted, 0.99),
         hold_ms_max: ms3(sorted, 1),
       },
     },
-    source_liveness: structuredClone(state.live),
-    source_statuses: [
-      {
-        ...status("local", "mqtt://ingest:demo-s3cret@127.0.0.1:1883", sec, state.packets.local),
-        packetsLast5m: state.txPerTick * 300,
-      },
-      {
-        ...status(
-          "regional",
-          "mqtts://viewer:demo-hunter2@broker.example.net:8883",
-          state.live.regional.lastMessageUnix,
-          state.packets.regional,
-        ),
-        packetsLast5m: state.packets.regional,
-        ...(stalled ? { lastError: "write path stalled (simulated): database is locked" } : {}),
-      },
-    ],
-    watchdogLastTickUnix: sec,
-    watchdogPanicCount: 0,
+    source_liveness: liveness,
+    source_statuses: statuses,
+    // The watchdog's first tick comes a minute after the ingestor starts.
+    ...(sec - state.startSec >= 60 ? { watchdogLastTickUnix: stamp(sec, f) } : {}),
   };
 }
 
-/** The database side: one transaction of `txPerTick` transmissions per tick, in WAL mode. */
-function createDbWriter(dbPath: string, txPerTick: number) {
+/**
+ * The database side: one transaction per tick of `packets` transmissions, in WAL mode, with
+ * no busy wait (a locked database fails the write at once, as the ingestor's handler sees it).
+ */
+function createDbWriter(
+  dbPath: string,
+  txPerTick: number,
+  payloadBytes: number,
+  random: () => number,
+) {
   const db = new DatabaseSync(dbPath);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 0;");
   db.exec(DEMO_SCHEMA);
   const insTx = db.prepare(
     "INSERT INTO transmissions (hash, raw_hex, payload_type, first_seen, from_pubkey) VALUES (?, ?, ?, ?, ?)",
@@ -264,24 +407,45 @@ function createDbWriter(dbPath: string, txPerTick: number) {
   const upObserver = db.prepare(
     "INSERT INTO observers (id, name, iata, last_seen) VALUES (?, ?, 'SEA', ?) ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen, packet_count = packet_count + 1",
   );
-  const nodeKeys = Array.from({ length: 40 }, () => hex(64));
+  const nodeKeys = Array.from({ length: 40 }, () => hex(64, random));
+  let serial = 0;
   return {
-    /** Writes one tick; how long the write lock was held, and how many dupes it saw. */
-    write(sec: number, iso: string): { holdMs: number; dupes: number } {
+    /** Writes one tick's packets: how long the write lock was held and the dupes, or why not. */
+    write(
+      sec: number,
+      iso: string,
+      packets: number,
+      diskFull: boolean,
+    ): { ok: true; holdMs: number; dupes: number } | { ok: false; error: string } {
       const began = performance.now();
       let dupes = 0;
-      db.exec("BEGIN IMMEDIATE");
-      for (let i = 0; i < txPerTick; i++) {
-        const { lastInsertRowid } = insTx.run(hex(32), hex(120), i % 5, iso, nodeKeys[i % 40]!);
-        for (let o = 0; o < 3; o++) {
-          insObs.run(lastInsertRowid, `obs-${o}`, 5.5 - o, -90 - o, '["a1","b2"]', sec);
-        }
-        upNode.run(nodeKeys[i % 40]!, `node-${i % 40}`, iso);
-        upObserver.run(`obs-${i % 3}`, `Observer ${i % 3}`, iso);
-        if (i % 7 === 0) dupes++;
+      try {
+        if (diskFull) throw new Error("database or disk is full");
+        db.exec("BEGIN IMMEDIATE");
+      } catch (err) {
+        return { ok: false, error: (err as Error).message };
       }
-      db.exec("COMMIT");
-      return { holdMs: performance.now() - began, dupes };
+      try {
+        for (let i = 0; i < packets; i++) {
+          const payload = hex(payloadBytes * 2, random);
+          const { lastInsertRowid } = insTx.run(
+            `${++serial}-${hex(16, random)}`,
+            payload,
+            i % 5,
+            iso,
+            nodeKeys[i % 40]!,
+          );
+          insObs.run(lastInsertRowid, `obs-${i % 3}`, 5.5, -90, '["a1","b2"]', sec);
+          upNode.run(nodeKeys[i % 40]!, `node-${i % 40}`, iso);
+          upObserver.run(`obs-${i % 3}`, `Observer ${i % 3}`, iso);
+          if (i % 7 === 6) dupes++;
+        }
+        db.exec("COMMIT");
+      } catch (err) {
+        db.exec("ROLLBACK");
+        return { ok: false, error: (err as Error).message };
+      }
+      return { ok: true, holdMs: performance.now() - began, dupes };
     },
     /** Bytes of the database and its WAL. */
     bytes(): number {
