@@ -13,11 +13,10 @@ import { startServer } from "../src/server.ts";
 import { createSimulator } from "./simulator.ts";
 
 /**
- * The demo's liveness thresholds: the simulated "regional" source stalls 15 s of every
- * minute, so verdicts must turn within that window for the demo to show `write_stalled`
- * (production keeps 300 s).
+ * Seconds of every minute the simulated "regional" broker is down in the demo, so the
+ * dashboard shows a `disconnected` source (and its last error) come and go.
  */
-export const DEMO_THRESHOLDS = { receiptStaleAfterSec: 10, writeStaleAfterSec: 5 } as const;
+export const DEMO_BROKER_DOWN_SEC = 15;
 
 /** Endpoints printed for the user to try. */
 export const DEMO_PATHS = [
@@ -46,7 +45,6 @@ async function demo(argv: string[]): Promise<void> {
       statsPath,
       dbPath,
       host: cli.flags.host === undefined ? DEFAULTS.host : config.host,
-      ...DEMO_THRESHOLDS,
     };
   } catch (err) {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -64,11 +62,15 @@ async function demo(argv: string[]): Promise<void> {
     console.error(`demo: ${err instanceof Error ? err.message : err}`);
     Deno.exit(2);
   }
-  const sim = createSimulator({ statsPath, dbPath });
+  const sim = createSimulator({
+    statsPath,
+    dbPath,
+    brokerDownSecondsPerMinute: DEMO_BROKER_DOWN_SEC,
+  });
   sim.start(1000);
   const root = server.url.replace(/\/$/, "");
-  console.log(`demo: simulated ingestor writing ${statsPath} at 1 Hz (source "regional" stalls`);
-  console.log(`demo: 15 s of every minute); database ${dbPath}. Try:`);
+  console.log(`demo: simulated ingestor writing ${statsPath} at 1 Hz (the broker of "regional"`);
+  console.log(`demo: drops ${DEMO_BROKER_DOWN_SEC} s of every minute); database ${dbPath}. Try:`);
   for (const p of DEMO_PATHS) console.log(`  curl -s ${root}${p}`);
   console.log("demo: Ctrl-C stops and removes the demo files.");
 
