@@ -28,23 +28,28 @@ header { padding:12px 16px; display:flex; flex-wrap:wrap; gap:8px 16px; align-it
 h1 { font-size:18px; margin:0; }
 #status { font-weight:600; }
 .muted { color:var(--muted); font-size:13px; }
-main { display:grid; gap:12px; padding:12px; grid-template-columns:repeat(auto-fit, minmax(300px, 1fr)); }
+main { display:grid; gap:12px; padding:12px; grid-template-columns:repeat(auto-fit, minmax(min(100%, 340px), 1fr)); }
 section.wide { grid-column:1/-1; }
 section { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px; min-width:0; }
 h2 { font-size:14px; margin:0 0 8px; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); }
 table { width:100%; border-collapse:collapse; font-variant-numeric:tabular-nums; }
 td, th { padding:3px 4px; text-align:left; border-bottom:1px solid var(--line); vertical-align:middle; }
 td.num, th.num { text-align:right; }
-svg.spark { width:100px; height:22px; display:block; }
+svg.spark { width:100%; min-width:40px; max-width:110px; height:22px; display:block; }
+td.spark { width:30%; }
+.scale { font-size:11px; color:var(--muted); }
 svg.spark polyline { fill:none; stroke:var(--spark); stroke-width:1.5; }
-.ok { color:var(--ok); } .write_stalled, .stale { color:var(--warn); } .stalled, .missing, .bad { color:var(--bad); } .never { color:var(--muted); }
+.ok, .fresh, .yes { color:var(--ok); } .write_stalled, .stale, .unknown, .invalid { color:var(--warn); }
+.stalled, .missing, .bad, .down, .write_failing, .disconnected, .clock_wrong, .checkpoint_starved, .milliseconds, .ahead, .no { color:var(--bad); }
+.never { color:var(--muted); }
+td.err { word-break:break-word; font-size:13px; }
 .flag { color:var(--bad); font-weight:700; }
 .big { font-size:22px; font-weight:600; }
 section { overflow-x:auto; }
 @media (max-width: 520px) {
-  main { padding:8px; gap:8px; grid-template-columns:1fr; }
-  .wide { display:none; }
-  svg.spark { width:64px; }
+  main { padding:8px; gap:8px; }
+  /* Columns that can go on a phone; never a whole section. */
+  td.wide, th.wide { display:none; }
   td, th { padding:3px 2px; }
 }
 </style>
@@ -59,26 +64,35 @@ section { overflow-x:auto; }
   <section>
     <h2>Disk I/O</h2>
     <table>
-      <tr><th></th><th class="num">read/s</th><th class="num">write/s</th><th>last 10 min (write)</th></tr>
-      <tr><td>this service <span id="io-source" class="muted"></span></td><td class="num" id="own-read">–</td><td class="num" id="own-write">–</td><td><svg class="spark" id="own-spark" viewBox="0 0 100 22" preserveAspectRatio="none"><polyline points=""/></svg></td></tr>
-      <tr><td>ingestor</td><td class="num" id="ing-read">–</td><td class="num" id="ing-write">–</td><td><svg class="spark" id="ing-spark" viewBox="0 0 100 22" preserveAspectRatio="none"><polyline points=""/></svg></td></tr>
+      <tr><th></th><th class="num">read/s</th><th class="num">write/s</th><th>10 min (write)</th></tr>
+      <tr><td>this service <span id="io-source" class="muted"></span></td><td class="num" id="own-read">–</td><td class="num" id="own-write">–</td><td class="spark"><svg class="spark" id="own-spark" viewBox="0 0 100 22" preserveAspectRatio="none"><polyline points=""/></svg><span class="scale" id="own-scale"></span></td></tr>
+      <tr><td>ingestor</td><td class="num" id="ing-read">–</td><td class="num" id="ing-write">–</td><td class="spark"><svg class="spark" id="ing-spark" viewBox="0 0 100 22" preserveAspectRatio="none"><polyline points=""/></svg><span class="scale" id="ing-scale"></span></td></tr>
     </table>
   </section>
   <section>
     <h2>SQLite</h2>
     <div>WAL <span class="big" id="wal-size">–</span></div>
-    <svg class="spark" id="wal-spark" viewBox="0 0 100 22" preserveAspectRatio="none"><polyline points=""/></svg>
+    <svg class="spark" id="wal-spark" viewBox="0 0 100 22" preserveAspectRatio="none"><polyline points=""/></svg><span class="scale" id="wal-scale"></span>
     <div class="muted"><span id="page-count">–</span> pages × <span id="page-size">–</span> B <span id="db-error" class="bad"></span></div>
+    <div>checkpoints: <span id="database">–</span></div>
   </section>
   <section>
-    <h2>Ingest liveness</h2>
+    <h2>Ingest</h2>
     <div>stats file: <span id="stats-file">–</span> <span id="stats-age" class="muted"></span></div>
+    <div>writes: <span id="writes">–</span> · clock: <span id="clock">–</span></div>
     <table id="liveness"><tbody></tbody></table>
+  </section>
+  <section>
+    <h2>MQTT</h2>
+    <table id="mqtt">
+      <thead><tr><th>source</th><th>connected</th><th class="num">last packet</th><th>last error</th></tr></thead>
+      <tbody></tbody>
+    </table>
   </section>
   <section class="wide">
     <h2>Write sources</h2>
     <table id="sources">
-      <thead><tr><th>source</th><th class="num">total</th><th class="num">per s</th><th class="num wide">5-min base</th><th>last 10 min</th><th></th></tr></thead>
+      <thead><tr><th>source</th><th class="num">total</th><th class="num">per s</th><th class="num wide">5-min base</th><th class="spark">10 min</th><th></th></tr></thead>
       <tbody></tbody>
     </table>
   </section>
@@ -94,14 +108,19 @@ function bytes(n) {
   return (i === 0 ? n.toFixed(0) : n.toFixed(1)) + " " + u[i];
 }
 function num(n, d) { return typeof n === "number" && isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: d ?? 0 }) : "–"; }
+// Scaled from 0 to the 95th percentile: one spike (the first sample after a start) no longer
+// flattens the rest; what stands above the scale is drawn at the top. Returns the scale's top.
 function spark(svg, values) {
   const line = svg.querySelector("polyline");
   const v = values.filter((x) => typeof x === "number" && isFinite(x));
-  if (v.length < 2) { line.setAttribute("points", ""); return; }
-  const max = Math.max(...v), min = Math.min(...v), span = max - min || 1;
-  const pts = v.map((x, i) => (i * 100 / (v.length - 1)).toFixed(2) + "," + (21 - ((x - min) / span) * 20).toFixed(2));
+  if (v.length < 2) { line.setAttribute("points", ""); return undefined; }
+  const sorted = [...v].sort((a, b) => a - b);
+  const top = sorted[Math.floor(0.95 * (sorted.length - 1))] || sorted[sorted.length - 1] || 1;
+  const pts = v.map((x, i) => (i * 100 / (v.length - 1)).toFixed(2) + "," + (21 - Math.min(1, x / top) * 20).toFixed(2));
   line.setAttribute("points", pts.join(" "));
+  return top;
 }
+function scale(el, top, fmt) { setText(el, top === undefined ? "" : "top " + fmt(top)); }
 function newSpark() {
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
@@ -142,25 +161,31 @@ async function refresh() {
       getJson("/api/perf/io"), getJson("/api/perf/sqlite"), getJson("/api/perf/write-sources"),
       getJson("/api/healthz"), getJson("/api/perf/history"),
     ]);
+    const mq = await getJson("/api/mqtt/status");
     const samples = hist.samples || [];
     setText($("own-read"), bytes(io.readBytesPerSec) + "/s");
     setText($("own-write"), bytes(io.writeBytesPerSec) + "/s");
     setText($("io-source"), "(" + io.ioSource + ")");
     setText($("ing-read"), io.ingestor ? bytes(io.ingestor.readBytesPerSec) + "/s" : "stale");
     setText($("ing-write"), io.ingestor ? bytes(io.ingestor.writeBytesPerSec) + "/s" : "stale");
-    spark($("own-spark"), samples.map((s) => s.writeBytesPerSec));
-    spark($("ing-spark"), samples.map((s) => s.ingestorWriteBytesPerSec));
+    const perSec = (n) => bytes(n) + "/s";
+    scale($("own-scale"), spark($("own-spark"), samples.map((s) => s.writeBytesPerSec)), perSec);
+    scale($("ing-scale"), spark($("ing-spark"), samples.map((s) => s.ingestorWriteBytesPerSec)), perSec);
     setText($("wal-size"), bytes(sql.walSize));
     $("wal-size").dataset.value = String(sql.walSize);
     setText($("page-count"), num(sql.pageCount));
     $("page-count").dataset.value = String(sql.pageCount);
     setText($("page-size"), num(sql.pageSize));
     setText($("db-error"), sql.error || "");
-    spark($("wal-spark"), samples.map((s) => s.walSize));
+    scale($("wal-scale"), spark($("wal-spark"), samples.map((s) => s.walSize)), bytes);
 
-    const ingest = hz.ingest || { statsFile: "missing", sources: {}, status: "degraded" };
+    const ingest = hz.ingest || { statsFile: "missing", sources: {}, status: "down" };
+    const word = (id, v) => { const el = $(id); setText(el, String(v || "–").replace(/_/g, " ")); el.className = v || ""; el.dataset.verdict = v || ""; };
     const sf = $("stats-file");
     setText(sf, ingest.statsFile); sf.className = ingest.statsFile;
+    word("writes", ingest.writes);
+    word("clock", ingest.clock);
+    word("database", ingest.database);
     setText($("stats-age"), typeof ws.ageSec === "number" ? "(" + num(ws.ageSec, 1) + " s old)" : "");
     const live = hz.ingest_liveness || {};
     const ltb = $("liveness").tBodies[0];
@@ -171,12 +196,26 @@ async function refresh() {
       tr.dataset.verdict = verdict;
       const c = cells(tr, 4);
       setText(c[0], name);
-      setText(c[1], verdict.replace("_", " ")); c[1].className = verdict;
+      setText(c[1], verdict.replace(/_/g, " ")); c[1].className = verdict;
       const l = live[name] || {};
       setText(c[2], l.lastReceiptUnix ? "rx " + num(now - l.lastReceiptUnix) + " s ago" : "rx never");
       setText(c[3], l.lastMessageUnix ? "db " + num(now - l.lastMessageUnix) + " s ago" : "db never");
     }
     for (const tr of [...ltb.rows]) if (!(tr.dataset.key in (ingest.sources || {}))) tr.remove();
+
+    const mtb = $("mqtt").tBodies[0];
+    const mqRows = mq.sources || [];
+    for (const s of mqRows) {
+      const tr = row(mtb, s.name);
+      tr.dataset.mqtt = s.name;
+      tr.dataset.connected = s.connected ? "1" : "0";
+      const c = cells(tr, 4);
+      setText(c[0], s.name);
+      setText(c[1], s.connected ? "yes" : "no"); c[1].className = s.connected ? "yes" : "no";
+      setText(c[2], s.lastPacketUnix ? num(now - s.lastPacketUnix) + " s ago" : "never"); c[2].className = "num";
+      setText(c[3], s.lastError || ""); c[3].className = "err";
+    }
+    for (const tr of [...mtb.rows]) if (!mqRows.some((s) => s.name === tr.dataset.key)) tr.remove();
 
     const stb = $("sources").tBodies[0];
     const derived = hist.writeSources || {};
@@ -190,6 +229,7 @@ async function refresh() {
       setText(c[2], d ? num(d.ratePerSec, 1) : "–"); c[2].className = "num rate";
       setText(c[3], d ? num(d.baselinePerSec, 1) : "–"); c[3].className = "num wide";
       if (!c[4].firstChild) c[4].appendChild(newSpark());
+      c[4].className = "spark";
       spark(c[4].firstChild, rates(samples, name));
       setText(c[5], d && d.anomaly ? "⚠ over 10× baseline" : ""); c[5].className = d && d.anomaly ? "flag" : "";
       tr.dataset.anomaly = d && d.anomaly ? "1" : "0";
@@ -197,8 +237,10 @@ async function refresh() {
     for (const tr of [...stb.rows]) if (!(tr.dataset.key in (ws.sources || {}))) tr.remove();
 
     const st = $("status");
-    setText(st, hz.ready === false ? "not ready" : ingest.status === "ok" ? "ingest ok" : "ingest degraded");
-    st.className = hz.ready === false ? "bad" : ingest.status === "ok" ? "ok" : "stale";
+    // Down: the ingestor's file is stale or gone (a dead or hung ingestor), in red.
+    setText(st, hz.ready === false ? "not ready" : "ingest " + ingest.status);
+    st.className = hz.ready === false ? "bad" : ingest.status === "ok" ? "ok" : ingest.status === "down" ? "bad" : "stale";
+    st.dataset.status = hz.ready === false ? "not_ready" : ingest.status;
     setText($("updated"), new Date().toLocaleTimeString());
     document.body.dataset.ready = "1";
   } catch (err) {

@@ -4,7 +4,7 @@
  * numbers it shows must be the API's. Screenshots go to tests/artifacts/ (ignored by git).
  */
 import assert from "node:assert/strict";
-import { createSimulator } from "../tools/simulator.ts";
+import { createSimulator, writeAtomic } from "../tools/simulator.ts";
 import { fixture, isoSec, tempDir } from "./_helpers.ts";
 import { getJson, startService } from "./_service.ts";
 import { missing, needs, TOOLS } from "./_env.ts";
@@ -166,6 +166,94 @@ Deno.test(
         assert.ok(dom.includes("<td>&lt;svg onload="), "a liveness name, as text");
         assert.doesNotMatch(dom, /<(img|svg) [^>]*pwned/, "no element was made of a name");
       } finally {
+        await svc.stop();
+      }
+    },
+  ),
+);
+
+/**
+ * The page as the service sends it, plus a script (after the page's own) that reports the
+ * layout once the page has rendered data: each section's size and whether anything in it,
+ * or the page itself, is wider than its box. Served by the test on its own port, every other
+ * path proxied to the service, so the page under test is byte for byte the shipped one.
+ */
+const LAYOUT_PROBE = `<script>
+const report = () => {
+  if (document.body.dataset.ready !== "1") return setTimeout(report, 50);
+  const out = [...document.querySelectorAll("main > section")].map((s) => ({
+    title: s.querySelector("h2").textContent,
+    width: s.getBoundingClientRect().width,
+    height: s.getBoundingClientRect().height,
+    overflow: s.scrollWidth > s.clientWidth + 1,
+  }));
+  document.body.dataset.layout = JSON.stringify({
+    sections: out,
+    page: document.documentElement.scrollWidth > window.innerWidth + 1,
+  });
+};
+report();
+</script>`;
+
+Deno.test(
+  needs(
+    missing(TOOLS.chromium),
+    "dashboard: at 390, 800 and 1280 px every section is visible and nothing overflows; a dead ingestor reads down",
+    async () => {
+      using dir = tempDir();
+      const statsPath = dir.path("s.json");
+      const dbPath = dir.path("m.db");
+      const sim = createSimulator({ statsPath, dbPath });
+      sim.tick();
+      sim.brokerDown("regional", true);
+      sim.tick();
+      const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dbPath]);
+      const page = (await (await fetch(`${svc.base}/`)).text()).replace(
+        "</body>",
+        `${LAYOUT_PROBE}</body>`,
+      );
+      const harness = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+        const path = new URL(req.url).pathname;
+        if (path === "/") return new Response(page, { headers: { "content-type": "text/html" } });
+        return fetch(`${svc.base}${path}`);
+      });
+      const url = `http://127.0.0.1:${harness.addr.port}/`;
+      const layoutOf = async (width: number) => {
+        const run = await chromium(
+          [`--window-size=${width},1000`, "--virtual-time-budget=3000", "--dump-dom", url],
+          dir.path(`profile-${width}`),
+        );
+        assert.equal(run.code, 0, run.stderr.slice(-2000));
+        const m = /data-layout="([^"]*)"/.exec(run.stdout);
+        assert.ok(m, `no layout report at ${width} px`);
+        return { dom: run.stdout, layout: JSON.parse(m[1]!.replaceAll("&quot;", '"')) };
+      };
+      try {
+        for (const width of [390, 800, 1280]) {
+          const { dom, layout } = await layoutOf(width);
+          assert.equal(layout.page, false, `the page scrolls sideways at ${width} px`);
+          const titles = layout.sections.map((s: { title: string }) => s.title);
+          assert.deepEqual(titles, ["Disk I/O", "SQLite", "Ingest", "MQTT", "Write sources"]);
+          for (const s of layout.sections) {
+            assert.ok(s.width > 100 && s.height > 40, `${s.title} hidden at ${width} px`);
+            assert.equal(s.overflow, false, `${s.title} overflows at ${width} px`);
+          }
+          // The MQTT card: the dropped broker, its last error, as text.
+          assert.match(dom, /data-mqtt="regional" data-connected="0"/);
+          assert.match(dom, /<td class="err">EOF<\/td>/);
+          assert.match(dom, /data-verdict="disconnected"/);
+        }
+        // The ingestor dies: its last file goes stale (here: written 10 s ago), and the header
+        // says down, in red.
+        sim.faults.hung = true;
+        const last = JSON.parse(Deno.readTextFileSync(statsPath));
+        last.sampledAt = last.procIO.sampledAt = isoSec(Date.now() - 10_000);
+        writeAtomic(statsPath, JSON.stringify(last));
+        const { dom } = await layoutOf(800);
+        assert.match(dom, /id="status" class="bad" data-status="down">ingest down</);
+      } finally {
+        sim.stop();
+        await harness.shutdown();
         await svc.stop();
       }
     },

@@ -194,7 +194,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     txPerTick,
   });
   let state = fresh();
-  let prevIo = { bytes: 0, at: now() };
+  let prevIo = { bytes: writer.bytes(), at: now() };
   let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
 
