@@ -166,7 +166,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const random = opts.random ?? Math.random;
   const txPerTick = opts.txPerTick ?? 20;
   const downSec = opts.brokerDownSecondsPerMinute ?? 0;
-  const writer = createDbWriter(opts.dbPath, txPerTick, opts.payloadBytes ?? 60, random);
+  const writer = createDbWriter(opts.dbPath, opts.payloadBytes ?? 60, random);
   const faults: Faults = { diskFull: false, clockMs: false, clockAheadSec: 0, hung: false };
   const source = (broker: string): SourceState => ({
     broker,
@@ -388,7 +388,6 @@ function buildStats(
  */
 function createDbWriter(
   dbPath: string,
-  txPerTick: number,
   payloadBytes: number,
   random: () => number,
 ) {
