@@ -183,10 +183,24 @@ const str: Check = (key, v) => {
   if (typeof v !== "string" || v === "") throw new ConfigError(key, "must be a non-empty string");
   return v;
 };
+/**
+ * Refuses a path Deno could not grant exactly: it splits grant lists on commas. The one
+ * place this rule is written; `key` names the setting (or flag) that holds the path.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { assertGrantable, ConfigError } from "./config.ts";
+ * assert.throws(() => assertGrantable("--config", "/x,y/c.json"), ConfigError);
+ * ```
+ */
+export function assertGrantable(key: string, p: string): void {
+  if (p.includes(",")) throw new ConfigError(key, `${p}: a path holding a comma cannot be granted`);
+}
+
 const path: Check = (key, v) => {
   const p = str(key, v) as string;
-  // Deno splits grant lists on commas: such a path could never be granted exactly.
-  if (p.includes(",")) throw new ConfigError(key, `${p}: a path holding a comma cannot be granted`);
+  assertGrantable(key, p);
   if (isAbsolute(p)) return normalize(p);
   try {
     return resolve(p); // needs the working directory, which a scoped grant may hide
@@ -267,6 +281,7 @@ export interface ConfigSources {
 export function loadConfig(cli: Cli, sources: ConfigSources): Config {
   const raw: Record<string, unknown> = { ...DEFAULTS };
   if (cli.configPath !== undefined) {
+    assertGrantable("--config", cli.configPath);
     let text: string;
     try {
       text = sources.readTextFile(cli.configPath);

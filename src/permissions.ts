@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Config, ENV_VARS } from "./config.ts";
+import { assertGrantable, type Config, ENV_VARS } from "./config.ts";
 
 /**
  * Whether `path` is under /proc, which Deno reads only with `--allow-all`: the service never
@@ -63,10 +63,11 @@ export function permissionFlags(config: Config, inputs: PermissionInputs = {}): 
   // Deno reads /proc only with --allow-all: a /proc path is never granted (getrusage instead).
   if (!isUnderProc(config.procIoPath)) reads.push(config.procIoPath);
   if (inputs.configPath) reads.push(inputs.configPath);
-  for (const p of reads) {
-    // Deno splits grant lists on commas: a path holding one cannot be granted exactly.
-    if (p.includes(",")) throw new Error(`path ${p} contains a comma and cannot be granted`);
-  }
+  // Validated when the config was loaded; checked again for a config built by hand.
+  assertGrantable("statsPath", config.statsPath);
+  assertGrantable("dbPath", config.dbPath);
+  assertGrantable("procIoPath", config.procIoPath);
+  if (inputs.configPath) assertGrantable("--config", inputs.configPath);
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   // Port 0 means "any free port": the grant must name the host alone.
   const net = config.port === 0 ? host : `${host}:${config.port}`;

@@ -124,3 +124,25 @@ Deno.test("the README's configuration table lists every key with its default", (
     assert.equal(rows.get(key), shown, `README row for ${key}`);
   }
 });
+
+Deno.test("a comma in the --config path exits 2 naming the flag, for every command, no stack trace", async () => {
+  for (const command of [[], ["permissions"], ["check"]]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-env",
+        new URL("../main.ts", import.meta.url).pathname,
+        ...command,
+        "--config",
+        "/x,y/c.json",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2, `${command}: ${err}`);
+    assert.match(err, /^corescope-perf: --config: \/x,y\/c\.json: a path holding a comma/m);
+    assert.doesNotMatch(err, /at .*\.ts:\d+/, "no stack trace");
+  }
+});
