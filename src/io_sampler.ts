@@ -19,9 +19,20 @@ export type IoSourceKind = "procfs" | "rusage" | "none";
 /** A source of cumulative I/O counters. */
 export interface IoReader {
   kind: IoSourceKind;
-  /** A complete-enough reading, or why there is none. */
-  read(): { ok: true; counters: IoCounters } | { ok: false; detail: string };
+  /**
+   * A complete-enough reading, or why there is none: `transient` when the source is there
+   * but this one read was no sample (empty, none of the counters), so the next may be.
+   */
+  read():
+    | { ok: true; counters: IoCounters }
+    | { ok: false; detail: string; transient?: boolean };
 }
+
+/**
+ * A source whose reads keep failing (though it is there) for this long is given up for the
+ * next one; a read or two that fail in between change nothing.
+ */
+export const SOURCE_FAIL_MS = 10_000;
 
 /** The response fields of `/api/perf/io` that describe this process. */
 export interface IoRates {
@@ -122,7 +133,9 @@ export function procfsReader(
       const r = read(path, 64 * 1024);
       if (!r.ok) return { ok: false, detail: r.failure.detail };
       const parsed = parseProcIo(decoder.decode(r.bytes));
-      if (!parsed.ok) return { ok: false, detail: `${path} has none of the I/O counters` };
+      if (!parsed.ok) {
+        return { ok: false, detail: `${path} has none of the I/O counters`, transient: true };
+      }
       return { ok: true, counters: parsed.counters };
     },
   };
@@ -236,10 +249,13 @@ export interface IoSamplerOptions {
 }
 
 /**
- * Creates a sampler. It starts on the best reader that works; when that one fails it moves
- * to the next that works, and while on a fallback it tries the better ones again every
- * `retryMs` (a bind mount that appears late, a transient EACCES). Each switch is logged and
- * starts the rate window again: counters of two sources are never differenced.
+ * Creates a sampler. It starts on the best reader that works. A read that is no sample
+ * (empty, none of the counters) changes nothing: the last good rates are served, and the next
+ * good read is compared with the last good one. When the source is gone or refused, or its
+ * reads have failed for {@linkcode SOURCE_FAIL_MS}, the sampler moves to the next reader that
+ * works, and while on a fallback it tries the better ones again every `retryMs` (a bind mount
+ * that appears late, a transient EACCES). Each switch is logged and starts the rate window
+ * again: counters of two sources are never differenced.
  *
  * @example
  * ```ts
@@ -259,6 +275,8 @@ export function createIoSampler(opts: IoSamplerOptions): IoSampler {
   // Chosen at the first sample, whose reading is the chooser's: a reading is never wasted.
   let reader: IoReader | undefined;
   let triedAt = mono();
+  // Since when the current reader's reads have failed (undefined: the last one was good).
+  let failingSince: number | undefined;
   let prev: { counters: IoCounters; mono: number } | undefined;
   let current = zeroRates(readers[0]?.kind ?? "none");
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -295,10 +313,15 @@ export function createIoSampler(opts: IoSamplerOptions): IoSampler {
     const r = first ?? reader.read();
     if (!r.ok) {
       log.condition("proc_io", `${reader.kind} read failed: ${r.detail}`);
+      failingSince ??= t;
+      // One bad read is not a switch: keep the last good sample while the source is there.
+      if (r.transient && t - failingSince < SOURCE_FAIL_MS) return;
       triedAt = t;
+      failingSince = undefined;
       switchTo(reader, readers.slice(readers.indexOf(reader) + 1), r.detail);
       return;
     }
+    failingSince = undefined;
     log.condition("proc_io", undefined);
     const sampledAt = new Date(now()).toISOString();
     if (prev) {

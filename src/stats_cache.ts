@@ -163,14 +163,15 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
       return cached.state;
     }
     // Only a version that must be read and parsed waits for the interval; a file that is
-    // gone or refused from its lstat costs nothing more to report at once.
-    if (cached && p.ok && mono() - loadedAt < minParseIntervalMs) {
+    // gone, or refused from its lstat (not regular, too large), is reported at once.
+    const parses = p.ok && p.identity.size <= BigInt(maxBytes);
+    if (cached && parses && mono() - loadedAt < minParseIntervalMs) {
       c.deferred++;
       return cached.state;
     }
     c.misses++;
     const previous = cached;
-    if (p.ok) loadedAt = mono();
+    if (parses) loadedAt = mono();
     cached = load(p);
     closeFd(previous?.pin);
     report(log, path, cached.state);

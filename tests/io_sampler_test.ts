@@ -6,6 +6,7 @@ import {
   type IoReader,
   procfsReader,
   rusageReader,
+  SOURCE_FAIL_MS,
 } from "../src/io_sampler.ts";
 import type { IoCounters } from "../src/proc_io.ts";
 import { captureLogger, tempDir } from "./_helpers.ts";
@@ -146,4 +147,49 @@ Deno.test("after a failure the sampler falls back, retries the better source, an
   s.sample();
   assert.equal(s.rates().ioSource, "rusage");
   assert.ok(log.lines.some((l) => /procfs → rusage \(EACCES\)/.test(l)));
+});
+
+Deno.test("an empty read, or one with none of the counters, is no switch: the last good sample stays, the next good read is compared with it", () => {
+  using dir = tempDir();
+  const io = dir.path("io");
+  const log = captureLogger();
+  let t = 0;
+  const rusage: IoReader = { kind: "rusage", read: () => ({ ok: true, counters: all(1n) }) };
+  const s = createIoSampler({ readers: [procfsReader(io), rusage], log, mono: () => t });
+  const write = (text: string) => Deno.writeTextFileSync(io, text);
+  write("read_bytes: 0\nwrite_bytes: 0\n");
+  s.sample();
+  t = 1000;
+  write("read_bytes: 1000\nwrite_bytes: 1000\n");
+  s.sample();
+  const good = s.rates();
+  assert.equal(good.readBytesPerSec, 1000);
+  // CoreScope's ParseProcIO_EmptyDoesNotMarkOK and ..._NoKnownKeysDoesNotMarkOK, replayed.
+  for (const bad of ["", "rchar: 5\nwchar: 7\n"]) {
+    t += 1000;
+    write(bad);
+    s.sample();
+    assert.equal(s.rates(), good, `${JSON.stringify(bad)}: the last good sample is served`);
+    assert.equal(s.rates().ioSource, "procfs", "no switch");
+  }
+  t += 1000; // 3 s after the last good read
+  write("read_bytes: 7000\nwrite_bytes: 7000\n");
+  s.sample();
+  assert.equal(s.rates().readBytesPerSec, 2000, "6000 bytes over the 3 s since the last good one");
+  assert.equal(s.rates().windowSec, 3);
+  // A source that stays bad for SOURCE_FAIL_MS is given up.
+  write("");
+  for (let i = 0; i <= SOURCE_FAIL_MS / 1000; i++) {
+    t += 1000;
+    s.sample();
+  }
+  assert.equal(s.rates().ioSource, "rusage");
+  // A source that is gone is given up at once.
+  const s2 = createIoSampler({ readers: [procfsReader(io), rusage], log, mono: () => t });
+  write("read_bytes: 1\n");
+  s2.sample();
+  Deno.removeSync(io);
+  t += 1000;
+  s2.sample();
+  assert.equal(s2.rates().ioSource, "rusage");
 });
