@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
     for (const f of findings) console.log(`${f.ok ? "ok     " : "PROBLEM"} ${f.what}: ${f.detail}`);
     return Deno.exit(findings.every((f) => f.ok) ? 0 : 1);
   }
-  const { exitOnSignal, guardProcess, startServer, waitReady } = await import("./src/server.ts");
+  const { exitOnSignal, guardProcess, startServer, waitReady } = await import("./src/listener.ts");
   if (cli.command === "wait-ready") return Deno.exit((await waitReady(config)) ? 0 : 1);
   const { createLogger } = await import("./src/log.ts");
   const log = createLogger({ format: config.logFormat });

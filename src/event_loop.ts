@@ -6,7 +6,8 @@
  * @module
  */
 
-import { createRing, percentile, round1 } from "./ring.ts";
+import { percentile, round1 } from "./figures.ts";
+import { createRing } from "./ring.ts";
 
 /** The `eventLoop` block of `/api/health`, in ms rounded to 0.1. */
 export interface EventLoopFigures {

@@ -8,6 +8,7 @@
  */
 
 import { getOwn } from "./records.ts";
+import { round3 } from "./figures.ts";
 import { createRing } from "./ring.ts";
 
 /** One 1 Hz sample. */
@@ -88,7 +89,7 @@ function perSec(
   if (dt <= 0) return 0;
   if (!all) {
     const x = getOwn(a.sources, name), y = getOwn(b.sources, name);
-    return x === undefined || y === undefined || y < x ? 0 : round((y - x) / dt);
+    return x === undefined || y === undefined || y < x ? 0 : round3((y - x) / dt);
   }
   let sum = 0, prev: number | undefined;
   for (const s of all) {
@@ -97,10 +98,8 @@ function perSec(
     if (v !== undefined && prev !== undefined && v >= prev) sum += v - prev;
     if (v !== undefined) prev = v;
   }
-  return round(sum / dt);
+  return round3(sum / dt);
 }
-
-const round = (n: number) => Math.round(n * 1000) / 1000;
 
 /** What one sample is taken from; each a plain function, so tests inject them. */
 export interface HistoryInputs {

@@ -9,8 +9,7 @@
 
 import process from "node:process";
 import type { Logger } from "./log.ts";
-import { isUnderProc } from "./permissions.ts";
-import { type IoCounters, type IoKey, parseProcIo } from "./proc_io.ts";
+import { type IoCounters, type IoKey, isUnderProc, parseProcIo } from "./proc_io.ts";
 import { readRegularFile, type ReadResult } from "./safe_read.ts";
 
 /** Where the counters come from; `none` means every rate is 0 because nothing is readable. */

@@ -8,23 +8,7 @@
  */
 
 import { assertGrantable, type Config, ENV_VARS } from "./config.ts";
-
-/**
- * Whether `path` is under /proc, which Deno reads only with `--allow-all`: the service never
- * asks for that, so it never even tries such a path (an attempt would show in a permission
- * audit as an access outside the grants).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isUnderProc } from "./permissions.ts";
- * assert.deepEqual(isUnderProc("/proc/self/io"), true);
- * assert.deepEqual(isUnderProc("/run/corescope-perf/self/io"), false);
- * ```
- */
-export function isUnderProc(path: string): boolean {
-  return path === "/proc" || path.startsWith("/proc/");
-}
+import { isUnderProc } from "./proc_io.ts";
 
 /** Flags never printed: any of them would void the least-privilege promise. */
 export const FORBIDDEN_FLAGS = [

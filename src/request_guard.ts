@@ -127,3 +127,22 @@ export function createRequestGuard(
     return undefined;
   };
 }
+
+/**
+ * The path of a request URL without parsing it (`http://host:port/path?query`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pathOf } from "./request_guard.ts";
+ * assert.equal(pathOf("http://127.0.0.1:8080/api/healthz?x=1"), "/api/healthz");
+ * assert.equal(pathOf("http://h"), "/");
+ * ```
+ */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  const q = url.indexOf("?", start), h = url.indexOf("#", start);
+  const end = q === -1 ? (h === -1 ? url.length : h) : q;
+  return url.slice(start, end);
+}

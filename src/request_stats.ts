@@ -8,7 +8,8 @@
  * @module
  */
 
-import { createRing, percentile, type Ring, round1 } from "./ring.ts";
+import { percentile, round1 } from "./figures.ts";
+import { createRing, type Ring } from "./ring.ts";
 
 /** Figures for one endpoint. */
 export interface EndpointFigures {

@@ -6,9 +6,13 @@
  * @module
  */
 
+import type { EventLoopFigures } from "./event_loop.ts";
+import type { HistorySample, WriteRate } from "./history.ts";
+import { round1 } from "./figures.ts";
 import type { IoRates } from "./io_sampler.ts";
+import type { RequestFigures } from "./request_stats.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
-import type { StatsState } from "./stats_cache.ts";
+import type { StatsCacheCounters, StatsState } from "./stats_cache.ts";
 import type {
   ProcIoSample,
   SourceLiveness,
@@ -203,4 +207,126 @@ export function perfSqliteBody(figures: SqliteFigures, cacheHitRate: number): Pe
   const body: PerfSqliteBody = { walSizeMB, walSize, pageCount, pageSize, cacheSize, cacheHitRate };
   if (error !== undefined) body.error = error;
   return body;
+}
+
+/** The stats cache's figures in the `cache` block CoreScope's perf page shows. */
+export function cacheBlock(c: StatsCacheCounters, state: StatsState) {
+  const lookups = c.hits + c.misses;
+  return {
+    size: state.kind === "ok" ? 1 : 0,
+    hits: c.hits,
+    misses: c.misses,
+    staleHits: 0,
+    recomputes: c.parses,
+    hitRate: lookups === 0 ? 0 : round1((100 * c.hits) / lookups),
+  };
+}
+
+/** `3h 7m`, `12m`, `45s`, as CoreScope writes uptimes. */
+function uptimeHuman(sec: number): string {
+  const d = Math.floor(sec / 86400), h = Math.floor((sec % 86400) / 3600);
+  const m = Math.floor((sec % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  return m > 0 ? `${m}m` : `${sec}s`;
+}
+
+const MB = (bytes: number) => Math.round(bytes / 1048576);
+
+/** What `/api/health` is built from. */
+export interface HealthInputs {
+  /** Seconds since this process started. */
+  uptime: number;
+  version: string;
+  memory: Deno.MemoryUsage;
+  eventLoop: EventLoopFigures;
+  cache: StatsCacheCounters;
+  state: StatsState;
+  requests: RequestFigures;
+  ready: boolean;
+}
+
+/**
+ * The `/api/health` body in CoreScope's shape (its perf page reads it): this process's
+ * uptime, memory in MB, event-loop lag, the stats cache, request statistics; the packet
+ * store and websocket figures, which this service has none of, as zeros.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { healthBody } from "./responses.ts";
+ * const body = healthBody({
+ *   uptime: 3725, version: "0.1.0", ready: true,
+ *   memory: { rss: 50 << 20, heapUsed: 0, heapTotal: 0, external: 0 },
+ *   eventLoop: { currentLagMs: 0, maxLagMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0 },
+ *   cache: { hits: 0, misses: 0, opens: 0, parses: 0, versions: 0, deferred: 0 },
+ *   state: { kind: "unavailable", version: 1, reason: "missing", detail: "" },
+ *   requests: {
+ *     uptime: 0, totalRequests: 0, avgMs: 0, endpoints: {}, slowQueries: [], since: "",
+ *     slowThresholdMs: 100,
+ *   },
+ * });
+ * assert.equal(body.uptimeHuman, "1h 2m");
+ * assert.equal(body.memory.rss, 50);
+ * ```
+ */
+export function healthBody(i: HealthInputs) {
+  const { size: entries, ...cache } = cacheBlock(i.cache, i.state);
+  const m = i.memory, p = i.requests;
+  return {
+    status: "ok",
+    engine: "deno",
+    version: i.version,
+    commit: "",
+    buildTime: "",
+    uptime: i.uptime,
+    uptimeHuman: uptimeHuman(i.uptime),
+    memory: {
+      rss: MB(m.rss),
+      heapUsed: MB(m.heapUsed),
+      heapTotal: MB(m.heapTotal),
+      external: MB(m.external),
+    },
+    eventLoop: i.eventLoop,
+    cache: { entries, ...cache },
+    websocket: { clients: 0 },
+    packetStore: { packets: 0, estimatedMB: 0, trackedMB: 0 },
+    perf: {
+      totalRequests: p.totalRequests,
+      avgMs: p.avgMs,
+      slowQueries: p.slowQueries.length,
+      recentSlow: p.slowQueries.slice(-5),
+    },
+    ready: i.ready,
+  };
+}
+
+/**
+ * The `/api/perf` body in CoreScope's shape: the request statistics and the stats cache.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { perfBody } from "./responses.ts";
+ * const body = perfBody(
+ *   {
+ *     uptime: 0, totalRequests: 0, avgMs: 0, endpoints: {}, slowQueries: [], since: "",
+ *     slowThresholdMs: 100,
+ *   },
+ *   { hits: 3, misses: 1, opens: 1, parses: 1, versions: 1, deferred: 0 },
+ *   { kind: "unavailable", version: 1, reason: "missing", detail: "" },
+ * );
+ * assert.equal(body.cache.hitRate, 75);
+ * ```
+ */
+export function perfBody(requests: RequestFigures, cache: StatsCacheCounters, state: StatsState) {
+  return { ...requests, cache: cacheBlock(cache, state) };
+}
+
+/**
+ * The `/api/perf/history` body: the samples, oldest first, and the write-source rates
+ * derived from them.
+ */
+export function historyBody(samples: HistorySample[], writeSources: Record<string, WriteRate>) {
+  return { intervalSec: 1, samples, writeSources };
 }

@@ -55,34 +55,3 @@ export function createRing<T>(capacity: number): Ring<T> {
     },
   };
 }
-
-/**
- * Rounds to one decimal, as every figure the service reports in ms or percent.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { round1 } from "./ring.ts";
- * assert.equal(round1(1.26), 1.3);
- * ```
- */
-export function round1(n: number): number {
-  return Math.round(n * 10) / 10;
-}
-
-/**
- * Nearest-rank percentile of an ascending array; 0 when empty.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { percentile } from "./ring.ts";
- * assert.equal(percentile([1, 2, 3, 4], 0.5), 2);
- * assert.equal(percentile([], 0.95), 0);
- * ```
- */
-export function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.max(1, Math.ceil(q * sorted.length));
-  return sorted[Math.min(sorted.length, rank) - 1]!;
-}

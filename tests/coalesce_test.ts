@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { coalesce } from "../src/coalesce.ts";
-import { COALESCE_MS } from "../src/service.ts";
+import { COALESCE_MS } from "../src/runtime.ts";
 
 function setup(windowMs = 5) {
   const st = { reads: 0, t: 0 };

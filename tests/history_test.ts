@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHistoryRecorder, type HistorySample, writeRates } from "../src/history.ts";
-import { HISTORY_SAMPLES } from "../src/service.ts";
+import { HISTORY_SAMPLES } from "../src/runtime.ts";
 import { createRing } from "../src/ring.ts";
 
 Deno.test("ring keeps the newest `capacity` items, oldest first", () => {

@@ -9,7 +9,7 @@
 import { join, resolve } from "node:path";
 import { ConfigError, DEFAULTS, loadConfig, parseCli } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
-import { startServer } from "../src/server.ts";
+import { startServer } from "../src/listener.ts";
 import { createSimulator } from "./simulator.ts";
 
 /**

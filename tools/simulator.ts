@@ -10,7 +10,7 @@
 
 import * as fs from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import { percentile } from "../src/ring.ts";
+import { percentile } from "../src/figures.ts";
 import { COUNTER_NAMES } from "../src/stats_snapshot.ts";
 
 /** CoreScope-shaped tables, enough for realistic page counts and WAL growth. */

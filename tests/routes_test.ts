@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { createHandler, ROUTES, type Services } from "../src/app.ts";
+import { createHandler, ROUTES } from "../src/routes.ts";
+import type { Services } from "../src/services.ts";
 import { DEFAULTS } from "../src/config.ts";
 import type { IoRates } from "../src/io_sampler.ts";
 import { silentLogger } from "../src/log.ts";
-import { startServer } from "../src/server.ts";
+import { startServer } from "../src/listener.ts";
 import type { StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { createRequestStats } from "../src/request_stats.ts";
@@ -352,7 +353,7 @@ Deno.test("through the real runtime: files on disk, staleness judged at every re
     assert.ok(await io());
     now += 6000; // the file is untouched: a cached parse, judged again
     assert.equal(await io(), undefined);
-    assert.equal(server.runtime.stats.counters().parses, 1);
+    assert.equal(server.runtime.statsCache.counters().parses, 1);
     const sqlite = await (await request(svc, "/api/perf/sqlite")).json();
     assert.equal(sqlite.pageCount, 0);
     assert.match(sqlite.error, /does not exist/);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Readiness, Services } from "./app.ts";
+import type { Readiness, Services } from "./services.ts";
 import { allowedHostsOf, type Config } from "./config.ts";
 import { createLagSampler } from "./event_loop.ts";
 import { freshnessOf } from "./freshness.ts";
@@ -46,7 +46,8 @@ export const HISTORY_SAMPLES = 600;
 /** A running set of data sources. */
 export interface Runtime {
   services: Services;
-  stats: StatsCache;
+  /** The stats file's cached reader (`services.stats` is its `get`). */
+  statsCache: StatsCache;
   /** Takes one history sample (and ingest observation) now. */
   sample(): void;
   /** Marks the service as draining: healthz answers 503 from now on. */
@@ -72,7 +73,7 @@ export interface RuntimeOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createRuntime } from "./service.ts";
+ * import { createRuntime } from "./runtime.ts";
  * import { DEFAULTS } from "./config.ts";
  * import { silentLogger } from "./log.ts";
  * const rt = createRuntime({ ...DEFAULTS, statsPath: "/nonexistent.json" }, silentLogger);
@@ -137,7 +138,7 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
 
   return {
     services,
-    stats,
+    statsCache: stats,
     sample: history.record,
     drain(reason) {
       readiness = { ready: false, reason };
@@ -158,7 +159,7 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { policyOf } from "./service.ts";
+ * import { policyOf } from "./runtime.ts";
  * import { DEFAULTS } from "./config.ts";
  * assert.equal(policyOf(DEFAULTS).writeWindowSec, DEFAULTS.writeWindowSec);
  * ```

@@ -6,10 +6,11 @@
  */
 
 import inspector from "node:inspector";
-import { createHandler, jsonResponse } from "./app.ts";
+import { createHandler } from "./routes.ts";
+import { jsonResponse } from "./reply.ts";
 import { type Config, ConfigError } from "./config.ts";
 import type { Logger } from "./log.ts";
-import { createRuntime, type Runtime, type RuntimeOptions } from "./service.ts";
+import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime.ts";
 
 /** A listening service. */
 export interface RunningServer {
@@ -29,7 +30,7 @@ export interface RunningServer {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { listenUrl } from "./server.ts";
+ * import { listenUrl } from "./listener.ts";
  * assert.deepEqual(listenUrl("::1", 8080), "http://[::1]:8080/");
  * ```
  */
@@ -44,7 +45,7 @@ export function listenUrl(hostname: string, port: number): string {
  *
  * @example
  * ```ts
- * import { startServer } from "./server.ts";
+ * import { startServer } from "./listener.ts";
  * import { DEFAULTS } from "./config.ts";
  * import { silentLogger } from "./log.ts";
  * const s = startServer({ ...DEFAULTS, port: 0 }, silentLogger);
@@ -189,7 +190,7 @@ export function guardProcess(log: Logger): void {
  *
  * @example
  * ```ts ignore
- * import { exitOnSignal, startServer } from "./server.ts";
+ * import { exitOnSignal, startServer } from "./listener.ts";
  * exitOnSignal(startServer(config, log), log);
  * ```
  */
@@ -221,7 +222,7 @@ export function exitOnSignal(server: RunningServer, log: Logger, boundMs = 1800)
  *
  * @example
  * ```ts ignore
- * import { waitReady } from "./server.ts";
+ * import { waitReady } from "./listener.ts";
  * await waitReady(config); // true once GET /readyz answered 200
  * ```
  */

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { ROUTES } from "../src/app.ts";
+import { ROUTES } from "../src/routes.ts";
 import { DEFAULTS } from "../src/config.ts";
 import { writeAtomic } from "../tools/simulator.ts";
 import { fixture, serviceArgs, tempDir } from "./_helpers.ts";

@@ -12,110 +12,32 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { checkApiKey } from "./auth.ts";
 import { DASHBOARD_CSP, DASHBOARD_HTML } from "./dashboard.ts";
-import type { EventLoopFigures } from "./event_loop.ts";
 import { type Freshness, freshnessOf } from "./freshness.ts";
 import type { IngestFacts } from "./ingest_watch.ts";
 import { type HistorySample, writeRates } from "./history.ts";
 import type { IoRates } from "./io_sampler.ts";
-import type { Logger } from "./log.ts";
 import { memoLast } from "./memo.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics, renderVolatile } from "./metrics.ts";
 import type { IoCounters } from "./proc_io.ts";
-import { createRequestGuard } from "./request_guard.ts";
-import type { RequestStats } from "./request_stats.ts";
-import { type ResponseBudget, type SharedBody, sharedBody } from "./response_budget.ts";
+import { createRequestGuard, pathOf } from "./request_guard.ts";
+import { sharedBody } from "./response_budget.ts";
+import { jsonResponse, jsonText, NO_STORE, sendShared } from "./reply.ts";
 import {
+  healthBody,
   healthzBody,
+  historyBody,
   mqttStatusBody,
+  perfBody,
   perfIoBody,
   perfSqliteBody,
   writeSourcesBody,
 } from "./responses.ts";
-import { round1 } from "./ring.ts";
+import type { Services } from "./services.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
-import type { StatsCacheCounters, StatsState } from "./stats_cache.ts";
-import { judgeIngest, type JudgePolicy } from "./verdicts.ts";
+import type { StatsState } from "./stats_cache.ts";
+import { judgeIngest } from "./verdicts.ts";
 
-/** Whether the service can answer; `reason` says why not. */
-export type Readiness = { ready: true } | { ready: false; reason: string };
-
-/** What the handlers read from; each is a plain function, so tests inject fakes. */
-export interface Services {
-  policy: JudgePolicy;
-  /** What the ingest watch saw over the last window (replaced once a second). */
-  facts: () => IngestFacts;
-  /** Wall clock, ms. */
-  now: () => number;
-  ioRates: () => IoRates;
-  ioCounters: () => IoCounters;
-  /** The stats file as of now: also the liveness memo (one parsed snapshot per version). */
-  stats: () => StatsState;
-  statsCounters: () => StatsCacheCounters;
-  sqlite: () => SqliteFigures;
-  readiness: () => Readiness;
-  requests: RequestStats;
-  history: () => HistorySample[];
-  eventLoop: () => EventLoopFigures;
-  memory: () => Deno.MemoryUsage;
-  /** Process start, wall clock ms. */
-  startedAt: number;
-  version: string;
-  /** Key for POST /api/perf/reset; "" disables it. */
-  apiKey: string;
-  /** Host names (no port) a request may name; empty: any. */
-  allowedHosts: readonly string[];
-  /** Bytes that large responses waiting on their clients may pin. */
-  budget: ResponseBudget;
-  log: Logger;
-}
-
-const NO_STORE = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
-const JSON_HEADERS = { "Content-Type": "application/json", ...NO_STORE };
 const METRICS_HEADERS = { "Content-Type": METRICS_CONTENT_TYPE, ...NO_STORE };
-
-/**
- * Serializes `body` as a JSON response with the contract's headers.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { jsonResponse } from "./app.ts";
- * const res = jsonResponse({ ok: true });
- * assert.equal(res.headers.get("cache-control"), "no-store");
- * assert.equal(await res.text(), '{"ok":true}');
- * ```
- */
-export function jsonResponse(body: unknown, status = 200, headers: HeadersInit = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
-}
-
-/** A JSON response from an already serialized body (a string: Deno's fast path). */
-function jsonText(text: string, status = 200): Response {
-  return new Response(text, { status, headers: JSON_HEADERS });
-}
-
-/**
- * A response with a shared body: a small one as its text (Deno's fast path), a large one as
- * a counted stream, or 503 when large responses already waiting on clients fill the budget.
- */
-function sendShared(
-  svc: Services,
-  c: Context,
-  body: SharedBody,
-  headers: Record<string, string> = JSON_HEADERS,
-): Response {
-  if (body.bytes === undefined) return new Response(body.text, { headers });
-  const init = svc.budget.bodyOf(body, c.req.method);
-  if (init !== undefined) return new Response(init, { headers });
-  svc.log.log(
-    "warn",
-    "budget",
-    `${c.req.path}: a ${body.bytes.length}-byte answer refused (503): ${svc.budget.pinnedBytes()} bytes of answers wait on clients that do not read`,
-  );
-  return jsonResponse({ error: "busy: too many large answers wait on their clients" }, 503, {
-    "Retry-After": "1",
-  });
-}
 
 const READ = ["GET", "HEAD"];
 const PROBE = ["GET", "HEAD", "OPTIONS"];
@@ -145,30 +67,6 @@ interface Judged {
   tenths: number;
 }
 
-/** The stats cache's figures in the `cache` block CoreScope's perf page shows. */
-function cacheBlock(c: StatsCacheCounters, state: StatsState) {
-  const lookups = c.hits + c.misses;
-  return {
-    size: state.kind === "ok" ? 1 : 0,
-    hits: c.hits,
-    misses: c.misses,
-    staleHits: 0,
-    recomputes: c.parses,
-    hitRate: lookups === 0 ? 0 : round1((100 * c.hits) / lookups),
-  };
-}
-
-/** `3h 7m`, `12m`, `45s`, as CoreScope writes uptimes. */
-function uptimeHuman(sec: number): string {
-  const d = Math.floor(sec / 86400), h = Math.floor((sec % 86400) / 3600);
-  const m = Math.floor((sec % 3600) / 60);
-  if (d > 0) return `${d}d ${h}h`;
-  if (h > 0) return `${h}h ${m}m`;
-  return m > 0 ? `${m}m` : `${sec}s`;
-}
-
-const MB = (bytes: number) => Math.round(bytes / 1048576);
-
 /**
  * Builds the routes over `svc`. Every handler is synchronous and reads its inputs once;
  * bodies built from the stats file are cached on their inputs (which are replaced, never
@@ -176,7 +74,7 @@ const MB = (bytes: number) => Math.round(bytes / 1048576);
  *
  * @example
  * ```ts ignore
- * import { createApp } from "./app.ts";
+ * import { createApp } from "./routes.ts";
  * const res = await createApp(services).request("/api/healthz");
  * ```
  */
@@ -213,7 +111,7 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
   );
   app.get("/api/perf/write-sources", (c) => {
     const j = judge();
-    return sendShared(svc, c, sources(j.state, j.tenths, j.f.fresh));
+    return sendShared(svc, c.req, sources(j.state, j.tenths, j.f.fresh));
   });
 
   const mqtt = memoLast((state: StatsState, tenths: number, fresh: boolean) =>
@@ -221,7 +119,7 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
   );
   app.get("/api/mqtt/status", (c) => {
     const j = judge();
-    return sendShared(svc, c, mqtt(j.state, j.tenths, j.f.fresh));
+    return sendShared(svc, c.req, mqtt(j.state, j.tenths, j.f.fresh));
   });
 
   // Keys: everything the text is built from; the verdicts move with the second and the facts.
@@ -261,19 +159,22 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
       counters.opens,
     );
     const age = j.f.ageSec === undefined ? j.f : { ...j.f, ageSec: j.tenths / 10 };
-    return sendShared(svc, c, sharedBody(text + renderVolatile(counters, age)), METRICS_HEADERS);
+    return sendShared(
+      svc,
+      c.req,
+      sharedBody(text + renderVolatile(counters, age)),
+      METRICS_HEADERS,
+    );
   });
 
   // Built once per new sample (1 Hz) and shared: it is the largest body there is.
   const history = memoLast((_last: HistorySample | undefined, _count: number) => {
     const samples = svc.history();
-    return sharedBody(
-      JSON.stringify({ intervalSec: 1, samples, writeSources: writeRates(samples) }),
-    );
+    return sharedBody(JSON.stringify(historyBody(samples, writeRates(samples))));
   });
   app.get("/api/perf/history", (c) => {
     const samples = svc.history();
-    return sendShared(svc, c, history(samples.at(-1), samples.length));
+    return sendShared(svc, c.req, history(samples.at(-1), samples.length));
   });
 }
 
@@ -298,42 +199,22 @@ function healthRoutes(app: Hono, svc: Services, judge: () => Judged): void {
     const j = judge();
     return sendShared(
       svc,
-      c,
+      c.req,
       healthz(j.state, j.f.fresh, Math.floor(svc.now() / 1000), svc.facts()),
     );
   });
 
-  app.get("/api/health", () => {
-    const uptime = Math.max(0, Math.floor((svc.now() - svc.startedAt) / 1000));
-    const m = svc.memory(), p = svc.requests.figures(), j = judge();
-    const { size: entries, ...cache } = cacheBlock(svc.statsCounters(), j.state);
-    return jsonResponse({
-      status: "ok",
-      engine: "deno",
+  app.get("/api/health", () =>
+    jsonResponse(healthBody({
+      uptime: Math.max(0, Math.floor((svc.now() - svc.startedAt) / 1000)),
       version: svc.version,
-      commit: "",
-      buildTime: "",
-      uptime,
-      uptimeHuman: uptimeHuman(uptime),
-      memory: {
-        rss: MB(m.rss),
-        heapUsed: MB(m.heapUsed),
-        heapTotal: MB(m.heapTotal),
-        external: MB(m.external),
-      },
+      memory: svc.memory(),
       eventLoop: svc.eventLoop(),
-      cache: { entries, ...cache },
-      websocket: { clients: 0 },
-      packetStore: { packets: 0, estimatedMB: 0, trackedMB: 0 },
-      perf: {
-        totalRequests: p.totalRequests,
-        avgMs: p.avgMs,
-        slowQueries: p.slowQueries.length,
-        recentSlow: p.slowQueries.slice(-5),
-      },
+      cache: svc.statsCounters(),
+      state: judge().state,
+      requests: svc.requests.figures(),
       ready: svc.readiness().ready,
-    });
-  });
+    })));
 
   app.get("/livez", () => jsonResponse({ alive: true }));
   app.get("/readyz", () => {
@@ -351,13 +232,10 @@ function healthRoutes(app: Hono, svc: Services, judge: () => Judged): void {
 
 /** The service's own figures, CoreScope's shape, and their reset. */
 function perfRoutes(app: Hono, svc: Services): void {
-  app.get("/api/perf", () => {
-    const state = svc.stats();
-    return jsonResponse({
-      ...svc.requests.figures(),
-      cache: cacheBlock(svc.statsCounters(), state),
-    });
-  });
+  app.get(
+    "/api/perf",
+    () => jsonResponse(perfBody(svc.requests.figures(), svc.statsCounters(), svc.stats())),
+  );
 
   app.post("/api/perf/reset", (c: Context) => {
     const auth = checkApiKey(c.req.raw.headers, svc.apiKey);
@@ -415,32 +293,13 @@ function routeOf(path: string): string {
 }
 
 /**
- * The path of a request URL without parsing it (`http://host:port/path?query`).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { pathOf } from "./app.ts";
- * assert.equal(pathOf("http://127.0.0.1:8080/api/healthz?x=1"), "/api/healthz");
- * assert.equal(pathOf("http://h"), "/");
- * ```
- */
-export function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start === -1) return "/";
-  const q = url.indexOf("?", start), h = url.indexOf("#", start);
-  const end = q === -1 ? (h === -1 ? url.length : h) : q;
-  return url.slice(start, end);
-}
-
-/**
  * Wraps the app: the request guard first (a missing, malformed or mismatched Host: 400; a
  * Host not allowed: 421; declared bodies over the bound: 413), then times the request for
  * `/api/perf` under its route name. Synchronous where the handler is.
  *
  * @example
  * ```ts ignore
- * import { createHandler } from "./app.ts";
+ * import { createHandler } from "./routes.ts";
  * Deno.serve(createHandler(services));
  * ```
  */

@@ -1,0 +1,51 @@
+/**
+ * What the routes read from: each a plain function or value, so tests inject fakes and the
+ * runtime wires the real ones. Types only.
+ *
+ * @module
+ */
+
+import type { EventLoopFigures } from "./event_loop.ts";
+import type { HistorySample } from "./history.ts";
+import type { IngestFacts } from "./ingest_watch.ts";
+import type { IoRates } from "./io_sampler.ts";
+import type { Logger } from "./log.ts";
+import type { IoCounters } from "./proc_io.ts";
+import type { RequestStats } from "./request_stats.ts";
+import type { ResponseBudget } from "./response_budget.ts";
+import type { SqliteFigures } from "./sqlite_stats.ts";
+import type { StatsCacheCounters, StatsState } from "./stats_cache.ts";
+import type { JudgePolicy } from "./verdicts.ts";
+
+/** Whether the service can answer; `reason` says why not. */
+export type Readiness = { ready: true } | { ready: false; reason: string };
+
+/** What the handlers read from; each is a plain function, so tests inject fakes. */
+export interface Services {
+  policy: JudgePolicy;
+  /** What the ingest watch saw over the last window (replaced once a second). */
+  facts: () => IngestFacts;
+  /** Wall clock, ms. */
+  now: () => number;
+  ioRates: () => IoRates;
+  ioCounters: () => IoCounters;
+  /** The stats file as of now: also the liveness memo (one parsed snapshot per version). */
+  stats: () => StatsState;
+  statsCounters: () => StatsCacheCounters;
+  sqlite: () => SqliteFigures;
+  readiness: () => Readiness;
+  requests: RequestStats;
+  history: () => HistorySample[];
+  eventLoop: () => EventLoopFigures;
+  memory: () => Deno.MemoryUsage;
+  /** Process start, wall clock ms. */
+  startedAt: number;
+  version: string;
+  /** Key for POST /api/perf/reset; "" disables it. */
+  apiKey: string;
+  /** Host names (no port) a request may name; empty: any. */
+  allowedHosts: readonly string[];
+  /** Bytes that large responses waiting on their clients may pin. */
+  budget: ResponseBudget;
+  log: Logger;
+}
