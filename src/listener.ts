@@ -179,8 +179,24 @@ export function guardProcess(log: Logger): void {
   });
   Deno.addSignalListener("SIGUSR1", () => {
     log.log("warn", "signal", "SIGUSR1: closing the debugger Deno opens for it");
-    // The runtime opens the inspector after this listener runs: close it on the next turns.
-    for (const ms of [0, 1, 5, 20, 100]) setTimeout(() => inspector.close(), ms);
+    // The runtime opens the inspector after this listener runs: close it on the next turns,
+    // then say so (the event an operator, and the test, can wait for). Whether it was open
+    // cannot be asked: inspector.url() needs --allow-sys, which is never granted.
+    const closes = [0, 1, 5, 20, 100];
+    for (const ms of closes) {
+      setTimeout(() => {
+        try {
+          inspector.close();
+        } catch (err) {
+          log.log(
+            "error",
+            "signal",
+            `SIGUSR1: closing the debugger failed: ${(err as Error)?.message ?? err}`,
+          );
+        }
+        if (ms === closes.at(-1)) log.log("info", "signal", "SIGUSR1: the debugger is closed");
+      }, ms);
+    }
   });
 }
 

@@ -58,11 +58,20 @@ Deno.test(
       sim.tick();
       const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dbPath]);
       try {
-        for (let i = 0; i < 3; i++) {
-          await new Promise((r) => setTimeout(r, 1000));
-          sim.tick(); // history fills at 1 Hz
+        // The history fills at 1 Hz: wait until it holds four samples, the simulated
+        // ingestor writing a new version as it goes.
+        let samples = 0;
+        const deadline = Date.now() + 15_000;
+        while (samples < 4 && Date.now() < deadline) {
+          sim.tick();
+          samples = (await getJson(`${svc.base}/api/perf/history`)).body.samples.length;
+          await new Promise((r) => setTimeout(r, 100));
         }
+        assert.ok(samples >= 4, `${samples} history samples`);
         const url = `${svc.base}/`;
+        const historyLoads = async () =>
+          (await getJson(`${svc.base}/api/perf`)).body.endpoints["/api/perf/history"]?.count ?? 0;
+        const before = await historyLoads();
         const run = await chromium(
           ["--virtual-time-budget=4000", "--dump-dom", url],
           dir.path("profile"),
@@ -71,8 +80,7 @@ Deno.test(
         const dom = run.stdout;
         assert.match(dom, /<body[^>]*data-ready="1"/, "the page rendered live data");
         // Refreshes every 2 s: within 4 s of (virtual) time, the load and one or two refreshes.
-        const perf = await getJson(`${svc.base}/api/perf`);
-        const loads = perf.body.endpoints["/api/perf/history"]?.count ?? 0;
+        const loads = (await historyLoads()) - before;
         assert.ok(loads >= 2 && loads <= 3, `history fetched ${loads} times in 4 s`);
         const [ws, sql, hz] = await Promise.all([
           getJson(`${svc.base}/api/perf/write-sources`),

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { createHistoryRecorder, type HistorySample, writeRates } from "../src/history.ts";
-import { HISTORY_SAMPLES } from "../src/runtime.ts";
+import { createRuntime } from "../src/runtime.ts";
+import { DEFAULTS } from "../src/config.ts";
+import { silentLogger } from "../src/log.ts";
 import { createRing } from "../src/ring.ts";
 
 Deno.test("ring keeps the newest `capacity` items, oldest first", () => {
@@ -40,22 +42,21 @@ Deno.test("writeRates: no baseline, no anomaly; restarts and gaps are not negati
   assert.deepEqual(writeRates([at(0, 1)]), {});
 });
 
-Deno.test("the recorder keeps the last 10 minutes of 1 Hz samples: a ring of 600, oldest first", () => {
-  assert.equal(HISTORY_SAMPLES, 600);
+Deno.test("the runtime keeps the last 10 minutes of 1 Hz samples, oldest first", () => {
   let t = 0;
-  const h = createHistoryRecorder({
+  const rt = createRuntime({ ...DEFAULTS, statsPath: "/nonexistent.json" }, silentLogger, {
     now: () => t,
-    sample: () => ({ readBytesPerSec: 0, writeBytesPerSec: 0, walSize: t }),
-  }, { capacity: HISTORY_SAMPLES, intervalMs: 0 });
+    historyIntervalMs: 0,
+  });
   for (let i = 1; i <= 700; i++) {
     t = i * 1000;
-    h.record();
+    rt.sample();
   }
-  const s = h.samples();
+  const s = rt.services.history();
+  rt.close();
   assert.equal(s.length, 600);
   assert.equal(s[0]!.t, 101_000);
   assert.equal(s.at(-1)!.t, 700_000);
-  h.stop();
 });
 
 Deno.test("the recorder's timer takes a sample every intervalMs", async () => {

@@ -8,7 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import { ROUTES } from "../src/routes.ts";
 import { DEFAULTS } from "../src/config.ts";
 import { writeAtomic } from "../tools/simulator.ts";
-import { fixture, serviceArgs, tempDir } from "./_helpers.ts";
+import { fixture, serviceArgs, tempDir, until } from "./_helpers.ts";
 import { hammer, procFigures } from "./_load.ts";
 import { getJson, startService } from "./_service.ts";
 
@@ -302,9 +302,13 @@ Deno.test("SIGUSR1: the debugger Deno opens for it is closed again at once, and 
     const own = Number(svc.base.split(":").at(-1));
     assert.deepEqual(await listeningPorts(svc.proc.pid), [own]);
     svc.proc.kill("SIGUSR1");
-    await new Promise((r) => setTimeout(r, 400));
-    assert.deepEqual(await listeningPorts(svc.proc.pid), [own], "no debugger port left open");
+    // The service says what it found once its last close attempt ran: wait for that.
+    await until(
+      () => /SIGUSR1: the debugger is closed/.test(svc.stderr()),
+      "the SIGUSR1 outcome",
+    );
     assert.match(svc.stderr(), /SIGUSR1: closing the debugger/);
+    assert.deepEqual(await listeningPorts(svc.proc.pid), [own], "no debugger port left open");
     assert.equal((await getJson(`${svc.base}/api/healthz`)).res.status, 200);
   } finally {
     await svc.stop();
@@ -316,9 +320,8 @@ Deno.test("SIGHUP is logged and ignored: the service keeps serving", async () =>
   const svc = await startService(serviceArgs(dir));
   try {
     svc.proc.kill("SIGHUP");
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => /SIGHUP ignored/.test(svc.stderr()), "the SIGHUP log line");
     assert.equal((await getJson(`${svc.base}/api/healthz`)).res.status, 200);
-    assert.match(svc.stderr(), /SIGHUP ignored/);
   } finally {
     assert.equal((await svc.stop()).code, 0);
   }
