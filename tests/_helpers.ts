@@ -22,13 +22,18 @@ export function isoSec(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** A fresh temp directory, removed by the returned disposer. */
-export function tempDir(): {
+/**
+ * A fresh temp directory (under TMPDIR, or under `base`), removed by the returned disposer.
+ */
+export function tempDir(base?: string): {
   dir: string;
   path: (name: string) => string;
   [Symbol.dispose](): void;
 } {
-  const dir = Deno.makeTempDirSync({ prefix: "corescope-perf-test-" });
+  const dir = Deno.makeTempDirSync({
+    prefix: "corescope-perf-test-",
+    ...(base ? { dir: base } : {}),
+  });
   return {
     dir,
     path: (name: string) => join(dir, name),

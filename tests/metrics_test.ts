@@ -179,10 +179,10 @@ Deno.test("GET /metrics over HTTP has the exact 0.0.4 content type", async () =>
   }
 });
 
-/** Metric family names (or `*` patterns) in the first column of the README's /metrics table. */
+/** Metric family names (or `*` patterns) in the first column of docs/metrics.md's table. */
 function readmeFamilies(): RegExp[] {
-  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
-  const section = readme.slice(readme.indexOf("### `GET /metrics`"));
+  const readme = Deno.readTextFileSync(new URL("../docs/metrics.md", import.meta.url));
+  const section = readme.slice(readme.indexOf("## `GET /metrics`"));
   const table = section.slice(0, section.indexOf("\n\n", section.indexOf("| metric")));
   const names: string[] = [];
   for (const row of table.split("\n").slice(2)) {
@@ -197,7 +197,7 @@ function readmeFamilies(): RegExp[] {
   return names.map((n) => new RegExp(`^${n.replaceAll("*", "[a-z_]+")}$`));
 }
 
-Deno.test("metrics: the README's table names every family exposed, and each it names is exposed", () => {
+Deno.test("metrics: docs/metrics.md names every family exposed, and each it names is exposed", () => {
   const exposed = [...scrape(input(FIX)).matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
   const documented = readmeFamilies();
   assert.ok(documented.length > 20, `${documented.length} families read from the README`);

@@ -164,7 +164,8 @@ Deno.test(
  * directory it can read. Returns what `/api/perf/io` says about `ioSource`.
  */
 async function ioSourceAsAnotherUser(bind: "dir" | "file"): Promise<string> {
-  using dir = tempDir();
+  // Under /tmp, not TMPDIR: a private TMPDIR (0700) is a wall the other user cannot pass.
+  using dir = tempDir("/tmp");
   Deno.chmodSync(dir.dir, 0o755);
   const root = new URL("..", import.meta.url).pathname;
   const app = dir.path("app");

@@ -32,3 +32,34 @@ Deno.test("the README's security table names tests that exist, one or more per r
     }
   }
 });
+
+Deno.test("the README stays an operator's page: about 200 lines, every link to docs/ lands on a file and a heading", () => {
+  assert.ok(README.split("\n").length <= 220, `${README.split("\n").length} lines`);
+  const slug = (h: string) =>
+    h.toLowerCase().replace(/[`]/g, "").replace(/[^a-z0-9 _-]/g, "").replaceAll(" ", "-");
+  const docs = [
+    README,
+    ...[...Deno.readDirSync(new URL("../docs/", import.meta.url))]
+      .filter((e) => e.name.endsWith(".md"))
+      .map((e) => Deno.readTextFileSync(new URL(`../docs/${e.name}`, import.meta.url))),
+  ];
+  for (const text of docs) {
+    for (const [, file, anchor] of text.matchAll(/\]\((?:docs\/)?([a-z_]+\.md)(?:#([^)]+))?\)/g)) {
+      if (file === "README.md") continue;
+      const target = Deno.readTextFileSync(new URL(`../docs/${file}`, import.meta.url));
+      if (anchor === undefined) continue;
+      const heads = [...target.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1]!));
+      assert.ok(heads.includes(anchor), `${file}#${anchor}`);
+    }
+  }
+});
+
+Deno.test("the usage text main.ts prints is the README's", () => {
+  const usage = Deno.readTextFileSync(new URL("../src/config.ts", import.meta.url));
+  const start = README.indexOf("```\nmain.ts [");
+  assert.ok(start >= 0, "the README's usage block");
+  const block = README.slice(start + 4, README.indexOf("```", start + 4)).trimEnd();
+  const lines = block.split("\n");
+  assert.ok(lines.length >= 8, `${lines.length} lines`);
+  for (const line of lines) assert.ok(usage.includes(line.trim()), `usage lacks: ${line}`);
+});
