@@ -155,92 +155,110 @@ async function getJson(path) {
   if (!res.ok && res.status !== 503) throw new Error(path + ": " + res.status);
   return res.json();
 }
+function showIo(io, samples) {
+  setText($("own-read"), bytes(io.readBytesPerSec) + "/s");
+  setText($("own-write"), bytes(io.writeBytesPerSec) + "/s");
+  setText($("io-source"), "(" + io.ioSource + ")");
+  setText($("ing-read"), io.ingestor ? bytes(io.ingestor.readBytesPerSec) + "/s" : "stale");
+  setText($("ing-write"), io.ingestor ? bytes(io.ingestor.writeBytesPerSec) + "/s" : "stale");
+  const perSec = (n) => bytes(n) + "/s";
+  scale($("own-scale"), spark($("own-spark"), samples.map((s) => s.writeBytesPerSec)), perSec);
+  scale($("ing-scale"), spark($("ing-spark"), samples.map((s) => s.ingestorWriteBytesPerSec)), perSec);
+}
+function showSqlite(sql, samples, ingest) {
+  setText($("wal-size"), bytes(sql.walSize));
+  $("wal-size").dataset.value = String(sql.walSize);
+  setText($("page-count"), num(sql.pageCount));
+  $("page-count").dataset.value = String(sql.pageCount);
+  setText($("page-size"), num(sql.pageSize));
+  setText($("db-error"), sql.error || "");
+  scale($("wal-scale"), spark($("wal-spark"), samples.map((s) => s.walSize)), bytes);
+  word("database", ingest.database);
+}
+function word(id, v) {
+  const el = $(id);
+  setText(el, String(v || "–").replace(/_/g, " "));
+  el.className = v || "";
+  el.dataset.verdict = v || "";
+}
+function showIngest(hz, ws, ingest, now) {
+  const sf = $("stats-file");
+  setText(sf, ingest.statsFile); sf.className = ingest.statsFile;
+  word("writes", ingest.writes);
+  word("clock", ingest.clock);
+  setText($("stats-age"), typeof ws.ageSec === "number" ? "(" + num(ws.ageSec, 1) + " s old)" : "");
+  const live = hz.ingest_liveness || {};
+  const ltb = $("liveness").tBodies[0];
+  for (const [name, verdict] of Object.entries(ingest.sources || {})) {
+    const tr = row(ltb, name);
+    tr.dataset.name = name;
+    tr.dataset.verdict = verdict;
+    const c = cells(tr, 4);
+    setText(c[0], name);
+    setText(c[1], verdict.replace(/_/g, " ")); c[1].className = verdict;
+    const l = Object.hasOwn(live, name) ? live[name] : {};
+    setText(c[2], l.lastReceiptUnix ? "rx " + num(now - l.lastReceiptUnix) + " s ago" : "rx never");
+    setText(c[3], l.lastMessageUnix ? "db " + num(now - l.lastMessageUnix) + " s ago" : "db never");
+  }
+  for (const tr of [...ltb.rows]) if (!Object.hasOwn(ingest.sources || {}, tr.dataset.key)) tr.remove();
+}
+function showMqtt(mq, now) {
+  const mtb = $("mqtt").tBodies[0];
+  const rows = mq.sources || [];
+  for (const s of rows) {
+    const tr = row(mtb, s.name);
+    tr.dataset.mqtt = s.name;
+    tr.dataset.connected = s.connected ? "1" : "0";
+    const c = cells(tr, 4);
+    setText(c[0], s.name);
+    setText(c[1], s.connected ? "yes" : "no"); c[1].className = s.connected ? "yes" : "no";
+    setText(c[2], s.lastPacketUnix ? num(now - s.lastPacketUnix) + " s ago" : "never"); c[2].className = "num";
+    setText(c[3], s.lastError || ""); c[3].className = "err";
+  }
+  for (const tr of [...mtb.rows]) if (!rows.some((s) => s.name === tr.dataset.key)) tr.remove();
+}
+function showSources(ws, hist, samples) {
+  const stb = $("sources").tBodies[0];
+  const derived = hist.writeSources || {};
+  for (const [name, total] of Object.entries(ws.sources || {})) {
+    const tr = row(stb, name);
+    tr.dataset.source = name;
+    const c = cells(tr, 6);
+    const d = Object.hasOwn(derived, name) ? derived[name] : undefined;
+    setText(c[0], name);
+    setText(c[1], num(total)); c[1].className = "num total"; c[1].dataset.value = String(total);
+    setText(c[2], d ? num(d.ratePerSec, 1) : "–"); c[2].className = "num rate";
+    setText(c[3], d ? num(d.baselinePerSec, 1) : "–"); c[3].className = "num wide";
+    if (!c[4].firstChild) c[4].appendChild(newSpark());
+    c[4].className = "spark";
+    spark(c[4].firstChild, rates(samples, name));
+    setText(c[5], d && d.anomaly ? "⚠ over 10× baseline" : ""); c[5].className = d && d.anomaly ? "flag" : "";
+    tr.dataset.anomaly = d && d.anomaly ? "1" : "0";
+  }
+  for (const tr of [...stb.rows]) if (!Object.hasOwn(ws.sources || {}, tr.dataset.key)) tr.remove();
+}
+function showStatus(hz, ingest) {
+  // Down: the ingestor's file is stale or gone (a dead or hung ingestor), in red.
+  const st = $("status");
+  setText(st, hz.ready === false ? "not ready" : "ingest " + ingest.status);
+  st.className = hz.ready === false ? "bad" : ingest.status === "ok" ? "ok" : ingest.status === "down" ? "bad" : "stale";
+  st.dataset.status = hz.ready === false ? "not_ready" : ingest.status;
+}
 async function refresh() {
   try {
-    const [io, sql, ws, hz, hist] = await Promise.all([
+    const [io, sql, ws, hz, hist, mq] = await Promise.all([
       getJson("/api/perf/io"), getJson("/api/perf/sqlite"), getJson("/api/perf/write-sources"),
-      getJson("/api/healthz"), getJson("/api/perf/history"),
+      getJson("/api/healthz"), getJson("/api/perf/history"), getJson("/api/mqtt/status"),
     ]);
-    const mq = await getJson("/api/mqtt/status");
     const samples = hist.samples || [];
-    setText($("own-read"), bytes(io.readBytesPerSec) + "/s");
-    setText($("own-write"), bytes(io.writeBytesPerSec) + "/s");
-    setText($("io-source"), "(" + io.ioSource + ")");
-    setText($("ing-read"), io.ingestor ? bytes(io.ingestor.readBytesPerSec) + "/s" : "stale");
-    setText($("ing-write"), io.ingestor ? bytes(io.ingestor.writeBytesPerSec) + "/s" : "stale");
-    const perSec = (n) => bytes(n) + "/s";
-    scale($("own-scale"), spark($("own-spark"), samples.map((s) => s.writeBytesPerSec)), perSec);
-    scale($("ing-scale"), spark($("ing-spark"), samples.map((s) => s.ingestorWriteBytesPerSec)), perSec);
-    setText($("wal-size"), bytes(sql.walSize));
-    $("wal-size").dataset.value = String(sql.walSize);
-    setText($("page-count"), num(sql.pageCount));
-    $("page-count").dataset.value = String(sql.pageCount);
-    setText($("page-size"), num(sql.pageSize));
-    setText($("db-error"), sql.error || "");
-    scale($("wal-scale"), spark($("wal-spark"), samples.map((s) => s.walSize)), bytes);
-
     const ingest = hz.ingest || { statsFile: "missing", sources: {}, status: "down" };
-    const word = (id, v) => { const el = $(id); setText(el, String(v || "–").replace(/_/g, " ")); el.className = v || ""; el.dataset.verdict = v || ""; };
-    const sf = $("stats-file");
-    setText(sf, ingest.statsFile); sf.className = ingest.statsFile;
-    word("writes", ingest.writes);
-    word("clock", ingest.clock);
-    word("database", ingest.database);
-    setText($("stats-age"), typeof ws.ageSec === "number" ? "(" + num(ws.ageSec, 1) + " s old)" : "");
-    const live = hz.ingest_liveness || {};
-    const ltb = $("liveness").tBodies[0];
     const now = Date.now() / 1000;
-    for (const [name, verdict] of Object.entries(ingest.sources || {})) {
-      const tr = row(ltb, name);
-      tr.dataset.name = name;
-      tr.dataset.verdict = verdict;
-      const c = cells(tr, 4);
-      setText(c[0], name);
-      setText(c[1], verdict.replace(/_/g, " ")); c[1].className = verdict;
-      const l = live[name] || {};
-      setText(c[2], l.lastReceiptUnix ? "rx " + num(now - l.lastReceiptUnix) + " s ago" : "rx never");
-      setText(c[3], l.lastMessageUnix ? "db " + num(now - l.lastMessageUnix) + " s ago" : "db never");
-    }
-    for (const tr of [...ltb.rows]) if (!(tr.dataset.key in (ingest.sources || {}))) tr.remove();
-
-    const mtb = $("mqtt").tBodies[0];
-    const mqRows = mq.sources || [];
-    for (const s of mqRows) {
-      const tr = row(mtb, s.name);
-      tr.dataset.mqtt = s.name;
-      tr.dataset.connected = s.connected ? "1" : "0";
-      const c = cells(tr, 4);
-      setText(c[0], s.name);
-      setText(c[1], s.connected ? "yes" : "no"); c[1].className = s.connected ? "yes" : "no";
-      setText(c[2], s.lastPacketUnix ? num(now - s.lastPacketUnix) + " s ago" : "never"); c[2].className = "num";
-      setText(c[3], s.lastError || ""); c[3].className = "err";
-    }
-    for (const tr of [...mtb.rows]) if (!mqRows.some((s) => s.name === tr.dataset.key)) tr.remove();
-
-    const stb = $("sources").tBodies[0];
-    const derived = hist.writeSources || {};
-    for (const [name, total] of Object.entries(ws.sources || {})) {
-      const tr = row(stb, name);
-      tr.dataset.source = name;
-      const c = cells(tr, 6);
-      const d = derived[name];
-      setText(c[0], name);
-      setText(c[1], num(total)); c[1].className = "num total"; c[1].dataset.value = String(total);
-      setText(c[2], d ? num(d.ratePerSec, 1) : "–"); c[2].className = "num rate";
-      setText(c[3], d ? num(d.baselinePerSec, 1) : "–"); c[3].className = "num wide";
-      if (!c[4].firstChild) c[4].appendChild(newSpark());
-      c[4].className = "spark";
-      spark(c[4].firstChild, rates(samples, name));
-      setText(c[5], d && d.anomaly ? "⚠ over 10× baseline" : ""); c[5].className = d && d.anomaly ? "flag" : "";
-      tr.dataset.anomaly = d && d.anomaly ? "1" : "0";
-    }
-    for (const tr of [...stb.rows]) if (!(tr.dataset.key in (ws.sources || {}))) tr.remove();
-
-    const st = $("status");
-    // Down: the ingestor's file is stale or gone (a dead or hung ingestor), in red.
-    setText(st, hz.ready === false ? "not ready" : "ingest " + ingest.status);
-    st.className = hz.ready === false ? "bad" : ingest.status === "ok" ? "ok" : ingest.status === "down" ? "bad" : "stale";
-    st.dataset.status = hz.ready === false ? "not_ready" : ingest.status;
+    showIo(io, samples);
+    showSqlite(sql, samples, ingest);
+    showIngest(hz, ws, ingest, now);
+    showMqtt(mq, now);
+    showSources(ws, hist, samples);
+    showStatus(hz, ingest);
     setText($("updated"), new Date().toLocaleTimeString());
     document.body.dataset.ready = "1";
   } catch (err) {

@@ -216,6 +216,25 @@ function choose(
   return { reader: noneReader };
 }
 
+/** The rates after a good reading `cur` (the first one only stamps `sampledAt`). */
+function advance(
+  current: IoRates,
+  prev: { counters: IoCounters; mono: number } | undefined,
+  cur: { counters: IoCounters; mono: number },
+  ioSource: IoSourceKind,
+  wallMs: number,
+): IoRates {
+  const sampledAt = new Date(wallMs).toISOString();
+  if (!prev) return { ...current, sampledAt };
+  const dtSec = (cur.mono - prev.mono) / 1000;
+  return {
+    ...computeRates(prev.counters, cur.counters, dtSec),
+    ioSource,
+    sampledAt,
+    windowSec: Math.max(dtSec, 0.001),
+  };
+}
+
 /** Rates of a window that has not begun: zeros, no sample time. */
 function zeroRates(ioSource: IoSourceKind): IoRates {
   return { ...computeRates({}, {}, 1), ioSource, sampledAt: "", windowSec: 0 };
@@ -322,18 +341,7 @@ export function createIoSampler(opts: IoSamplerOptions): IoSampler {
     }
     failingSince = undefined;
     log.condition("proc_io", undefined);
-    const sampledAt = new Date(now()).toISOString();
-    if (prev) {
-      const dtSec = (t - prev.mono) / 1000;
-      current = {
-        ...computeRates(prev.counters, r.counters, dtSec),
-        ioSource: reader.kind,
-        sampledAt,
-        windowSec: Math.max(dtSec, 0.001),
-      };
-    } else {
-      current = { ...current, sampledAt };
-    }
+    current = advance(current, prev, { counters: r.counters, mono: t }, reader.kind, now());
     prev = { counters: r.counters, mono: t };
   }
   return {

@@ -86,6 +86,7 @@ export function createApp(svc: Services): Hono {
     return { state, f, tenths: f.ageSec === undefined ? -1 : Math.round(f.ageSec * 10) };
   };
   statsRoutes(app, svc, judge);
+  metricsRoutes(app, svc, judge);
   healthRoutes(app, svc, judge);
   perfRoutes(app, svc);
   fallbacks(app, svc);
@@ -121,7 +122,10 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
     const j = judge();
     return sendShared(svc, c.req, mqtt(j.state, j.tenths, j.f.fresh));
   });
+}
 
+/** `/metrics`, and the history behind the dashboard. */
+function metricsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
   // Keys: everything the text is built from; the verdicts move with the second and the facts.
   const metrics = memoLast((
     state: StatsState,

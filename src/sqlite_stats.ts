@@ -192,6 +192,48 @@ function scanWal(walPath: string, prev: WalScan | undefined, budget: number): Wa
   return r.ok ? r.value : undefined;
 }
 
+/**
+ * One reading of the files: the header, and the WAL (resuming `wal`, one slice at most) or,
+ * for a rollback-journal database, its PRAGMAs. Failures are figures with an `error`.
+ */
+function readDatabase(
+  path: string,
+  wal: WalScan | undefined,
+  sliceBytes: number,
+  pragmas: (path: string) => [number, number, number],
+): { figures: SqliteFigures; wal: WalScan | undefined } {
+  const fail = (error: string) => ({ figures: { ...ZERO, error }, wal });
+  const head = readFileHead(path, 100);
+  if (!head.ok) return fail(head.failure.detail);
+  if (head.bytes.length === 0) return fail(`${path} is empty (0 bytes)`);
+  const h = parseSqliteHeader(head.bytes, Number(head.identity.size));
+  if (!h) return fail(`${path} is not a SQLite database`);
+  const walSize = walFileSize(path);
+  let { pageCount, pageSize, cacheSize } = h;
+  if (h.wal) {
+    // The main file's header is as of the last checkpoint; later commits are in the WAL.
+    wal = walSize > 0 ? scanWal(`${path}-wal`, wal, sliceBytes) : undefined;
+    if (wal && wal.pages > 0) pageCount = wal.pages;
+  } else {
+    try {
+      [pageCount, pageSize, cacheSize] = pragmas(path);
+    } catch (err) {
+      // A writer's lock ("database is locked"), a hot journal a reader cannot roll back.
+      const f = failureFromError(path, err);
+      return fail(f.kind === "io_error" ? `${path}: ${(err as Error)?.message ?? err}` : f.detail);
+    }
+  }
+  const figures: SqliteFigures = {
+    walSizeMB: walSize / 1048576,
+    walSize,
+    pageCount,
+    pageSize,
+    cacheSize,
+  };
+  if (h.wal && wal) figures.walGeneration = `${wal.salt1}.${wal.salt2}.${wal.checkpointSeq}`;
+  return { figures, wal };
+}
+
 const ZERO: SqliteFigures = { walSizeMB: 0, walSize: 0, pageCount: 0, pageSize: 0, cacheSize: 0 };
 
 function sameFigures(a: SqliteFigures, b: SqliteFigures): boolean {
@@ -228,19 +270,20 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
   // good reading: while neither changed, neither did the figures, and two lstats answer.
   let goodKey = "";
 
-  function fail(detail: string): SqliteFigures {
-    log.condition("database", detail);
-    return { ...ZERO, error: detail };
-  }
-
   function readNow(): SqliteFigures {
     const probe = probeFile(path);
-    if (!probe.ok) return fail(probe.failure.detail);
+    if (!probe.ok) {
+      log.condition("database", probe.failure.detail);
+      return { ...ZERO, error: probe.failure.detail };
+    }
     const walProbe = probeFile(`${path}-wal`);
     const key = identityKey(probe.identity) +
       (walProbe.ok ? `|${identityKey(walProbe.identity)}` : "|-");
     if (key === goodKey) return last;
-    const figures = readFiles();
+    const r = readDatabase(path, wal, sliceBytes, pragmas);
+    wal = r.wal;
+    log.condition("database", r.figures.error);
+    const figures = r.figures;
     // Only a good, whole reading is kept: a lock that goes away without a write changes no
     // file, and a WAL scan cut at its budget goes on at the next reading.
     const whole = wal === undefined || wal.complete;
@@ -251,41 +294,6 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
         read();
       });
     }
-    return figures;
-  }
-
-  function readFiles(): SqliteFigures {
-    const head = readFileHead(path, 100);
-    if (!head.ok) return fail(head.failure.detail);
-    if (head.bytes.length === 0) return fail(`${path} is empty (0 bytes)`);
-    const h = parseSqliteHeader(head.bytes, Number(head.identity.size));
-    if (!h) return fail(`${path} is not a SQLite database`);
-    const walSize = walFileSize(path);
-    let { pageCount, pageSize, cacheSize } = h;
-    if (h.wal) {
-      // The main file's header is as of the last checkpoint; later commits are in the WAL.
-      wal = walSize > 0 ? scanWal(`${path}-wal`, wal, sliceBytes) : undefined;
-      if (wal && wal.pages > 0) pageCount = wal.pages;
-    } else {
-      try {
-        [pageCount, pageSize, cacheSize] = pragmas(path);
-      } catch (err) {
-        // A writer's lock ("database is locked"), a hot journal a reader cannot roll back.
-        const f = failureFromError(path, err);
-        return fail(
-          f.kind === "io_error" ? `${path}: ${(err as Error)?.message ?? err}` : f.detail,
-        );
-      }
-    }
-    log.condition("database", undefined);
-    const figures: SqliteFigures = {
-      walSizeMB: walSize / 1048576,
-      walSize,
-      pageCount,
-      pageSize,
-      cacheSize,
-    };
-    if (h.wal && wal) figures.walGeneration = `${wal.salt1}.${wal.salt2}.${wal.checkpointSeq}`;
     return figures;
   }
 

@@ -113,41 +113,8 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
   // The cached version's file stays open: an inode cannot be reused while it is open, so a
   // new version can never show the cached version's identity (inode numbers are otherwise
   // recycled, and a same-size rewrite within one mtime tick would look unchanged).
-  let cached: { key: string; state: StatsState; pin?: number } | undefined;
-
-  function readOnce(): ReadResult {
-    let r = read(path, maxBytes, { keepOpen: true });
-    c.opens++;
-    if (!r.ok && r.failure.kind === "changed") {
-      // Replaced while we read: the next version is already there, read it once more.
-      r = read(path, maxBytes, { keepOpen: true });
-      c.opens++;
-    }
-    return r;
-  }
-
-  function load(p: ProbeResult): NonNullable<typeof cached> {
-    const version = ++c.versions;
-    if (!p.ok) {
-      return {
-        key: keyOf(p),
-        state: { ...unavailable(p.failure.kind, p.failure.detail), version },
-      };
-    }
-    const r = readOnce();
-    if (!r.ok) {
-      return {
-        key: keyOf(p),
-        state: { ...unavailable(r.failure.kind, r.failure.detail), version },
-      };
-    }
-    if (isUtf8(r.bytes)) c.parses++;
-    return {
-      key: identityKey(r.identity),
-      pin: r.fd,
-      state: { ...contentOf(path, r.bytes), version },
-    };
-  }
+  let cached: Cached | undefined;
+  const io = { read, path, maxBytes };
 
   // Under a burst of requests one lstat serves them all for `coalesceMs` (an lstat costs
   // about as much as a whole bare HTTP response); a lone request always probes.
@@ -172,7 +139,7 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
     c.misses++;
     const previous = cached;
     if (parses) loadedAt = mono();
-    cached = load(p);
+    cached = loadVersion(p, io, c);
     closeFd(previous?.pin);
     report(log, path, cached.state);
     return cached.state;
@@ -185,6 +152,46 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
       cached = undefined;
     },
     counters: () => ({ ...c }),
+  };
+}
+
+/** One cached version: its identity key, what it holds, and its file kept open. */
+type Cached = { key: string; state: StatsState; pin?: number };
+
+/** How a version is read. */
+interface VersionIo {
+  read: (path: string, maxBytes: number, opts: { keepOpen: boolean }) => ReadResult;
+  path: string;
+  maxBytes: number;
+}
+
+/** Reads the file once, and once more if it was replaced while being read. */
+function readOnce(io: VersionIo, c: StatsCacheCounters): ReadResult {
+  let r = io.read(io.path, io.maxBytes, { keepOpen: true });
+  c.opens++;
+  if (!r.ok && r.failure.kind === "changed") {
+    // Replaced while we read: the next version is already there, read it once more.
+    r = io.read(io.path, io.maxBytes, { keepOpen: true });
+    c.opens++;
+  }
+  return r;
+}
+
+/** Loads the version a probe found: a failure state, or the read and parsed content. */
+function loadVersion(p: ProbeResult, io: VersionIo, c: StatsCacheCounters): Cached {
+  const version = ++c.versions;
+  if (!p.ok) {
+    return { key: keyOf(p), state: { ...unavailable(p.failure.kind, p.failure.detail), version } };
+  }
+  const r = readOnce(io, c);
+  if (!r.ok) {
+    return { key: keyOf(p), state: { ...unavailable(r.failure.kind, r.failure.detail), version } };
+  }
+  if (isUtf8(r.bytes)) c.parses++;
+  return {
+    key: identityKey(r.identity),
+    pin: r.fd,
+    state: { ...contentOf(io.path, r.bytes), version },
   };
 }
 

@@ -58,3 +58,27 @@ Deno.test("the cycle finder finds a circle", () => {
   const g = new Map([["a.ts", ["b.ts"]], ["b.ts", ["c.ts"]], ["c.ts", ["a.ts"]]]);
   assert.deepEqual(findCycle(g), ["a.ts", "b.ts", "c.ts", "a.ts"]);
 });
+
+Deno.test("every function outside tests stays under 80 lines", () => {
+  const files = [
+    ...[...Deno.readDirSync(SRC)].map((e) => new URL(e.name, SRC)),
+    ...["tools/", "bench/"].flatMap((d) => {
+      const dir = new URL(`../${d}`, import.meta.url);
+      return [...Deno.readDirSync(dir)].map((e) => new URL(e.name, dir));
+    }),
+    new URL("../main.ts", import.meta.url),
+  ].filter((u) => u.pathname.endsWith(".ts"));
+  const long: string[] = [];
+  for (const url of files) {
+    const lines = Deno.readTextFileSync(url).split("\n");
+    lines.forEach((line, i) => {
+      const m = /^(?:export )?(?:async )?function (\w+)/.exec(line);
+      if (!m) return;
+      const end = lines.indexOf("}", i + 1);
+      if (end - i + 1 > 80) {
+        long.push(`${url.pathname.split("/").slice(-2).join("/")} ${m[1]}: ${end - i + 1}`);
+      }
+    });
+  }
+  assert.deepEqual(long, []);
+});

@@ -168,20 +168,6 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const downSec = opts.brokerDownSecondsPerMinute ?? 0;
   const writer = createDbWriter(opts.dbPath, opts.payloadBytes ?? 60, random);
   const faults: Faults = { diskFull: false, clockMs: false, clockAheadSec: 0, hung: false };
-  const source = (broker: string): SourceState => ({
-    broker,
-    down: false,
-    silent: false,
-    connected: false,
-    lastConnectUnix: 0,
-    lastDisconnectUnix: 0,
-    lastPacketUnix: 0,
-    connectCount: 0,
-    disconnectCount: 0,
-    packetsTotal: 0,
-    recent: [],
-    clocks: { lastReceiptUnix: 0, lastMessageUnix: 0 },
-  });
   const fresh = (): IngestorState => ({
     counters: Object.fromEntries(COUNTER_NAMES.map((k) => [k, 0])) as Counters,
     backfill: { path_json: 0, from_pubkey: 0, observer_iata: 0 },
@@ -198,54 +184,16 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   let timer: ReturnType<typeof setInterval> | undefined;
   let closed = false;
 
-  function receive(name: SourceName, s: SourceState, sec: number, arriving: number): number {
-    const rehearsedDown = name === "regional" && downSec > 0 &&
-      (sec - state.startSec) % 60 >= 60 - downSec;
-    const down = s.down || rehearsedDown;
-    if (down && s.connected) {
-      s.connected = false;
-      s.lastDisconnectUnix = sec;
-      s.disconnectCount++;
-      s.lastError = "EOF";
-    } else if (!down && !s.connected) {
-      s.connected = true;
-      s.lastConnectUnix = sec;
-      s.connectCount++;
-    }
-    const packets = s.connected && !s.silent ? arriving : 0;
-    s.recent.push(packets);
-    if (s.recent.length > 300) s.recent.shift();
-    if (packets > 0) {
-      s.packetsTotal += packets;
-      s.lastPacketUnix = sec;
-      // Both clocks at the handler's start: the write has not happened yet (and may fail).
-      s.clocks = { lastReceiptUnix: sec, lastMessageUnix: sec };
-    }
-    return packets;
-  }
-
   function tick(): Record<string, unknown> | undefined {
     const t = now();
     const sec = Math.floor(t / 1000);
     const iso = new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
     const { local, regional } = state.sources;
-    const packets = receive("local", local, sec, txPerTick) +
-      receive("regional", regional, sec, Math.ceil(txPerTick / 4));
-    const w = packets > 0 ? writer.write(sec, iso, packets, faults.diskFull) : undefined;
-    const c = state.counters;
-    if (w && w.ok) {
-      c.tx_inserted += packets - w.dupes;
-      c.tx_dupes += w.dupes;
-      c.obs_inserted += packets;
-      c.node_upserts += packets;
-      c.observer_upserts += packets;
-      c.walCommits++;
-      state.backfill.path_json += 2;
-      state.holds.push(w.holdMs);
-      if (state.holds.length > 300) state.holds.shift();
-    } else if (w) {
-      c.write_errors += packets; // one per message, as each handler's write fails
-    }
+    const down = (name: SourceName) =>
+      name === "regional" && downSec > 0 && (sec - state.startSec) % 60 >= 60 - downSec;
+    const packets = receive(local, sec, txPerTick, down("local")) +
+      receive(regional, sec, Math.ceil(txPerTick / 4), down("regional"));
+    if (packets > 0) count(state, packets, writer.write(sec, iso, packets, faults.diskFull));
     const bytes = writer.bytes();
     const dt = Math.max(0.001, (t - prevIo.at) / 1000);
     const writeRate = Math.max(0, bytes - prevIo.bytes) / dt;
@@ -279,6 +227,74 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       if (!closed) writer.close();
       closed = true;
     },
+  };
+}
+
+/**
+ * One tick's packets on one source as the ingestor's handler sees them: a broker that drops
+ * is `connected: false` with `lastError: "EOF"` at once, one that comes back counts a
+ * connect; both clocks are stamped when the handler starts, before the write.
+ */
+function receive(s: SourceState, sec: number, arriving: number, rehearsedDown: boolean): number {
+  const down = s.down || rehearsedDown;
+  if (down && s.connected) {
+    s.connected = false;
+    s.lastDisconnectUnix = sec;
+    s.disconnectCount++;
+    s.lastError = "EOF";
+  } else if (!down && !s.connected) {
+    s.connected = true;
+    s.lastConnectUnix = sec;
+    s.connectCount++;
+  }
+  const packets = s.connected && !s.silent ? arriving : 0;
+  s.recent.push(packets);
+  if (s.recent.length > 300) s.recent.shift();
+  if (packets > 0) {
+    s.packetsTotal += packets;
+    s.lastPacketUnix = sec;
+    s.clocks = { lastReceiptUnix: sec, lastMessageUnix: sec };
+  }
+  return packets;
+}
+
+/** Counts one tick's write: rows when it succeeded, one write error a message when not. */
+function count(
+  state: IngestorState,
+  packets: number,
+  w: { ok: true; holdMs: number; dupes: number } | { ok: false; error: string },
+): void {
+  const c = state.counters;
+  if (!w.ok) {
+    c.write_errors += packets; // one per message, as each handler's write fails
+    return;
+  }
+  c.tx_inserted += packets - w.dupes;
+  c.tx_dupes += w.dupes;
+  c.obs_inserted += packets;
+  c.node_upserts += packets;
+  c.observer_upserts += packets;
+  c.walCommits++;
+  state.backfill.path_json += 2;
+  state.holds.push(w.holdMs);
+  if (state.holds.length > 300) state.holds.shift();
+}
+
+/** A source the ingestor has not connected yet. */
+function source(broker: string): SourceState {
+  return {
+    broker,
+    down: false,
+    silent: false,
+    connected: false,
+    lastConnectUnix: 0,
+    lastDisconnectUnix: 0,
+    lastPacketUnix: 0,
+    connectCount: 0,
+    disconnectCount: 0,
+    packetsTotal: 0,
+    recent: [],
+    clocks: { lastReceiptUnix: 0, lastMessageUnix: 0 },
   };
 }
 
