@@ -10,6 +10,7 @@
 
 import type { Freshness } from "./freshness.ts";
 import type { IngestFacts } from "./ingest_watch.ts";
+import type { ProcessFigures } from "./process_figures.ts";
 import type { IoSourceKind } from "./io_sampler.ts";
 import type { IoCounters, IoKey } from "./proc_io.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
@@ -81,6 +82,8 @@ export interface MetricsInput {
   verdicts: IngestVerdicts;
   /** What the ingest watch saw (restarts, the WAL's generation). */
   facts: IngestFacts;
+  /** This process's standard figures. */
+  process: ProcessFigures;
   /** This service's version, for `corescope_perf_build_info`. */
   version: string;
 }
@@ -179,6 +182,40 @@ interface Family {
 const one = (v: number | undefined): Sample[] => (v === undefined ? [] : [[{}, v]]);
 const byName = <T>(map: Record<string, T> | undefined): [string, T][] =>
   Object.entries(map ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+
+/** This process's families, named as every Prometheus client library names them. */
+const PROCESS_FAMILIES: Family[] = [
+  {
+    name: "process_cpu_seconds_total",
+    type: "counter",
+    help: "Total user and system CPU time spent in seconds.",
+    samples: (m) => one(m.process.cpuSeconds),
+  },
+  {
+    name: "process_resident_memory_bytes",
+    type: "gauge",
+    help: "Resident memory size in bytes.",
+    samples: (m) => one(m.process.residentBytes),
+  },
+  {
+    name: "process_start_time_seconds",
+    type: "gauge",
+    help: "Start time of the process since unix epoch in seconds.",
+    samples: (m) => one(m.process.startTimeSeconds),
+  },
+  {
+    name: "process_open_fds",
+    type: "gauge",
+    help: "Number of open file descriptors (from the bound /proc/self directory).",
+    samples: (m) => one(m.process.openFds),
+  },
+  {
+    name: "process_max_fds",
+    type: "gauge",
+    help: "Maximum number of open file descriptors (from the bound /proc/self directory).",
+    samples: (m) => one(m.process.maxFds),
+  },
+];
 
 /** This service's own families. */
 const PERF_FAMILIES: Family[] = [
@@ -410,7 +447,9 @@ function statuses(snap: StatsSnapshot | undefined) {
 export function renderMetrics(m: MetricsInput): string {
   const o = new Out();
   const snap = m.state.kind === "ok" ? m.state.snapshot : undefined;
-  for (const f of [...PERF_FAMILIES, ...INGESTOR_FAMILIES, ...SQLITE_FAMILIES]) {
+  for (
+    const f of [...PROCESS_FAMILIES, ...PERF_FAMILIES, ...INGESTOR_FAMILIES, ...SQLITE_FAMILIES]
+  ) {
     o.family(f.name, f.type, f.help, f.samples(m, snap));
   }
   return o.lines.join("\n") + "\n";

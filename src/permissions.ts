@@ -9,6 +9,7 @@
 
 import { assertGrantable, type Config, ENV_VARS } from "./config.ts";
 import { isUnderProc } from "./proc_io.ts";
+import { procSelfDir } from "./process_figures.ts";
 
 /** Flags never printed: any of them would void the least-privilege promise. */
 export const FORBIDDEN_FLAGS = [
@@ -46,6 +47,10 @@ export function permissionFlags(config: Config, inputs: PermissionInputs = {}): 
   const reads = [config.statsPath, config.dbPath, `${config.dbPath}-wal`, `${config.dbPath}-shm`];
   // Deno reads /proc only with --allow-all: a /proc path is never granted (getrusage instead).
   if (!isUnderProc(config.procIoPath)) reads.push(config.procIoPath);
+  // The bound /proc/self directory's descriptor list and limits, for process_open_fds and
+  // process_max_fds.
+  const self = procSelfDir(config.procIoPath);
+  if (self !== undefined) reads.push(`${self}/fd`, `${self}/limits`);
   if (inputs.configPath) reads.push(inputs.configPath);
   // Validated when the config was loaded; checked again for a config built by hand.
   assertGrantable("statsPath", config.statsPath);

@@ -57,7 +57,7 @@ export function jsonText(text: string, status = 200): Response {
  * import { silentLogger } from "./log.ts";
  * const ctx = { budget: createResponseBudget({ maxPinnedBytes: 10 }), log: silentLogger };
  * const req = { method: "GET", path: "/api/perf/history" };
- * assert.equal(sendShared(ctx, req, sharedBody("x".repeat(20_000))).status, 503);
+ * assert.equal(sendShared(ctx, req, sharedBody("x".repeat(70_000))).status, 503);
  * ```
  */
 export function sendShared(

@@ -147,6 +147,7 @@ function metricsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
       cache: { ...svc.statsCounters(), opens },
       verdicts: judgeIngest(state, nowMs, svc.policy, facts),
       facts,
+      process: svc.process(),
       version: svc.version,
     });
   });

@@ -19,6 +19,7 @@ import {
   rusageReader,
 } from "./io_sampler.ts";
 import type { Logger } from "./log.ts";
+import { procSelfDir, readProcessFigures } from "./process_figures.ts";
 import { getOwn } from "./records.ts";
 import { createRequestStats } from "./request_stats.ts";
 import { createResponseBudget } from "./response_budget.ts";
@@ -128,6 +129,7 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
     history: history.samples,
     eventLoop: lag.figures,
     memory: () => Deno.memoryUsage(),
+    process: () => readProcessFigures(startedAt, procSelfDir(config.procIoPath)),
     startedAt,
     version: opts.version ?? "0.0.0",
     apiKey: config.apiKey,

@@ -11,6 +11,7 @@ import type { IngestFacts } from "./ingest_watch.ts";
 import type { IoRates } from "./io_sampler.ts";
 import type { Logger } from "./log.ts";
 import type { IoCounters } from "./proc_io.ts";
+import type { ProcessFigures } from "./process_figures.ts";
 import type { RequestStats } from "./request_stats.ts";
 import type { ResponseBudget } from "./response_budget.ts";
 import type { SqliteFigures } from "./sqlite_stats.ts";
@@ -38,6 +39,8 @@ export interface Services {
   history: () => HistorySample[];
   eventLoop: () => EventLoopFigures;
   memory: () => Deno.MemoryUsage;
+  /** This process's standard figures (CPU, memory, start, descriptors where readable). */
+  process: () => ProcessFigures;
   /** Process start, wall clock ms. */
   startedAt: number;
   version: string;

@@ -41,6 +41,13 @@ function input(text: string | undefined, over: Partial<MetricsInput> = {}): Metr
       writeWindowSec: 30,
       walResetStaleAfterSec: 120,
     }, { restarts: 0 }),
+    process: {
+      cpuSeconds: 1.5,
+      residentBytes: 52428800,
+      startTimeSeconds: 1763899000,
+      openFds: 12,
+      maxFds: 4096,
+    },
     facts: {
       restarts: 0,
       wal: {

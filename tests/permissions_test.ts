@@ -19,8 +19,9 @@ Deno.test("the flags name exact paths, one address, and the env variables read",
 Deno.test("procIoPath outside /proc is granted; under /proc it is not (Deno refuses it anyway)", () => {
   assert.ok(
     permissionFlags({ ...cfg, procIoPath: "/run/corescope-perf/self/io" })[0]!.endsWith(
-      ",/run/corescope-perf/self/io",
+      ",/run/corescope-perf/self/io,/run/corescope-perf/self/fd,/run/corescope-perf/self/limits",
     ),
+    "the bound directory's io, and its fd and limits for the process_* descriptor figures",
   );
   assert.ok(!permissionFlags(cfg)[0]!.includes("/proc"));
 });

@@ -8,7 +8,7 @@ import { startServer } from "../src/listener.ts";
 import type { StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { createRequestStats } from "../src/request_stats.ts";
-import { createResponseBudget } from "../src/response_budget.ts";
+import { createResponseBudget, STREAM_MIN_CHARS } from "../src/response_budget.ts";
 import { captureLogger, fixtureText, isoSec, tempDir } from "./_helpers.ts";
 
 const NOW = Date.parse("2026-11-23T12:00:02Z");
@@ -62,6 +62,7 @@ function services(text: string | undefined, over: Partial<Services> = {}): Servi
     history: () => [],
     eventLoop: () => ({ currentLagMs: 0.1, maxLagMs: 4, p50Ms: 0.1, p95Ms: 1.2, p99Ms: 3 }),
     memory: () => ({ rss: 50 << 20, heapUsed: 8 << 20, heapTotal: 16 << 20, external: 1 << 20 }),
+    process: () => ({ cpuSeconds: 1.5, residentBytes: 50 << 20, startTimeSeconds: 1763899000 }),
     startedAt: NOW - 3_725_000,
     version: "0.1.0",
     apiKey: "",
@@ -714,6 +715,47 @@ Deno.test({
     await h2.close();
     await bare.close();
     await until(() => svc.budget.pinnedBytes() === 0, "the budget to be released");
+    await server.shutdown();
+  },
+});
+
+Deno.test({
+  name:
+    "answers just under the streaming size, unread: 100 HTTP/1.1 connections and 3 x 200 h2c streams stay bounded",
+  sanitizeResources: false,
+  async fn() {
+    // 46 sources whose broker and last error are at the 512-character cap: an mqtt/status
+    // body just under STREAM_MIN_CHARS, sent on Deno's fast path.
+    const doc = JSON.parse(FRESH);
+    doc.source_statuses = Array.from({ length: 46 }, (_, i) => ({
+      name: `source-${i}`,
+      broker: `mqtt://u:p@${"b".repeat(600)}${i}`,
+      connected: false,
+      lastError: "e".repeat(600),
+    }));
+    const svc = services(JSON.stringify(doc));
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen() {} },
+      createHandler(svc),
+    );
+    const port = server.addr.port, host = `127.0.0.1:${port}`;
+    const size = (await (await fetch(`http://${host}/api/mqtt/status`)).text()).length;
+    assert.ok(size > 50_000 && size < STREAM_MIN_CHARS, `${size} characters`);
+    const rss0 = Deno.memoryUsage().rss;
+    const conns: Deno.TcpConn[] = [];
+    const get = new TextEncoder().encode(`GET /api/mqtt/status HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    for (let i = 0; i < 100; i++) {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      await c.write(get);
+      conns.push(c);
+    }
+    await until(() => svc.requests.figures().totalRequests >= 101, "100 requests answered");
+    const h2 = await h2cStreams(port, "/api/mqtt/status", host, 200);
+    const grewMiB = (Deno.memoryUsage().rss - rss0) / 1048576;
+    assert.deepEqual(h2.statuses, { 200: 600 });
+    assert.ok(grewMiB < 150, `RSS grew ${grewMiB.toFixed(1)} MiB`);
+    for (const c of conns) c.close();
+    await h2.close();
     await server.shutdown();
   },
 });

@@ -3,7 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { createSimulator } from "../tools/simulator.ts";
 import { DEMO_BROKER_DOWN_SEC } from "../tools/demo.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
-import { tempDir } from "./_helpers.ts";
+import { tempDir, until } from "./_helpers.ts";
 
 /** A simulator in a temp dir on a controllable clock starting at 2026-11-23T12:00:00Z. */
 function simulated(txPerTick?: number) {
@@ -185,5 +185,85 @@ Deno.test("the demo's rehearsal: regional's broker drops for the last 15 s of ev
   } finally {
     sim.stop();
     t[Symbol.dispose]();
+  }
+});
+
+Deno.test("deno task simulate rehearses a failure for a running service: --disk-full makes write_errors grow", async () => {
+  using dir = tempDir();
+  const stats = dir.path("s.json");
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      new URL("../tools/simulate.ts", import.meta.url).pathname,
+      "--stats",
+      stats,
+      "--db",
+      dir.path("m.db"),
+      "--disk-full",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    await until(() => {
+      try {
+        return JSON.parse(Deno.readTextFileSync(stats)).write_errors > 0;
+      } catch {
+        return false;
+      }
+    }, "write errors in the simulated stats file");
+    assert.equal(Deno.statSync(stats).mode! & 0o777, 0o600);
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.status;
+    await proc.stdout.cancel();
+    await proc.stderr.cancel();
+  }
+  const bad = await new Deno.Command(Deno.execPath(), {
+    args: ["run", new URL("../tools/simulate.ts", import.meta.url).pathname, "--stats", stats],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(bad.code, 2);
+  assert.match(new TextDecoder().decode(bad.stderr), /--db PATH is required/);
+});
+
+Deno.test("the demo reports the service's own version", async () => {
+  using dir = tempDir();
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read=.",
+      "--allow-write=.demo",
+      "--allow-net=127.0.0.1",
+      "--allow-env=CORESCOPE_INGESTOR_STATS",
+      new URL("../tools/demo.ts", import.meta.url).pathname,
+      "--port=0",
+    ],
+    cwd: dir.dir,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    let out = "";
+    while (!/listening on (http:\/\/\S+\/)/.test(out)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    const base = /listening on (http:\/\/\S+)\//.exec(out)![1];
+    const health = await (await fetch(`${base}/api/health`)).json();
+    const { version } = JSON.parse(
+      Deno.readTextFileSync(new URL("../deno.json", import.meta.url)),
+    );
+    assert.equal(health.version, version);
+  } finally {
+    proc.kill("SIGTERM");
+    await reader.cancel();
+    await proc.status;
   }
 });

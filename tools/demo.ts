@@ -7,6 +7,7 @@
  */
 
 import { join, resolve } from "node:path";
+import denoJson from "../deno.json" with { type: "json" };
 import { ConfigError, DEFAULTS, loadConfig, parseCli } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
 import { startServer } from "../src/listener.ts";
@@ -55,7 +56,7 @@ async function demo(argv: string[]): Promise<void> {
   const log = createLogger({ format: config.logFormat });
   let server;
   try {
-    server = startServer(config, log);
+    server = startServer(config, log, { version: denoJson.version });
   } catch (err) {
     // Nothing of the demo's may outlive it, also when the port is taken.
     await Deno.remove(dir, { recursive: true }).catch(() => {});
