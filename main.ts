@@ -39,8 +39,9 @@ async function main(argv: string[]): Promise<void> {
   if (cli.command === "check") {
     const { preflight } = await import("./src/preflight.ts");
     const findings = preflight(config, { configPath });
-    for (const f of findings) console.log(`${f.ok ? "ok     " : "PROBLEM"} ${f.what}: ${f.detail}`);
-    return Deno.exit(findings.every((f) => f.ok) ? 0 : 1);
+    const word = { ok: "ok     ", warn: "WARN   ", problem: "PROBLEM" } as const;
+    for (const f of findings) console.log(`${word[f.level]} ${f.what}: ${f.detail}`);
+    return Deno.exit(findings.some((f) => f.level === "problem") ? 1 : 0);
   }
   const { exitOnSignal, guardProcess, startServer, waitReady } = await import("./src/listener.ts");
   if (cli.command === "wait-ready") return Deno.exit((await waitReady(config)) ? 0 : 1);

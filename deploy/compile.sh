@@ -25,7 +25,14 @@ $(cat deploy/v8-flags)"
 IFS='
 '
 # shellcheck disable=SC2086
-deno compile --no-check=remote $flags --output "$out" main.ts "$@"
+if ! deno compile --no-check=remote $flags --output "$out" main.ts "$@"; then
+  unset IFS
+  v=$(deno --version | sed -n 's/^deno \([0-9.]*\).*/\1/p')
+  echo "compile.sh: deno compile failed. If it could not download its runtime, put" >&2
+  echo "compile.sh: denort-x86_64-unknown-linux-gnu.zip (Deno $v) into" >&2
+  echo "compile.sh: ${DENO_DIR:-$HOME/.cache/deno}/dl/release/v$v/, or set DENORT_BIN to an unzipped denort." >&2
+  exit 1
+fi
 unset IFS
 version=$("$out" --version 2>&1 </dev/null || true)
 case "$version" in

@@ -13,6 +13,12 @@ done
 case "${1:-}" in
   permissions) exec deno run --allow-read --allow-env main.ts "$@" ;;
 esac
+# `check` and `wait-ready` run under the same grants as the service: ask for those without
+# the subcommand, then run it.
+sub=
+case "${1:-}" in
+  check|wait-ready) sub=$1; shift ;;
+esac
 # A bad flag or config makes `permissions` print the problem and exit 2: stop there.
 flags=$(deno run --allow-read --allow-env main.ts permissions "$@") || exit $?
 # V8 tuning, not a grant: small young-generation semispaces keep RSS low and flat under load.
@@ -22,4 +28,4 @@ $(cat deploy/v8-flags)"
 IFS='
 '
 # shellcheck disable=SC2086
-exec deno run $flags main.ts "$@"
+exec deno run $flags main.ts $sub "$@"

@@ -316,6 +316,23 @@ export function loadConfig(cli: Cli, sources: ConfigSources): Config {
 const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];
 
 /**
+ * Whether `host` is a loopback address or name: binding anything else exposes the service
+ * beyond this machine.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isLoopback } from "./config.ts";
+ * assert.equal(isLoopback("127.0.0.5"), true);
+ * assert.equal(isLoopback("0.0.0.0"), false);
+ * ```
+ */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || h.startsWith("127.");
+}
+
+/**
  * The host names a request may name: `allowedHosts` when set; else the loopback names for a
  * loopback bind, nothing to check (any) for a wildcard bind, and the address itself
  * otherwise. A DNS name that rebinds to this address is refused unless listed.

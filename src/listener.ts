@@ -8,7 +8,7 @@
 import inspector from "node:inspector";
 import { createHandler } from "./routes.ts";
 import { jsonResponse } from "./reply.ts";
-import { type Config, ConfigError } from "./config.ts";
+import { type Config, ConfigError, isLoopback } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime.ts";
 
@@ -71,6 +71,14 @@ export function startServer(config: Config, log: Logger, opts: RuntimeOptions = 
         writeStaleAfterSec: config.writeStaleAfterSec,
         logFormat: config.logFormat,
       });
+      if (!isLoopback(config.host)) {
+        log.log(
+          "warn",
+          "startup",
+          `listening on ${config.host}, beyond this machine: anyone who reaches it reads broker host and user names, source names, database sizes and this service's figures (no passwords); allow only your Prometheus (the unit's IPAddressAllow=, a firewall) and name this host in allowedHosts`,
+          { allowedHosts: s.allowedHosts.length > 0 ? s.allowedHosts.join(",") : "any" },
+        );
+      }
     });
   } catch (err) {
     runtime.close();

@@ -1,8 +1,10 @@
 /**
  * `main.ts check`: a preflight that names every problem an operator would otherwise meet one
- * log line at a time (database missing, not SQLite or unreadable; stats path missing or not a
- * regular file; I/O counters unreadable), for a first install and for `ExecStartPre=`. It
- * reads with the same functions the service uses, under the same grants.
+ * log line at a time: the database and stats file (missing, not readable, not what they
+ * should be, or not granted), the I/O counters (the getrusage fallback, as a warning), the
+ * grants against the configuration, and the port. It reads with the same functions the
+ * service uses, under the same grants (`deno task start check` runs it under the printed
+ * flags).
  *
  * @module
  */
@@ -11,40 +13,82 @@ import type { Config } from "./config.ts";
 import { procfsReader } from "./io_sampler.ts";
 import { silentLogger } from "./log.ts";
 import { permissionFlags } from "./permissions.ts";
+import { isUnderProc } from "./proc_io.ts";
 import { createSqliteStats } from "./sqlite_stats.ts";
 import { createStatsCache } from "./stats_cache.ts";
 
-/** One finding: `ok` or a problem, with what was checked. */
+/** One finding: fine, worth knowing, or a problem (the CLI exits 1 on any problem). */
 export interface Finding {
-  ok: boolean;
+  level: "ok" | "warn" | "problem";
   what: string;
   detail: string;
 }
 
-/**
- * Checks `config` and returns one finding per part; the CLI exits 1 when any is not ok.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { preflight } from "./preflight.ts";
- * import { DEFAULTS } from "./config.ts";
- * const f = preflight({ ...DEFAULTS, dbPath: "/nonexistent.db", statsPath: "/nonexistent.json" });
- * assert.deepEqual(f.filter((x) => !x.ok).map((x) => x.what), ["database", "stats file"]);
- * ```
- */
-export function preflight(config: Config, inputs: { configPath?: string } = {}): Finding[] {
+/** What the preflight asks of the runtime; injectable for tests. */
+export interface PreflightProbes {
+  /** Whether this process was granted reading `path` (a query, not an access). */
+  readGranted: (path: string) => boolean;
+  /** Whether this process was granted the net access `host:port` names. */
+  netGranted: (hostPort: string) => boolean;
+  /** Tries to listen on host:port and closes again: undefined when it could, else why not. */
+  tryListen: (host: string, port: number) => string | undefined;
+}
+
+const ok = (what: string, detail: string): Finding => ({ level: "ok", what, detail });
+const problem = (what: string, detail: string): Finding => ({ level: "problem", what, detail });
+
+function granted(name: "read" | "net", target: string): boolean {
+  try {
+    const q = name === "read"
+      ? Deno.permissions.querySync({ name, path: target })
+      : Deno.permissions.querySync({ name, host: target });
+    return q.state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/** The runtime's own probes. */
+export const RUNTIME_PROBES: PreflightProbes = {
+  readGranted: (path) => granted("read", path),
+  netGranted: (hostPort) => granted("net", hostPort),
+  tryListen(hostname, port) {
+    try {
+      Deno.listen({ hostname, port }).close();
+      return undefined;
+    } catch (err) {
+      return (err as Error)?.name === "AddrInUse"
+        ? `${hostname}:${port} is already in use`
+        : `cannot listen on ${hostname}:${port}: ${(err as Error)?.message ?? err}`;
+    }
+  },
+};
+
+/** The address as Deno names it in a net grant. */
+function hostPort(c: Config): string {
+  const host = c.host.includes(":") ? `[${c.host}]` : c.host;
+  return c.port === 0 ? host : `${host}:${c.port}`;
+}
+
+/** The database and the stats file: "not granted" before any read is tried. */
+function files(config: Config, p: PreflightProbes): Finding[] {
   const out: Finding[] = [];
-  const db = createSqliteStats({ path: config.dbPath, log: silentLogger }).read();
-  out.push(
-    db.error === undefined
-      ? {
-        ok: true,
-        what: "database",
-        detail: `${config.dbPath}: ${db.pageCount} pages of ${db.pageSize} bytes`,
-      }
-      : { ok: false, what: "database", detail: db.error },
-  );
+  if (!p.readGranted(config.dbPath)) {
+    out.push(problem("database", `${config.dbPath}: not granted (--allow-read does not name it)`));
+  } else {
+    const db = createSqliteStats({ path: config.dbPath, log: silentLogger }).read();
+    out.push(
+      db.error === undefined
+        ? ok("database", `${config.dbPath}: ${db.pageCount} pages of ${db.pageSize} bytes`)
+        : problem("database", db.error),
+    );
+  }
+  if (!p.readGranted(config.statsPath)) {
+    out.push(
+      problem("stats file", `${config.statsPath}: not granted (--allow-read does not name it)`),
+    );
+    return out;
+  }
   const stats = createStatsCache({
     path: config.statsPath,
     maxBytes: config.maxStatsBytes,
@@ -54,36 +98,63 @@ export function preflight(config: Config, inputs: { configPath?: string } = {}):
   stats.close();
   out.push(
     s.kind === "ok"
-      ? {
-        ok: true,
-        what: "stats file",
-        detail: `${config.statsPath}: sampledAt ${s.snapshot.sampledAt ?? "(none)"}`,
-      }
-      : { ok: false, what: "stats file", detail: s.detail },
+      ? ok("stats file", `${config.statsPath}: sampledAt ${s.snapshot.sampledAt ?? "(none)"}`)
+      : problem("stats file", s.detail),
   );
+  return out;
+}
+
+/** The I/O counters: the getrusage fallback works, but is a warning. */
+function ioCounters(config: Config, p: PreflightProbes): Finding {
+  if (!isUnderProc(config.procIoPath) && !p.readGranted(config.procIoPath)) {
+    return {
+      level: "warn",
+      what: "I/O counters",
+      detail: `${config.procIoPath}: not granted; the service will use getrusage (ioSource rusage)`,
+    };
+  }
   const io = procfsReader(config.procIoPath).read();
-  // Not fatal: the service falls back to getrusage, but an operator should know.
-  out.push(
-    io.ok
-      ? {
-        ok: true,
-        what: "I/O counters",
-        detail: `${config.procIoPath} is readable (ioSource procfs)`,
-      }
-      : {
-        ok: true,
-        what: "I/O counters",
-        detail: `${io.detail}: the service will use getrusage (ioSource rusage)`,
-      },
-  );
+  return io.ok ? ok("I/O counters", `${config.procIoPath} is readable (ioSource procfs)`) : {
+    level: "warn",
+    what: "I/O counters",
+    detail: `${io.detail}: the service will use getrusage (ioSource rusage)`,
+  };
+}
+
+/**
+ * Checks `config` and returns one finding per part.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { preflight } from "./preflight.ts";
+ * import { DEFAULTS } from "./config.ts";
+ * const probes = { readGranted: () => true, netGranted: () => true, tryListen: () => undefined };
+ * const cfg = { ...DEFAULTS, dbPath: "/nonexistent.db", statsPath: "/nonexistent.json" };
+ * const f = preflight(cfg, {}, probes);
+ * assert.deepEqual(f.filter((x) => x.level === "problem").map((x) => x.what), [
+ *   "database",
+ *   "stats file",
+ * ]);
+ * ```
+ */
+export function preflight(
+  config: Config,
+  inputs: { configPath?: string } = {},
+  probes: PreflightProbes = RUNTIME_PROBES,
+): Finding[] {
+  const out = [...files(config, probes), ioCounters(config, probes)];
   try {
-    out.push({ ok: true, what: "grants", detail: permissionFlags(config, inputs).join(" ") });
+    out.push(ok("grants", permissionFlags(config, inputs).join(" ")));
   } catch (err) {
-    out.push({
-      ok: false,
-      what: "grants",
-      detail: err instanceof Error ? err.message : String(err),
-    });
+    out.push(problem("grants", err instanceof Error ? err.message : String(err)));
+  }
+  const net = hostPort(config);
+  if (!probes.netGranted(net)) {
+    out.push(problem("listen", `${net}: not granted (--allow-net does not name it)`));
+  } else {
+    const busy = probes.tryListen(config.host, config.port);
+    out.push(busy === undefined ? ok("listen", `${net} is free`) : problem("listen", busy));
   }
   return out;
 }

@@ -49,6 +49,7 @@ export const TOOLS = {
   prometheus: ["prometheus", "--version"],
   alertmanager: ["prometheus-alertmanager", "--version"],
   nginx: ["nginx", "-v"],
+  caddy: ["caddy", "version"],
   systemdAnalyze: ["systemd-analyze", "--version"],
   unshare: ["unshare", "-m", "true"],
   setpriv: ["setpriv", "--version"],

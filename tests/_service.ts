@@ -78,7 +78,7 @@ export async function spawnService(
   }
   reader.releaseLock();
   proc.stdout.cancel().catch(() => {});
-  const m = /^corescope-perf listening on (http:\/\/127\.0\.0\.1:(\d+)\/)\n/.exec(out);
+  const m = /^corescope-perf listening on (http:\/\/[^\s/]+:(\d+)\/)\n/.exec(out);
   assert.ok(m, `listening line: ${JSON.stringify(out)}`);
   return {
     base: m[1]!.replace(/\/$/, ""),

@@ -89,3 +89,32 @@ Deno.test("compile.sh --help prints usage and builds nothing", async () => {
   assert.equal(r.code, 0);
   assert.match(new TextDecoder().decode(r.stdout), /^usage: deno task compile/);
 });
+
+Deno.test(
+  needs(
+    denortAvailable() === undefined ? "a denort runtime is available here" : undefined,
+    "compile.sh without its runtime says where to put it",
+    async () => {
+      using dir = tempDir();
+      const built = await new Deno.Command("sh", {
+        args: ["deploy/compile.sh", ...serviceArgs(dir)],
+        cwd: ROOT,
+        env: {
+          PATH: `${dirname(Deno.execPath())}:${Deno.env.get("PATH") ?? ""}`,
+          // An empty cache: no runtime in it, and the download is blocked here.
+          DENO_DIR: dir.path("deno-dir"),
+          CORESCOPE_PERF_OUT: dir.path("out"),
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(built.stderr);
+      assert.equal(built.code, 1, err);
+      assert.match(
+        err,
+        /put\ncompile\.sh: denort-x86_64-unknown-linux-gnu\.zip \(Deno \d+\.\d+\.\d+\) into/,
+      );
+      assert.ok(err.includes(`${dir.path("deno-dir")}/dl/release/v${Deno.version.deno}/`), err);
+    },
+  ),
+);

@@ -547,3 +547,48 @@ Deno.test("the costliest masking shapes at the size limit: listening, healthz an
     assert.ok(ms < 2000, `SIGTERM took ${ms.toFixed(0)} ms`);
   }
 });
+
+Deno.test("bound beyond loopback for a remote Prometheus: a warning names what it exposes; allowedHosts decides", async () => {
+  using dir = tempDir();
+  Deno.writeTextFileSync(dir.path("c.json"), JSON.stringify({ allowedHosts: ["perf.example"] }));
+  const svc = await startService([
+    "--config",
+    dir.path("c.json"),
+    "--host",
+    "0.0.0.0",
+    ...serviceArgs(dir),
+  ]);
+  try {
+    await until(() => /beyond this machine/.test(svc.stderr()), "the startup warning");
+    assert.match(
+      svc.stderr(),
+      /WARN startup: listening on 0\.0\.0\.0, beyond this machine: .*broker host and user names/,
+    );
+    assert.match(svc.stderr(), /allowedHosts="perf\.example"/);
+    const port = Number(svc.base.split(":").at(-1));
+    const status = async (host: string) => {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await c.write(
+          new TextEncoder().encode(
+            `GET /metrics HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+          ),
+        );
+        const buf = new Uint8Array(64);
+        const n = await c.read(buf);
+        return new TextDecoder().decode(buf.subarray(0, n ?? 0)).split("\r\n")[0];
+      } finally {
+        c.close();
+      }
+    };
+    assert.equal(await status(`perf.example:${port}`), "HTTP/1.1 200 OK");
+    assert.equal(await status(`localhost:${port}`), "HTTP/1.1 421 Misdirected Request");
+  } finally {
+    await svc.stop();
+  }
+  // On loopback, no such warning.
+  const local = await startService(serviceArgs(dir));
+  await until(() => /INFO startup: corescope-perf/.test(local.stderr()), "the startup line");
+  await local.stop();
+  assert.doesNotMatch(local.stderr(), /beyond this machine/);
+});

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { fixtureText, isoSec, serviceArgs, tempDir } from "./_helpers.ts";
+import { freePort } from "./_env.ts";
 import {
   flagsFor,
   getJson,
@@ -253,7 +254,8 @@ Deno.test("main.ts: one startup line after the listening line; --log-format json
 
 Deno.test("main.ts check: names every problem and exits 1; exits 0 when all is well", async () => {
   using dir = tempDir();
-  const args = ["--stats", dir.path("s.json"), "--db", dir.path("m.db")];
+  const port = String(freePort());
+  const args = ["--stats", dir.path("s.json"), "--db", dir.path("m.db"), "--port", port];
   const flags = await flagsFor(args);
   const bad = await run([...flags, MAIN, "check", ...args]);
   assert.equal(bad.code, 1);
@@ -270,7 +272,8 @@ Deno.test("main.ts check: names every problem and exits 1; exits 0 when all is w
   const good = await run([...flags, MAIN, "check", ...args]);
   assert.equal(good.code, 0, good.stdout);
   assert.match(good.stdout, /^ok +database: .*pages of 4096 bytes$/m);
-  assert.match(good.stdout, /^ok +I\/O counters: .*getrusage/m);
+  assert.match(good.stdout, /^WARN +I\/O counters: .*getrusage/m, "the fallback is a warning");
+  assert.match(good.stdout, /^ok +listen: 127\.0\.0\.1:\d+ is free$/m);
 });
 
 Deno.test("deno task start: --help and --version pass through; a bad flag exits 2", async () => {
@@ -308,6 +311,73 @@ Deno.test("deno task start serves under exactly the flags `main.ts permissions` 
     const flags = argv.slice(argv.indexOf("run") + 1, main);
     assert.deepEqual(flags.sort(), [...await flagsFor(args), ...V8_FLAGS].sort());
     assert.deepEqual(argv.slice(main + 1), args, "the arguments pass through");
+  } finally {
+    await svc.stop();
+  }
+});
+
+Deno.test("check under grants that disagree with the configuration: not granted, port in use", async () => {
+  using dir = tempDir();
+  const db = new DatabaseSync(dir.path("m.db"));
+  db.exec("CREATE TABLE t (x)");
+  db.close();
+  Deno.writeTextFileSync(dir.path("s.json"), fixtureText(isoSec(Date.now())));
+  const port = freePort();
+  const args = ["--stats", dir.path("s.json"), "--db", dir.path("m.db"), "--port", String(port)];
+  // Grants printed for another stats path and another port.
+  const other = await flagsFor([
+    "--stats",
+    dir.path("elsewhere.json"),
+    "--db",
+    dir.path("m.db"),
+    "--port",
+    String(port + 1),
+  ]);
+  const r = await run([...other, MAIN, "check", ...args]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stdout, /^PROBLEM stats file: .*s\.json: not granted/m, "not 'permission denied'");
+  assert.match(r.stdout, new RegExp(`^PROBLEM listen: 127\\.0\\.0\\.1:${port}: not granted`, "m"));
+  // The right grants, but the port is taken.
+  const taken = Deno.listen({ hostname: "127.0.0.1", port });
+  try {
+    const busy = await run([...(await flagsFor(args)), MAIN, "check", ...args]);
+    assert.equal(busy.code, 1, busy.stdout);
+    assert.match(
+      busy.stdout,
+      new RegExp(`^PROBLEM listen: 127\\.0\\.0\\.1:${port} is already in use`, "m"),
+    );
+  } finally {
+    taken.close();
+  }
+});
+
+Deno.test("deno task start check and wait-ready run under the service's own grants", async () => {
+  using dir = tempDir();
+  const port = String(freePort());
+  const args = ["--stats", dir.path("s.json"), "--db", dir.path("m.db"), "--port", port];
+  const sh = (sub: string) =>
+    new Deno.Command("sh", {
+      args: ["deploy/start.sh", sub, ...args],
+      cwd: ROOT,
+      env: START_ENV,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const dec = new TextDecoder();
+  const check = await sh("check");
+  const out = dec.decode(check.stdout);
+  assert.equal(check.code, 1, dec.decode(check.stderr));
+  assert.match(
+    out,
+    /^PROBLEM database: .*m\.db does not exist/m,
+    "it ran, and read with its grants",
+  );
+  assert.match(out, /^ok +listen: /m);
+  assert.doesNotMatch(dec.decode(check.stderr), /unknown argument/);
+  const svc = await startService(args);
+  try {
+    const wait = await sh("wait-ready");
+    assert.equal(wait.code, 0, dec.decode(wait.stderr));
   } finally {
     await svc.stop();
   }
