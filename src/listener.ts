@@ -7,6 +7,7 @@
 
 import inspector from "node:inspector";
 import { createHandler } from "./routes.ts";
+import type { Services } from "./services.ts";
 import { jsonResponse } from "./reply.ts";
 import { type Config, ConfigError, isLoopback } from "./config.ts";
 import type { Logger } from "./log.ts";
@@ -61,24 +62,7 @@ export function startServer(config: Config, log: Logger, opts: RuntimeOptions = 
     server = serve(config, handler, log, (hostname, port) => {
       url = listenUrl(hostname, port);
       console.log(`corescope-perf listening on ${url}`);
-      const s = runtime.services;
-      log.log("info", "startup", `corescope-perf ${s.version}`, {
-        stats: config.statsPath,
-        db: config.dbPath,
-        ioSource: s.ioRates().ioSource,
-        staleAfterMs: config.staleAfterMs,
-        receiptStaleAfterSec: config.receiptStaleAfterSec,
-        writeStaleAfterSec: config.writeStaleAfterSec,
-        logFormat: config.logFormat,
-      });
-      if (!isLoopback(config.host)) {
-        log.log(
-          "warn",
-          "startup",
-          `listening on ${config.host}, beyond this machine: anyone who reaches it reads broker host and user names, source names, database sizes and this service's figures (no passwords); allow only your Prometheus (the unit's IPAddressAllow=, a firewall) and name this host in allowedHosts`,
-          { allowedHosts: s.allowedHosts.length > 0 ? s.allowedHosts.join(",") : "any" },
-        );
-      }
+      logStartup(config, runtime.services, log);
     });
   } catch (err) {
     runtime.close();
@@ -132,6 +116,27 @@ export function startServer(config: Config, log: Logger, opts: RuntimeOptions = 
     stop,
     finished,
   };
+}
+
+/** The startup line, and a warning when the address reaches beyond this machine. */
+function logStartup(config: Config, s: Services, log: Logger): void {
+  log.log("info", "startup", `corescope-perf ${s.version}`, {
+    stats: config.statsPath,
+    db: config.dbPath,
+    ioSource: s.ioRates().ioSource,
+    staleAfterMs: config.staleAfterMs,
+    receiptStaleAfterSec: config.receiptStaleAfterSec,
+    writeStaleAfterSec: config.writeStaleAfterSec,
+    logFormat: config.logFormat,
+  });
+  if (!isLoopback(config.host)) {
+    log.log(
+      "warn",
+      "startup",
+      `listening on ${config.host}, beyond this machine: anyone who reaches it reads broker host and user names, source names, database sizes and this service's figures (no passwords); allow only your Prometheus (the unit's IPAddressAllow=, a firewall) and name this host in allowedHosts`,
+      { allowedHosts: s.allowedHosts.length > 0 ? s.allowedHosts.join(",") : "any" },
+    );
+  }
 }
 
 function serve(
