@@ -125,6 +125,38 @@ fi
 get /api/healthz | grep -q '"ready":true' || fail "not serving after SIGUSR1"
 say "ok: SIGUSR1 opens no debugger port; still serving"
 
+# CoreScope's container layout: the stats file root's and 0600 on the data mount, read by the
+# unit's own user through the drop-in's one capability.
+say "== the data as CoreScope's container writes it: root's, 0600, under /srv/corescope/data"
+install -d "$root/srv/corescope/data"
+cp "$root/var/lib/corescope/meshcore.db" "$root/srv/corescope/data/meshcore.db"
+stats | install -m 0600 -o root -g root /dev/stdin "$root/srv/corescope/data/ingestor-stats.json"
+cat > "$root/etc/corescope-perf/config.json" <<'JSON'
+{
+  "statsPath": "/srv/corescope/data/ingestor-stats.json",
+  "dbPath": "/srv/corescope/data/meshcore.db",
+  "procIoPath": "/run/corescope-perf/self/io",
+  "port": 8080
+}
+JSON
+DENO="$(command -v deno)" sh deploy/install-deno.sh --root "$root" >/dev/null
+install -D -m 0644 deploy/corescope-perf-root-owned-data.conf \
+  "$root/etc/systemd/system/corescope-perf.service.d/root-owned-data.conf"
+inside systemctl daemon-reload
+inside systemctl restart corescope-perf || fail "restart with the drop-in"
+stats | inside install -m 0600 -o root -g root /dev/stdin /srv/corescope/data/ingestor-stats.json
+hz=$(get /api/healthz)
+echo "$hz" | grep -q '"statsFile":"fresh"' || fail "root's 0600 stats file not read: $hz"
+get /api/perf/io | grep -q '"ioSource":"procfs"' || fail "ioSource not procfs with the drop-in"
+pid=$(inside systemctl show -p MainPID --value corescope-perf)
+caps=$(inside awk '/^CapEff:/{print $2} /^Uid:/{print "uid=" $2}' "/proc/$pid/status" | tr '\n' ' ')
+case "$caps" in
+  "uid=0 "*) fail "runs as root: $caps" ;;
+  *"0000000000000004"*) ;;
+  *) fail "capabilities: $caps (want CAP_DAC_READ_SEARCH alone)" ;;
+esac
+say "ok: root's 0600 stats file read as a non-root user with CAP_DAC_READ_SEARCH alone ($caps)"
+
 inside systemctl kill --signal=SIGKILL --kill-whom=main corescope-perf
 for _ in $(seq 1 50); do
   new=$(inside systemctl show -p MainPID --value corescope-perf)
