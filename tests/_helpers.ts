@@ -64,3 +64,34 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 10_00
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** The judge's policy the in-process tests use: short clock thresholds (60 s). */
+export const TEST_POLICY = {
+  staleAfterMs: 5000,
+  clockSkewMs: 2000,
+  receiptStaleAfterSec: 60,
+  writeStaleAfterSec: 60,
+  writeWindowSec: 30,
+  walResetStaleAfterSec: 120,
+};
+
+/** A stand-in for CoreScope's own server: answers every path with its own name. */
+export function standInCoreScope(): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) => Response.json({ from: "corescope", path: new URL(req.url).pathname }),
+  );
+}
+
+/** Resolves once `url` answers at all (a proxy that has just started); false after 5 s. */
+export async function answers(url: string): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      await (await fetch(url)).body?.cancel();
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return false;
+}

@@ -4,7 +4,7 @@
  * file says, with the client's own Host (the name CoreScope's users browse to).
  */
 import assert from "node:assert/strict";
-import { serviceArgs, tempDir } from "./_helpers.ts";
+import { answers, serviceArgs, standInCoreScope, tempDir } from "./_helpers.ts";
 import { freePort, missing, needs, TOOLS } from "./_env.ts";
 import { getJson, startService } from "./_service.ts";
 
@@ -38,10 +38,7 @@ Deno.test(
       using dir = tempDir();
       const svc = await startService(serviceArgs(dir));
       const svcPort = Number(svc.base.split(":").at(-1));
-      const corescope = Deno.serve(
-        { hostname: "127.0.0.1", port: 0, onListen() {} },
-        (req) => Response.json({ from: "corescope", path: new URL(req.url).pathname }),
-      );
+      const corescope = standInCoreScope();
       const port = freePort();
       // The shipped site on test ports; the test's own Caddy has no admin port or HTTPS.
       const site = Deno.readTextFileSync(CADDYFILE)
@@ -63,15 +60,7 @@ Deno.test(
       })();
       try {
         const base = `http://127.0.0.1:${port}`;
-        let up = false;
-        for (let i = 0; i < 100 && !up; i++) {
-          try {
-            await (await fetch(`${base}/`)).body?.cancel();
-            up = true;
-          } catch {
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        }
+        const up = await answers(`${base}/`);
         if (!up) {
           caddy.kill("SIGTERM");
           assert.fail(`caddy did not start: ${(await errors).slice(-2000)}`);

@@ -276,15 +276,18 @@ Deno.test("main.ts check: names every problem and exits 1; exits 0 when all is w
   assert.match(good.stdout, /^ok +listen: 127\.0\.0\.1:\d+ is free$/m);
 });
 
+/** `deno task start ARGS`, as an operator runs it (sh deploy/start.sh, from the root). */
+const startSh = (args: string[]) =>
+  new Deno.Command("sh", {
+    args: ["deploy/start.sh", ...args],
+    cwd: ROOT,
+    env: START_ENV,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+
 Deno.test("deno task start: --help and --version pass through; a bad flag exits 2", async () => {
-  const sh = (args: string[]) =>
-    new Deno.Command("sh", {
-      args: ["deploy/start.sh", ...args],
-      cwd: ROOT,
-      env: START_ENV,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+  const sh = startSh;
   const dec = new TextDecoder();
   const help = await sh(["--help"]);
   assert.equal(help.code, 0);
@@ -355,14 +358,7 @@ Deno.test("deno task start check and wait-ready run under the service's own gran
   using dir = tempDir();
   const port = String(freePort());
   const args = ["--stats", dir.path("s.json"), "--db", dir.path("m.db"), "--port", port];
-  const sh = (sub: string) =>
-    new Deno.Command("sh", {
-      args: ["deploy/start.sh", sub, ...args],
-      cwd: ROOT,
-      env: START_ENV,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+  const sh = (sub: string) => startSh([sub, ...args]);
   const dec = new TextDecoder();
   const check = await sh("check");
   const out = dec.decode(check.stdout);

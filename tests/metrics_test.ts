@@ -9,7 +9,7 @@ import {
 import type { StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { judgeIngest } from "../src/verdicts.ts";
-import { fixtureText, serviceArgs, tempDir } from "./_helpers.ts";
+import { fixtureText, serviceArgs, tempDir, TEST_POLICY } from "./_helpers.ts";
 import { startService } from "./_service.ts";
 import { missing, needs, TOOLS } from "./_env.ts";
 
@@ -33,14 +33,7 @@ function input(text: string | undefined, over: Partial<MetricsInput> = {}): Metr
     sqlite: { walSizeMB: 0, walSize: 1024, pageCount: 7, pageSize: 4096, cacheSize: -2000 },
     cache: { hits: 9, misses: 1, opens: 1, parses: 1, versions: 1, deferred: 0 },
     // The fixture's clocks stand at 2025-11-23T12:00:00Z: judged half a second later.
-    verdicts: judgeIngest(state, 1763899200500, {
-      staleAfterMs: 5000,
-      clockSkewMs: 2000,
-      receiptStaleAfterSec: 60,
-      writeStaleAfterSec: 60,
-      writeWindowSec: 30,
-      walResetStaleAfterSec: 120,
-    }, { restarts: 0 }),
+    verdicts: judgeIngest(state, 1763899200500, TEST_POLICY, { restarts: 0 }),
     process: {
       cpuSeconds: 1.5,
       residentBytes: 52428800,

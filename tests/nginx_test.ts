@@ -3,7 +3,7 @@
  * and a stand-in for the rest of CoreScope: each path lands where the README says.
  */
 import assert from "node:assert/strict";
-import { serviceArgs, tempDir } from "./_helpers.ts";
+import { answers, serviceArgs, standInCoreScope, tempDir } from "./_helpers.ts";
 import { freePort, missing, needs, TOOLS } from "./_env.ts";
 import { getJson, startService } from "./_service.ts";
 
@@ -38,10 +38,7 @@ Deno.test(
       const svc = await startService(serviceArgs(dir));
       const svcPort = Number(svc.base.split(":").at(-1));
       // The stand-in for CoreScope's server answers every path with its own name.
-      const corescope = Deno.serve(
-        { hostname: "127.0.0.1", port: 0, onListen() {} },
-        (req) => Response.json({ from: "corescope", path: new URL(req.url).pathname }),
-      );
+      const corescope = standInCoreScope();
       const port = freePort();
       const recipe = Deno.readTextFileSync(RECIPE).replaceAll(
         "127.0.0.1:8080",
@@ -78,15 +75,7 @@ http {
       }).spawn();
       try {
         const base = `http://127.0.0.1:${port}`;
-        let up = false;
-        for (let i = 0; i < 100 && !up; i++) {
-          try {
-            await (await fetch(`${base}/`)).body?.cancel();
-            up = true;
-          } catch {
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        }
+        const up = await answers(`${base}/`);
         assert.ok(
           up,
           `nginx did not start: ${

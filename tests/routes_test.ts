@@ -9,7 +9,7 @@ import type { StatsState } from "../src/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
 import { createRequestStats } from "../src/request_stats.ts";
 import { createResponseBudget, STREAM_MIN_CHARS } from "../src/response_budget.ts";
-import { captureLogger, fixtureText, isoSec, tempDir } from "./_helpers.ts";
+import { captureLogger, fixtureText, isoSec, tempDir, TEST_POLICY } from "./_helpers.ts";
 
 const NOW = Date.parse("2026-11-23T12:00:02Z");
 const RATES: IoRates = {
@@ -36,14 +36,7 @@ function stateOf(text: string | undefined): StatsState {
 function services(text: string | undefined, over: Partial<Services> = {}): Services {
   const state = stateOf(text);
   return {
-    policy: {
-      staleAfterMs: 5000,
-      clockSkewMs: 2000,
-      receiptStaleAfterSec: 60,
-      writeStaleAfterSec: 60,
-      writeWindowSec: 30,
-      walResetStaleAfterSec: 120,
-    },
+    policy: TEST_POLICY,
     facts: () => ({ restarts: 0 }),
     now: () => NOW,
     ioRates: () => RATES,

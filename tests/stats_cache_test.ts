@@ -170,23 +170,29 @@ Deno.test("a file replaced mid-read is read once more, and the new version is se
   assert.equal(cache.counters().opens, 2);
 });
 
-Deno.test("a writer replacing the file as fast as it can gets one parse per interval", () => {
+/** A cache over a fake file that parses at most one version per 250 ms of `clock.t`. */
+function paced() {
   const f = fakeFile(fixtureText("2026-11-23T12:00:00Z"));
-  let t = 0;
+  const clock = { t: 0 };
   const cache = createStatsCache({
     path: "p",
     maxBytes: 1 << 20,
     log: captureLogger(),
     minParseIntervalMs: 250,
-    mono: () => t,
+    mono: () => clock.t,
     ...f,
   });
+  return { f, clock, cache };
+}
+
+Deno.test("a writer replacing the file as fast as it can gets one parse per interval", () => {
+  const { f, clock, cache } = paced();
   assert.equal(cache.get().kind, "ok");
   const first = cache.get();
   // 2,000 new versions in one simulated second, one request after each.
   for (let i = 1; i <= 2000; i++) {
     f.write(fixtureText(`2026-11-23T12:00:0${Math.min(9, Math.floor(i / 250))}Z`));
-    t = i / 2;
+    clock.t = i / 2;
     cache.get();
   }
   const c = cache.counters();
@@ -194,26 +200,17 @@ Deno.test("a writer replacing the file as fast as it can gets one parse per inte
   assert.ok(c.deferred > 1900, `${c.deferred} deferred`);
   // Within the interval the cached version is served as it was.
   f.write(fixtureText("2026-11-23T12:00:59Z"));
-  t += 10;
+  clock.t += 10;
   assert.equal(cache.get().version, cache.get().version);
   // Past it, the newest version is read.
-  t += 250;
+  clock.t += 250;
   const last = cache.get();
   assert.ok(last.kind === "ok" && last.snapshot.sampledAt === "2026-11-23T12:00:59Z");
   assert.notEqual(last, first);
 });
 
 Deno.test("within the parse interval, a file that is gone is still reported at once", () => {
-  const f = fakeFile(fixtureText("2026-11-23T12:00:00Z"));
-  const t = 0;
-  const cache = createStatsCache({
-    path: "p",
-    maxBytes: 1 << 20,
-    log: captureLogger(),
-    minParseIntervalMs: 250,
-    mono: () => t,
-    ...f,
-  });
+  const { f, cache } = paced();
   assert.equal(cache.get().kind, "ok");
   f.write(undefined);
   const s = cache.get();
