@@ -89,7 +89,8 @@ export interface MetricsInput {
 }
 
 type Labels = Record<string, string>;
-type Sample = [Labels, number];
+/** Labels, value, and a name suffix (a summary's `_count`). */
+type Sample = [Labels, number] | [Labels, number, string];
 
 /** Escapes a label value: backslash, double quote and line feed. */
 function esc(v: string): string {
@@ -106,12 +107,12 @@ function fmt(n: number): string {
 /** A family writer that keeps HELP/TYPE and samples together, as the format requires. */
 class Out {
   lines: string[] = [];
-  family(name: string, type: "counter" | "gauge", help: string, samples: Sample[]): void {
+  family(name: string, type: Family["type"], help: string, samples: Sample[]): void {
     if (samples.length === 0) return;
     this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, value] of samples.slice(0, MAX_SERIES)) {
+    for (const [labels, value, suffix = ""] of samples.slice(0, MAX_SERIES)) {
       const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(v)}"`).join(",");
-      this.lines.push(`${name}${l ? `{${l}}` : ""} ${fmt(value)}`);
+      this.lines.push(`${name}${suffix}${l ? `{${l}}` : ""} ${fmt(value)}`);
     }
   }
 }
@@ -173,7 +174,7 @@ function stem(name: CounterName): string {
 /** One metric family: its name, type and help, and how to read its samples from a scrape. */
 interface Family {
   name: string;
-  type: "counter" | "gauge";
+  type: "counter" | "gauge" | "summary";
   help: string;
   /** The samples; none leaves the family out (data that is not there is not a silent 0). */
   samples: (m: MetricsInput, snap: StatsSnapshot | undefined) => Sample[];
@@ -308,19 +309,30 @@ const INGESTOR_FAMILIES: Family[] = [
     samples: (_m, snap) =>
       byName(snap?.writerPerf).map(([component, s]) => [{ component }, s.contention_total]),
   },
-  ...(["wait", "hold"] as const).map((kind): Family => ({
+  // Quantiles under the label every Prometheus user expects; the maximum is no quantile of a
+  // window, so it is its own family.
+  ...(["wait", "hold"] as const).flatMap((kind): Family[] => [{
     name: `corescope_ingestor_writer_lock_${kind}_seconds`,
-    type: "gauge",
+    type: "summary",
     help:
-      `SQLite writer-lock ${kind} time percentiles per component (p50, p95, p99, max), as the ingestor measured them.`,
+      `SQLite writer-lock ${kind} time quantiles per component (0.5, 0.95, 0.99) and acquisitions, as the ingestor measured them.`,
     samples: (_m, snap) =>
-      byName(snap?.writerPerf).flatMap(([component, s]) =>
-        (["p50", "p95", "p99", "max"] as const).map((q): Sample => [
-          { component, percentile: q },
-          s[`${kind}_ms_${q}` as typeof WRITER_PERF_KEYS[number]] / 1000,
-        ])
-      ),
-  })),
+      byName(snap?.writerPerf).flatMap(([component, s]): Sample[] => [
+        ...([["0.5", "p50"], ["0.95", "p95"], ["0.99", "p99"]] as const).map((
+          [quantile, p],
+        ): Sample => [
+          { component, quantile },
+          s[`${kind}_ms_${p}` as typeof WRITER_PERF_KEYS[number]] / 1000,
+        ]),
+        [{ component }, s.count, "_count"],
+      ]),
+  }, {
+    name: `corescope_ingestor_writer_lock_${kind}_max_seconds`,
+    type: "gauge",
+    help: `The longest SQLite writer-lock ${kind} time per component, as the ingestor measured it.`,
+    samples: (_m, snap) =>
+      byName(snap?.writerPerf).map(([component, s]) => [{ component }, s[`${kind}_ms_max`] / 1000]),
+  }]),
   {
     name: "corescope_ingestor_source_last_receipt_timestamp_seconds",
     type: "gauge",

@@ -78,10 +78,23 @@ Deno.test("metrics: the ingestor's counters, rates, latencies and liveness, in b
   assert.equal(
     value(
       t,
-      'corescope_ingestor_writer_lock_wait_seconds{component="neighbor_builder",percentile="max"}',
+      'corescope_ingestor_writer_lock_wait_max_seconds{component="neighbor_builder"}',
     ),
     0.4025,
   );
+  // Quantiles under the label Prometheus users expect, in a summary with its count.
+  assert.equal(
+    value(
+      t,
+      'corescope_ingestor_writer_lock_wait_seconds{component="neighbor_builder",quantile="0.99"}',
+    ),
+    0.031,
+  );
+  assert.equal(
+    value(t, 'corescope_ingestor_writer_lock_wait_seconds_count{component="neighbor_builder"}'),
+    1440,
+  );
+  assert.doesNotMatch(t, /percentile=/);
   assert.equal(
     value(t, 'corescope_ingestor_source_last_write_timestamp_seconds{source="regional"}'),
     1763898950,
