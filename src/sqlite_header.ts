@@ -150,32 +150,6 @@ export function walChecksum(
 }
 
 /**
- * Reads one WAL frame header against the WAL header's salts: `undefined` when the salts
- * differ (a frame left over from before the WAL was restarted: the end of the valid log),
- * else the database size in pages after this frame's commit (0 when it is not a commit
- * frame). The checksum is {@linkcode walFrameValid}'s to check.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { walFrameCommitPages } from "./sqlite_header.ts";
- * const frame = new Uint8Array(24);
- * new DataView(frame.buffer).setUint32(4, 42); // a commit: 42 pages
- * assert.equal(walFrameCommitPages(frame, { salt1: 0, salt2: 0 }), 42);
- * assert.equal(walFrameCommitPages(frame, { salt1: 1, salt2: 0 }), undefined);
- * ```
- */
-export function walFrameCommitPages(
-  bytes: Uint8Array,
-  wal: Pick<WalHeader, "salt1" | "salt2">,
-): number | undefined {
-  if (bytes.length < WAL_FRAME_HEADER_BYTES) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(8) !== wal.salt1 || view.getUint32(12) !== wal.salt2) return undefined;
-  return view.getUint32(4);
-}
-
-/**
  * Checks one whole frame (24-byte header and page) as SQLite's `walDecodeFrame` does: the
  * salts, a page number, and the running checksum from `seed` (the previous frame's, or the
  * header's for the first). The new running checksum when valid, else `undefined`: the valid

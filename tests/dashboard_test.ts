@@ -46,17 +46,26 @@ function valueAfter(dom: string, marker: string): string | undefined {
   return /data-value="([^"]*)"/.exec(dom.slice(at))?.[1];
 }
 
+/** The simulated ingestor in `dir` (ticked once, after `prepare`), and the service over it. */
+async function simulatedService(
+  dir: { path: (name: string) => string },
+  prepare: (sim: ReturnType<typeof createSimulator>) => void = () => {},
+) {
+  const statsPath = dir.path("s.json"), dbPath = dir.path("m.db");
+  const sim = createSimulator({ statsPath, dbPath });
+  sim.tick();
+  prepare(sim);
+  const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dbPath]);
+  return { sim, svc, statsPath };
+}
+
 Deno.test(
   needs(
     missing(TOOLS.chromium),
     "dashboard: a real browser shows the API's numbers; screenshots saved",
     async () => {
       using dir = tempDir();
-      const statsPath = dir.path("s.json");
-      const dbPath = dir.path("m.db");
-      const sim = createSimulator({ statsPath, dbPath });
-      sim.tick();
-      const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dbPath]);
+      const { sim, svc } = await simulatedService(dir);
       try {
         // The history fills at 1 Hz: wait until it holds four samples, the simulated
         // ingestor writing a new version as it goes.
@@ -209,13 +218,10 @@ Deno.test(
     "dashboard: at 390, 800 and 1280 px every section is visible and nothing overflows; a dead ingestor reads down",
     async () => {
       using dir = tempDir();
-      const statsPath = dir.path("s.json");
-      const dbPath = dir.path("m.db");
-      const sim = createSimulator({ statsPath, dbPath });
-      sim.tick();
-      sim.brokerDown("regional", true);
-      sim.tick();
-      const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dbPath]);
+      const { sim, svc, statsPath } = await simulatedService(dir, (sim) => {
+        sim.brokerDown("regional", true);
+        sim.tick();
+      });
       const page = (await (await fetch(`${svc.base}/`)).text()).replace(
         "</body>",
         `${LAYOUT_PROBE}</body>`,

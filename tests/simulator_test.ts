@@ -136,25 +136,30 @@ Deno.test("the real ingestor's own file parses with no problem, and the simulato
   assert.deepEqual(keys(ours.writer_perf.mqtt_handler), keys(theirs.writer_perf.mqtt_handler));
 });
 
+/** `deno task demo --port=PORT` in `cwd`, under the task's own grants. */
+function demo(cwd: string, port: number, stderr: "piped" | "null" = "piped"): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read=.",
+      "--allow-write=.demo",
+      "--allow-net=127.0.0.1",
+      "--allow-env=CORESCOPE_INGESTOR_STATS",
+      new URL("../tools/demo.ts", import.meta.url).pathname,
+      `--port=${port}`,
+    ],
+    cwd,
+    stdout: "piped",
+    stderr,
+  });
+}
+
 Deno.test("the demo, failing to bind, exits 2 naming the address and leaves no files behind", async () => {
   using dir = tempDir();
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (taken.addr as Deno.NetAddr).port;
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read=.",
-        "--allow-write=.demo",
-        "--allow-net=127.0.0.1",
-        "--allow-env=CORESCOPE_INGESTOR_STATS",
-        new URL("../tools/demo.ts", import.meta.url).pathname,
-        `--port=${port}`,
-      ],
-      cwd: dir.dir,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const out = await demo(dir.dir, port).output();
     const err = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 2, err);
     assert.match(err, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
@@ -233,20 +238,7 @@ Deno.test("deno task simulate rehearses a failure for a running service: --disk-
 
 Deno.test("the demo reports the service's own version", async () => {
   using dir = tempDir();
-  const proc = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read=.",
-      "--allow-write=.demo",
-      "--allow-net=127.0.0.1",
-      "--allow-env=CORESCOPE_INGESTOR_STATS",
-      new URL("../tools/demo.ts", import.meta.url).pathname,
-      "--port=0",
-    ],
-    cwd: dir.dir,
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
+  const proc = demo(dir.dir, 0, "null").spawn();
   const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
   try {
     let out = "";
