@@ -204,10 +204,18 @@ Deno.test("masking is linear: doubling an adversarial input at most ~2.5x the ti
 
 Deno.test("maskBounded: cuts before it masks, and masks what the cut leaves open", () => {
   // 2x the input bound of a name: the time does not grow with the input past the cut.
-  const huge = "@" + "=a:".repeat(90_000);
-  const t0 = performance.now();
+  // The time does not grow with the input past the cut: 540 KB (twice the 270 KB that took
+  // seconds before) masks in well under 10 ms. The fastest of five calls counts (one call on
+  // a busy machine can meet a collection), after one that flattens the string.
+  const huge = "@" + "=a:".repeat(180_000);
   maskBounded(huge, 128);
-  assert.ok(performance.now() - t0 < 20);
+  let fastest = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    maskBounded(huge, 128);
+    fastest = Math.min(fastest, performance.now() - t0);
+  }
+  assert.ok(fastest < 10, `${fastest} ms`);
   // A password whose "@" lies past the cut is masked to the cut.
   const long = `mqtt://ingest:${"S".repeat(600)}@broker:1883`;
   const out = maskBounded(long, 128);
