@@ -8,8 +8,8 @@
 
 import { resolve } from "node:path";
 import denoJson from "./deno.json" with { type: "json" };
-import { ConfigError, loadConfig, parseCli, USAGE } from "./src/config.ts";
-import { permissionFlags } from "./src/permissions.ts";
+import { ConfigError, loadConfig, parseCli, USAGE } from "./src/app/config.ts";
+import { permissionFlags } from "./src/app/permissions.ts";
 
 function fail(err: unknown): never {
   if (!(err instanceof ConfigError)) throw err;
@@ -37,15 +37,17 @@ async function main(argv: string[]): Promise<void> {
     return console.log(permissionFlags(config, { configPath }).join("\n"));
   }
   if (cli.command === "check") {
-    const { preflight } = await import("./src/preflight.ts");
+    const { preflight } = await import("./src/app/preflight.ts");
     const findings = preflight(config, { configPath });
     const word = { ok: "ok     ", warn: "WARN   ", problem: "PROBLEM" } as const;
     for (const f of findings) console.log(`${word[f.level]} ${f.what}: ${f.detail}`);
     return Deno.exit(findings.some((f) => f.level === "problem") ? 1 : 0);
   }
-  const { exitOnSignal, guardProcess, startServer, waitReady } = await import("./src/listener.ts");
+  const { exitOnSignal, guardProcess, startServer, waitReady } = await import(
+    "./src/app/listener.ts"
+  );
   if (cli.command === "wait-ready") return Deno.exit((await waitReady(config)) ? 0 : 1);
-  const { createLogger } = await import("./src/log.ts");
+  const { createLogger } = await import("./src/base/log.ts");
   const log = createLogger({ format: config.logFormat });
   guardProcess(log);
   try {

@@ -13,7 +13,7 @@
  * (BENCH_NAMES_ONLY=1 runs only that).
  */
 import { dirname, join } from "node:path";
-import { DEFAULTS } from "../src/config.ts";
+import { DEFAULTS } from "../src/app/config.ts";
 import { createSimulator, writeAtomic } from "../tools/simulator.ts";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 3);

@@ -1,9 +1,9 @@
 /** `deno bench`: the hot paths in isolation (parser, cached stats read, body memo hit). */
-import { memoLast } from "../src/memo.ts";
-import { silentLogger } from "../src/log.ts";
-import { parseProcIo } from "../src/proc_io.ts";
-import { createStatsCache } from "../src/stats_cache.ts";
-import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
+import { memoLast } from "../src/base/memo.ts";
+import { silentLogger } from "../src/base/log.ts";
+import { parseProcIo } from "../src/inputs/proc_io.ts";
+import { createStatsCache } from "../src/inputs/stats_cache.ts";
+import { parseStatsSnapshot } from "../src/inputs/stats_snapshot.ts";
 
 const PROC_IO = "rchar: 323934931\nwchar: 323929600\nsyscr: 632687\nsyscw: 632675\n" +
   "read_bytes: 4096\nwrite_bytes: 323932160\ncancelled_write_bytes: 0\n";
@@ -37,8 +37,8 @@ Deno.bench("body memo hit (stats version and age unchanged)", () => {
   body(cache.get(), 3);
 });
 
-import { createRequestGuard } from "../src/request_guard.ts";
-import { maskBounded } from "../src/mask.ts";
+import { createRequestGuard } from "../src/http/request_guard.ts";
+import { maskBounded } from "../src/base/mask.ts";
 
 // What a scrape or probe sends: Host, User-Agent, Accept, and a few more.
 const guard = createRequestGuard(["localhost", "127.0.0.1", "[::1]"]);

@@ -36,9 +36,10 @@ app=/opt/corescope-perf
 mkdir -p "$root/usr/local/bin" "$root/etc/systemd/system"
 install -D -m 0755 "$deno" "$root/usr/local/bin/deno"
 rm -rf "$root$app"
-mkdir -p "$root$app/src"
+mkdir -p "$root$app"
 install -m 0644 main.ts deno.json deno.lock "$root$app/"
-install -m 0644 src/*.ts "$root$app/src/"
+# src/ and its folders, the TypeScript modules only.
+(cd src && find . -name '*.ts' -exec install -D -m 0644 {} "$root$app/src/{}" \;)
 # The npm packages and the type-checked, transpiled code, cached once; read-only afterwards.
 DENO_DIR="$root$app/deno-dir" "$deno" cache --frozen "$root$app/main.ts" >/dev/null
 chmod -R a+rX "$root$app"

@@ -1,7 +1,7 @@
 /** Shared test helpers: the shared fixture, temp dirs, a capturing logger. */
 
 import { join } from "node:path";
-import { createLogger, type Logger } from "../src/log.ts";
+import { createLogger, type Logger } from "../src/base/log.ts";
 
 /** The ingestor stats fixture: a realistic stats file as the ingestor writes it, with fake broker passwords. */
 export const FIXTURE_PATH = new URL("./fixtures/ingestor-stats.json", import.meta.url);

@@ -1,6 +1,6 @@
 /**
  * The regex masking of release 0.1.0, kept only as an oracle: the linear masking in
- * `src/mask.ts` must give the same answer on every input (it was quadratic, not wrong).
+ * `src/base/mask.ts` must give the same answer on every input (it was quadratic, not wrong).
  *
  * @module
  */

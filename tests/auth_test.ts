@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkApiKey, keysMatch } from "../src/auth.ts";
+import { checkApiKey, keysMatch } from "../src/http/auth.ts";
 
 const KEY = "0123456789abcdef-key";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { coalesce } from "../src/coalesce.ts";
-import { COALESCE_MS } from "../src/runtime.ts";
+import { coalesce } from "../src/base/coalesce.ts";
+import { COALESCE_MS } from "../src/app/runtime.ts";
 
 function setup(windowMs = 5) {
   const st = { reads: 0, t: 0 };

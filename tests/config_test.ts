@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Cli, ConfigError, DEFAULTS, loadConfig, parseCli } from "../src/config.ts";
+import { type Cli, ConfigError, DEFAULTS, loadConfig, parseCli } from "../src/app/config.ts";
 
 const noFile = { readTextFile: () => "{}", env: () => undefined };
 

@@ -1,6 +1,6 @@
 /** The event-loop lag sampler behind `/api/health`'s `eventLoop` block. */
 import assert from "node:assert/strict";
-import { createLagSampler } from "../src/event_loop.ts";
+import { createLagSampler } from "../src/inputs/event_loop.ts";
 
 Deno.test("a blocked event loop shows as the timer's lateness against its schedule", async () => {
   const s = createLagSampler({ intervalMs: 20 });

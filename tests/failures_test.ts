@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { createHandler } from "../src/routes.ts";
-import { type Config, DEFAULTS } from "../src/config.ts";
-import { createRuntime } from "../src/runtime.ts";
+import { createHandler } from "../src/http/routes.ts";
+import { type Config, DEFAULTS } from "../src/app/config.ts";
+import { createRuntime } from "../src/app/runtime.ts";
 import { createSimulator } from "../tools/simulator.ts";
 import { captureLogger, tempDir } from "./_helpers.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { judgeFreshness } from "../src/freshness.ts";
-import { parseRfc3339 } from "../src/rfc3339.ts";
-import { parseStatsSnapshot, type StatsSnapshot } from "../src/stats_snapshot.ts";
+import { judgeFreshness } from "../src/judge/freshness.ts";
+import { parseRfc3339 } from "../src/base/rfc3339.ts";
+import { parseStatsSnapshot, type StatsSnapshot } from "../src/inputs/stats_snapshot.ts";
 
 const POLICY = { staleAfterMs: 5000, clockSkewMs: 2000 };
 const T0 = Date.parse("2026-11-23T12:00:00Z");

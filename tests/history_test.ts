@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { createHistoryRecorder, type HistorySample, writeRates } from "../src/history.ts";
-import { createRuntime } from "../src/runtime.ts";
-import { DEFAULTS } from "../src/config.ts";
-import { silentLogger } from "../src/log.ts";
-import { createRing } from "../src/ring.ts";
+import { createHistoryRecorder, type HistorySample, writeRates } from "../src/judge/history.ts";
+import { createRuntime } from "../src/app/runtime.ts";
+import { DEFAULTS } from "../src/app/config.ts";
+import { silentLogger } from "../src/base/log.ts";
+import { createRing } from "../src/base/ring.ts";
 
 Deno.test("ring keeps the newest `capacity` items, oldest first", () => {
   const r = createRing<number>(3);

@@ -7,8 +7,8 @@ import {
   procfsReader,
   rusageReader,
   SOURCE_FAIL_MS,
-} from "../src/io_sampler.ts";
-import type { IoCounters } from "../src/proc_io.ts";
+} from "../src/inputs/io_sampler.ts";
+import type { IoCounters } from "../src/inputs/proc_io.ts";
 import { captureLogger, tempDir } from "./_helpers.ts";
 
 function scripted(readings: (IoCounters | undefined)[]): IoReader {

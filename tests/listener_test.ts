@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { ROUTES } from "../src/routes.ts";
-import { DEFAULTS } from "../src/config.ts";
+import { ROUTES } from "../src/http/routes.ts";
+import { DEFAULTS } from "../src/app/config.ts";
 import { writeAtomic } from "../tools/simulator.ts";
 import { fixture, serviceArgs, tempDir, until } from "./_helpers.ts";
 import { hammer, procFigures } from "./_load.ts";

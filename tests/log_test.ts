@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLogger, MAX_VALUE_CHARS } from "../src/log.ts";
+import { createLogger, MAX_VALUE_CHARS } from "../src/base/log.ts";
 
 function capture(format: "text" | "json") {
   const lines: string[] = [];

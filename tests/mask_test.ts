@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { maskCredentials } from "../src/mask.ts";
+import { maskCredentials } from "../src/base/mask.ts";
 
 Deno.test("maskCredentials: a password holding another scheme:// is still masked whole", () => {
   assert.equal(maskCredentials("mqtt://u:a ws://b@host:1"), "mqtt://u:****@host:1");
@@ -115,7 +115,7 @@ Deno.test("property: no password shape survives, in a URL alone or inside text",
   );
 });
 
-import { maskBounded } from "../src/mask.ts";
+import { maskBounded } from "../src/base/mask.ts";
 import { referenceMask } from "./_mask_reference.ts";
 
 // Inputs made of the characters the masking rules turn on, so most runs hit a rule.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { memoLast } from "../src/memo.ts";
+import { memoLast } from "../src/base/memo.ts";
 
 Deno.test("memoLast: the same inputs return the same result without building again", () => {
   let builds = 0;

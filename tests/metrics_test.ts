@@ -5,10 +5,10 @@ import {
   type MetricsInput,
   renderMetrics,
   renderVolatile,
-} from "../src/metrics.ts";
-import type { StatsState } from "../src/stats_cache.ts";
-import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
-import { judgeIngest } from "../src/verdicts.ts";
+} from "../src/http/metrics.ts";
+import type { StatsState } from "../src/inputs/stats_cache.ts";
+import { parseStatsSnapshot } from "../src/inputs/stats_snapshot.ts";
+import { judgeIngest } from "../src/judge/verdicts.ts";
 import { fixtureText, serviceArgs, tempDir, TEST_POLICY } from "./_helpers.ts";
 import { startService } from "./_service.ts";
 import { missing, needs, TOOLS } from "./_env.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DEFAULTS } from "../src/config.ts";
-import { FORBIDDEN_FLAGS, permissionFlags } from "../src/permissions.ts";
+import { DEFAULTS } from "../src/app/config.ts";
+import { FORBIDDEN_FLAGS, permissionFlags } from "../src/app/permissions.ts";
 import { DatabaseSync } from "node:sqlite";
 import { fixtureText, isoSec, tempDir } from "./_helpers.ts";
 import { flagsFor, getJson, startService } from "./_service.ts";
@@ -170,13 +170,11 @@ async function ioSourceAsAnotherUser(bind: "dir" | "file"): Promise<string> {
   Deno.chmodSync(dir.dir, 0o755);
   const root = new URL("..", import.meta.url).pathname;
   const app = dir.path("app");
-  Deno.mkdirSync(`${app}/src`, { recursive: true });
+  Deno.mkdirSync(app, { recursive: true });
   for (const f of ["main.ts", "deno.json", "deno.lock"]) {
     Deno.copyFileSync(`${root}${f}`, `${app}/${f}`);
   }
-  for (const e of Deno.readDirSync(`${root}src`)) {
-    Deno.copyFileSync(`${root}src/${e.name}`, `${app}/src/${e.name}`);
-  }
+  await new Deno.Command("cp", { args: ["-r", `${root}src`, `${app}/src`] }).output();
   const deno = dir.path("deno");
   Deno.copyFileSync(Deno.execPath(), deno);
   Deno.chmodSync(deno, 0o755);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseProcIo } from "../src/proc_io.ts";
+import { parseProcIo } from "../src/inputs/proc_io.ts";
 
 const SAMPLE = `rchar: 323934931
 wchar: 323929600

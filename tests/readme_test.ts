@@ -55,7 +55,7 @@ Deno.test("the README stays an operator's page: about 200 lines, every link to d
 });
 
 Deno.test("the usage text main.ts prints is the README's", () => {
-  const usage = Deno.readTextFileSync(new URL("../src/config.ts", import.meta.url));
+  const usage = Deno.readTextFileSync(new URL("../src/app/config.ts", import.meta.url));
   const start = README.indexOf("```\nmain.ts [");
   assert.ok(start >= 0, "the README's usage block");
   const block = README.slice(start + 4, README.indexOf("```", start + 4)).trimEnd();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createRequestGuard, hostName, MAX_BODY_BYTES } from "../src/request_guard.ts";
+import { createRequestGuard, hostName, MAX_BODY_BYTES } from "../src/http/request_guard.ts";
 
 const req = (host: string | undefined, url = `http://${host}/api/healthz`, length?: string) => {
   const headers = new Headers();

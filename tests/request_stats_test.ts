@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createRequestStats } from "../src/request_stats.ts";
-import { percentile } from "../src/figures.ts";
+import { createRequestStats } from "../src/http/request_stats.ts";
+import { percentile } from "../src/base/figures.ts";
 
 Deno.test("percentile: nearest rank", () => {
   const s = Array.from({ length: 100 }, (_, i) => i + 1);

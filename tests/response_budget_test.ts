@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createResponseBudget, sharedBody, STREAM_MIN_CHARS } from "../src/response_budget.ts";
+import { createResponseBudget, sharedBody, STREAM_MIN_CHARS } from "../src/http/response_budget.ts";
 
 const big = (c: string, n = 100_000) => sharedBody(c.repeat(n));
 

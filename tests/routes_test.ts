@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { createHandler, ROUTES } from "../src/routes.ts";
-import type { Services } from "../src/services.ts";
-import { DEFAULTS } from "../src/config.ts";
-import type { IoRates } from "../src/io_sampler.ts";
-import { silentLogger } from "../src/log.ts";
-import { startServer } from "../src/listener.ts";
-import type { StatsState } from "../src/stats_cache.ts";
-import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
-import { createRequestStats } from "../src/request_stats.ts";
-import { createResponseBudget, STREAM_MIN_CHARS } from "../src/response_budget.ts";
+import { createHandler, ROUTES } from "../src/http/routes.ts";
+import type { Services } from "../src/http/services.ts";
+import { DEFAULTS } from "../src/app/config.ts";
+import type { IoRates } from "../src/inputs/io_sampler.ts";
+import { silentLogger } from "../src/base/log.ts";
+import { startServer } from "../src/app/listener.ts";
+import type { StatsState } from "../src/inputs/stats_cache.ts";
+import { parseStatsSnapshot } from "../src/inputs/stats_snapshot.ts";
+import { createRequestStats } from "../src/http/request_stats.ts";
+import { createResponseBudget, STREAM_MIN_CHARS } from "../src/http/response_budget.ts";
 import { captureLogger, fixtureText, isoSec, tempDir, TEST_POLICY } from "./_helpers.ts";
 
 const NOW = Date.parse("2026-11-23T12:00:02Z");

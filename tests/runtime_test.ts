@@ -3,10 +3,10 @@
  * every endpoint, the valid fields are still served, and the log says what is wrong once.
  */
 import assert from "node:assert/strict";
-import { createApp, ROUTES } from "../src/routes.ts";
-import { DEFAULTS } from "../src/config.ts";
-import { createRuntime, verdictChanges } from "../src/runtime.ts";
-import type { SourceStatusVerdict } from "../src/verdicts.ts";
+import { createApp, ROUTES } from "../src/http/routes.ts";
+import { DEFAULTS } from "../src/app/config.ts";
+import { createRuntime, verdictChanges } from "../src/app/runtime.ts";
+import type { SourceStatusVerdict } from "../src/judge/verdicts.ts";
 import { writeAtomic } from "../tools/simulator.ts";
 import { captureLogger, fixtureText, isoSec, tempDir } from "./_helpers.ts";
 

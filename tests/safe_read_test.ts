@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { probeFile, readRegularFile } from "../src/safe_read.ts";
+import { probeFile, readRegularFile } from "../src/base/safe_read.ts";
 import { tempDir } from "./_helpers.ts";
 import { missing, needs, TOOLS } from "./_env.ts";
 import { getJson, startService } from "./_service.ts";

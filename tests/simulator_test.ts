@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createSimulator } from "../tools/simulator.ts";
 import { DEMO_BROKER_DOWN_SEC } from "../tools/demo.ts";
-import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
+import { parseStatsSnapshot } from "../src/inputs/stats_snapshot.ts";
 import { tempDir, until } from "./_helpers.ts";
 
 /** A simulator in a temp dir on a controllable clock starting at 2026-11-23T12:00:00Z. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { parseSqliteHeader } from "../src/sqlite_header.ts";
+import { parseSqliteHeader } from "../src/inputs/sqlite_header.ts";
 import { tempDir } from "./_helpers.ts";
 
 Deno.test("parseSqliteHeader agrees with SQLite's own PRAGMAs", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { createSqliteStats } from "../src/sqlite_stats.ts";
+import { createSqliteStats } from "../src/inputs/sqlite_stats.ts";
 import { captureLogger, tempDir } from "./_helpers.ts";
 
 function makeDb(path: string, rows = 200, mode = "WAL"): DatabaseSync {
@@ -211,7 +211,7 @@ Deno.test("the database is read again only when it or its WAL changes identity; 
   assert.equal(opens, 3);
 });
 
-import { walChecksum } from "../src/sqlite_header.ts";
+import { walChecksum } from "../src/inputs/sqlite_header.ts";
 
 /** A WAL file's bytes: a valid header, then `frames` valid frames (a commit every 8th). */
 function craftWal(pageSize: number, frames: number, salts = [7, 9]): Uint8Array {

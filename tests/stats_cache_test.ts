@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { ProbeResult, ReadResult } from "../src/safe_read.ts";
-import { createStatsCache } from "../src/stats_cache.ts";
+import type { ProbeResult, ReadResult } from "../src/base/safe_read.ts";
+import { createStatsCache } from "../src/inputs/stats_cache.ts";
 import { captureLogger, fixtureText, tempDir } from "./_helpers.ts";
 
 /** An in-memory file the cache reads through injected probe/read functions. */

@@ -4,7 +4,7 @@ import {
   MAX_NAMES,
   parseStatsSnapshot,
   type StatsSnapshot,
-} from "../src/stats_snapshot.ts";
+} from "../src/inputs/stats_snapshot.ts";
 import { fixtureText } from "./_helpers.ts";
 
 function snap(text: string): StatsSnapshot {
@@ -155,7 +155,7 @@ Deno.test("JSON parse errors are masked before they reach a log", () => {
 // A test-only package, kept out of deno.json so `deno compile` never embeds it.
 // deno-lint-ignore no-import-prefix
 import fc from "npm:fast-check@4.10.2";
-import { COUNTER_NAMES } from "../src/stats_snapshot.ts";
+import { COUNTER_NAMES } from "../src/inputs/stats_snapshot.ts";
 
 function assertWellTyped(s: StatsSnapshot): void {
   for (const v of Object.values(s.counters)) assert.ok(Number.isSafeInteger(v));

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import type { ReadFailureKind } from "../src/safe_read.ts";
-import type { StatsState } from "../src/stats_cache.ts";
-import { parseStatsSnapshot } from "../src/stats_snapshot.ts";
-import { judgeIngest, sourceVerdict, statsFileVerdict } from "../src/verdicts.ts";
+import type { ReadFailureKind } from "../src/base/safe_read.ts";
+import type { StatsState } from "../src/inputs/stats_cache.ts";
+import { parseStatsSnapshot } from "../src/inputs/stats_snapshot.ts";
+import { judgeIngest, sourceVerdict, statsFileVerdict } from "../src/judge/verdicts.ts";
 
 const T = { receiptStaleAfterSec: 60, writeStaleAfterSec: 120 };
 const NOW = 10_000;

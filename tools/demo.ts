@@ -8,9 +8,9 @@
 
 import { join, resolve } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
-import { ConfigError, DEFAULTS, loadConfig, parseCli } from "../src/config.ts";
-import { createLogger } from "../src/log.ts";
-import { startServer } from "../src/listener.ts";
+import { ConfigError, DEFAULTS, loadConfig, parseCli } from "../src/app/config.ts";
+import { createLogger } from "../src/base/log.ts";
+import { startServer } from "../src/app/listener.ts";
 import { createSimulator } from "./simulator.ts";
 
 /**

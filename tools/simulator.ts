@@ -10,8 +10,8 @@
 
 import * as fs from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import { percentile } from "../src/figures.ts";
-import { COUNTER_NAMES } from "../src/stats_snapshot.ts";
+import { percentile } from "../src/base/figures.ts";
+import { COUNTER_NAMES } from "../src/inputs/stats_snapshot.ts";
 
 /** CoreScope-shaped tables, enough for realistic page counts and WAL growth. */
 export const DEMO_SCHEMA = `

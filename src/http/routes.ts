@@ -12,13 +12,13 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { checkApiKey } from "./auth.ts";
 import { DASHBOARD_CSP, DASHBOARD_HTML } from "./dashboard.ts";
-import { type Freshness, freshnessOf } from "./freshness.ts";
-import type { IngestFacts } from "./ingest_watch.ts";
-import { type HistorySample, writeRates } from "./history.ts";
-import type { IoRates } from "./io_sampler.ts";
-import { memoLast } from "./memo.ts";
+import { type Freshness, freshnessOf } from "../judge/freshness.ts";
+import type { IngestFacts } from "../judge/ingest_watch.ts";
+import { type HistorySample, writeRates } from "../judge/history.ts";
+import type { IoRates } from "../inputs/io_sampler.ts";
+import { memoLast } from "../base/memo.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics, renderVolatile } from "./metrics.ts";
-import type { IoCounters } from "./proc_io.ts";
+import type { IoCounters } from "../inputs/proc_io.ts";
 import { createRequestGuard, pathOf } from "./request_guard.ts";
 import { sharedBody } from "./response_budget.ts";
 import { jsonResponse, jsonText, NO_STORE, sendShared } from "./reply.ts";
@@ -33,9 +33,9 @@ import {
   writeSourcesBody,
 } from "./responses.ts";
 import type { Services } from "./services.ts";
-import type { SqliteFigures } from "./sqlite_stats.ts";
-import type { StatsState } from "./stats_cache.ts";
-import { judgeIngest } from "./verdicts.ts";
+import type { SqliteFigures } from "../inputs/sqlite_stats.ts";
+import type { StatsState } from "../inputs/stats_cache.ts";
+import { judgeIngest } from "../judge/verdicts.ts";
 
 const METRICS_HEADERS = { "Content-Type": METRICS_CONTENT_TYPE, ...NO_STORE };
 

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { StatsState } from "./stats_cache.ts";
-import type { StatsSnapshot } from "./stats_snapshot.ts";
+import type { StatsState } from "../inputs/stats_cache.ts";
+import type { StatsSnapshot } from "../inputs/stats_snapshot.ts";
 
 /** Freshness policy: how old a sample may be, and how far in the future its clock may run. */
 export interface FreshnessPolicy {

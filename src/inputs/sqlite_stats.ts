@@ -14,15 +14,15 @@
 
 import * as fs from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import { coalesce } from "./coalesce.ts";
-import type { Logger } from "./log.ts";
+import { coalesce } from "../base/coalesce.ts";
+import type { Logger } from "../base/log.ts";
 import {
   failureFromError,
   identityKey,
   probeFile,
   readFileHead,
   withRegularFile,
-} from "./safe_read.ts";
+} from "../base/safe_read.ts";
 import {
   parseSqliteHeader,
   parseWalHeader,
@@ -250,7 +250,7 @@ function sameFigures(a: SqliteFigures, b: SqliteFigures): boolean {
  * ```ts
  * import assert from "node:assert/strict";
  * import { createSqliteStats } from "./sqlite_stats.ts";
- * import { silentLogger } from "./log.ts";
+ * import { silentLogger } from "../base/log.ts";
  * const s = createSqliteStats({ path: "/nonexistent.db", log: silentLogger });
  * assert.deepEqual(s.read(), {
  *   walSizeMB: 0, walSize: 0, pageCount: 0, pageSize: 0, cacheSize: 0,

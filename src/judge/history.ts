@@ -7,9 +7,9 @@
  * @module
  */
 
-import { getOwn } from "./records.ts";
-import { round3 } from "./figures.ts";
-import { createRing } from "./ring.ts";
+import { getOwn } from "../base/records.ts";
+import { round3 } from "../base/figures.ts";
+import { createRing } from "../base/ring.ts";
 
 /** One 1 Hz sample. */
 export interface HistorySample {

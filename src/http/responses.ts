@@ -6,20 +6,20 @@
  * @module
  */
 
-import type { EventLoopFigures } from "./event_loop.ts";
-import type { HistorySample, WriteRate } from "./history.ts";
-import { round1 } from "./figures.ts";
-import type { IoRates } from "./io_sampler.ts";
+import type { EventLoopFigures } from "../inputs/event_loop.ts";
+import type { HistorySample, WriteRate } from "../judge/history.ts";
+import { round1 } from "../base/figures.ts";
+import type { IoRates } from "../inputs/io_sampler.ts";
 import type { RequestFigures } from "./request_stats.ts";
-import type { SqliteFigures } from "./sqlite_stats.ts";
-import type { StatsCacheCounters, StatsState } from "./stats_cache.ts";
+import type { SqliteFigures } from "../inputs/sqlite_stats.ts";
+import type { StatsCacheCounters, StatsState } from "../inputs/stats_cache.ts";
 import type {
   ProcIoSample,
   SourceLiveness,
   SourceStatus,
   StatsSnapshot,
   WriterStats,
-} from "./stats_snapshot.ts";
+} from "../inputs/stats_snapshot.ts";
 
 /**
  * Returns a copy of `obj` with keys in sorted order, as Go's encoding/json writes maps.

@@ -6,27 +6,27 @@
  * @module
  */
 
-import type { Readiness, Services } from "./services.ts";
+import type { Readiness, Services } from "../http/services.ts";
 import { allowedHostsOf, type Config } from "./config.ts";
-import { createLagSampler } from "./event_loop.ts";
-import { freshnessOf } from "./freshness.ts";
-import { createHistoryRecorder, type HistorySample } from "./history.ts";
+import { createLagSampler } from "../inputs/event_loop.ts";
+import { freshnessOf } from "../judge/freshness.ts";
+import { createHistoryRecorder, type HistorySample } from "../judge/history.ts";
 import {
   createIoSampler,
   type IoReader,
   type IoSampler,
   procfsReader,
   rusageReader,
-} from "./io_sampler.ts";
-import type { Logger } from "./log.ts";
-import { procSelfDir, readProcessFigures } from "./process_figures.ts";
-import { getOwn } from "./records.ts";
-import { createRequestStats } from "./request_stats.ts";
-import { createResponseBudget } from "./response_budget.ts";
-import { createSqliteStats, type SqliteStats } from "./sqlite_stats.ts";
-import { createIngestWatch, type IngestWatch } from "./ingest_watch.ts";
-import { createStatsCache, type StatsCache } from "./stats_cache.ts";
-import { type IngestVerdicts, judgeIngest, type JudgePolicy } from "./verdicts.ts";
+} from "../inputs/io_sampler.ts";
+import type { Logger } from "../base/log.ts";
+import { procSelfDir, readProcessFigures } from "../inputs/process_figures.ts";
+import { getOwn } from "../base/records.ts";
+import { createRequestStats } from "../http/request_stats.ts";
+import { createResponseBudget } from "../http/response_budget.ts";
+import { createSqliteStats, type SqliteStats } from "../inputs/sqlite_stats.ts";
+import { createIngestWatch, type IngestWatch } from "../judge/ingest_watch.ts";
+import { createStatsCache, type StatsCache } from "../inputs/stats_cache.ts";
+import { type IngestVerdicts, judgeIngest, type JudgePolicy } from "../judge/verdicts.ts";
 
 /**
  * How long one stat of the stats file, and one database reading, serve a burst of
@@ -76,7 +76,7 @@ export interface RuntimeOptions {
  * import assert from "node:assert/strict";
  * import { createRuntime } from "./runtime.ts";
  * import { DEFAULTS } from "./config.ts";
- * import { silentLogger } from "./log.ts";
+ * import { silentLogger } from "../base/log.ts";
  * const rt = createRuntime({ ...DEFAULTS, statsPath: "/nonexistent.json" }, silentLogger);
  * assert.deepEqual(rt.services.readiness(), { ready: true });
  * assert.equal(rt.services.stats().kind, "unavailable");

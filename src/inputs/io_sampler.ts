@@ -8,9 +8,9 @@
  */
 
 import process from "node:process";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../base/log.ts";
 import { type IoCounters, type IoKey, isUnderProc, parseProcIo } from "./proc_io.ts";
-import { readRegularFile, type ReadResult } from "./safe_read.ts";
+import { readRegularFile, type ReadResult } from "../base/safe_read.ts";
 
 /** Where the counters come from; `none` means every rate is 0 because nothing is readable. */
 export type IoSourceKind = "procfs" | "rusage" | "none";
@@ -188,7 +188,7 @@ export const noneReader: IoReader = {
  * ```ts
  * import assert from "node:assert/strict";
  * import { chooseIoReader, procfsReader, rusageReader } from "./io_sampler.ts";
- * import { silentLogger } from "./log.ts";
+ * import { silentLogger } from "../base/log.ts";
  * const reader = chooseIoReader([procfsReader("/nonexistent"), rusageReader()], silentLogger);
  * assert.equal(reader.kind, "rusage");
  * ```
@@ -279,7 +279,7 @@ export interface IoSamplerOptions {
  * ```ts
  * import assert from "node:assert/strict";
  * import { createIoSampler, rusageReader } from "./io_sampler.ts";
- * import { silentLogger } from "./log.ts";
+ * import { silentLogger } from "../base/log.ts";
  * const s = createIoSampler({ readers: [rusageReader()], log: silentLogger });
  * s.sample();
  * assert.equal(s.rates().readBytesPerSec, 0); // the first sample yields zeros

@@ -6,11 +6,11 @@
  */
 
 import inspector from "node:inspector";
-import { createHandler } from "./routes.ts";
-import type { Services } from "./services.ts";
-import { jsonResponse } from "./reply.ts";
+import { createHandler } from "../http/routes.ts";
+import type { Services } from "../http/services.ts";
+import { jsonResponse } from "../http/reply.ts";
 import { type Config, ConfigError, isLoopback } from "./config.ts";
-import type { Logger } from "./log.ts";
+import type { Logger } from "../base/log.ts";
 import { createRuntime, type Runtime, type RuntimeOptions } from "./runtime.ts";
 
 /** A listening service. */
@@ -48,7 +48,7 @@ export function listenUrl(hostname: string, port: number): string {
  * ```ts
  * import { startServer } from "./listener.ts";
  * import { DEFAULTS } from "./config.ts";
- * import { silentLogger } from "./log.ts";
+ * import { silentLogger } from "../base/log.ts";
  * const s = startServer({ ...DEFAULTS, port: 0 }, silentLogger);
  * await s.stop();
  * ```

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { percentile, round1 } from "./figures.ts";
-import { createRing } from "./ring.ts";
+import { percentile, round1 } from "../base/figures.ts";
+import { createRing } from "../base/ring.ts";
 
 /** The `eventLoop` block of `/api/health`, in ms rounded to 0.1. */
 export interface EventLoopFigures {

@@ -8,8 +8,8 @@
  * @module
  */
 
-import { percentile, round1 } from "./figures.ts";
-import { createRing, type Ring } from "./ring.ts";
+import { percentile, round1 } from "../base/figures.ts";
+import { createRing, type Ring } from "../base/ring.ts";
 
 /** Figures for one endpoint. */
 export interface EndpointFigures {

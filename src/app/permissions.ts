@@ -8,8 +8,8 @@
  */
 
 import { assertGrantable, type Config, ENV_VARS } from "./config.ts";
-import { isUnderProc } from "./proc_io.ts";
-import { procSelfDir } from "./process_figures.ts";
+import { isUnderProc } from "../inputs/proc_io.ts";
+import { procSelfDir } from "../inputs/process_figures.ts";
 
 /** Flags never printed: any of them would void the least-privilege promise. */
 export const FORBIDDEN_FLAGS = [

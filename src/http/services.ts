@@ -5,18 +5,18 @@
  * @module
  */
 
-import type { EventLoopFigures } from "./event_loop.ts";
-import type { HistorySample } from "./history.ts";
-import type { IngestFacts } from "./ingest_watch.ts";
-import type { IoRates } from "./io_sampler.ts";
-import type { Logger } from "./log.ts";
-import type { IoCounters } from "./proc_io.ts";
-import type { ProcessFigures } from "./process_figures.ts";
+import type { EventLoopFigures } from "../inputs/event_loop.ts";
+import type { HistorySample } from "../judge/history.ts";
+import type { IngestFacts } from "../judge/ingest_watch.ts";
+import type { IoRates } from "../inputs/io_sampler.ts";
+import type { Logger } from "../base/log.ts";
+import type { IoCounters } from "../inputs/proc_io.ts";
+import type { ProcessFigures } from "../inputs/process_figures.ts";
 import type { RequestStats } from "./request_stats.ts";
 import type { ResponseBudget } from "./response_budget.ts";
-import type { SqliteFigures } from "./sqlite_stats.ts";
-import type { StatsCacheCounters, StatsState } from "./stats_cache.ts";
-import type { JudgePolicy } from "./verdicts.ts";
+import type { SqliteFigures } from "../inputs/sqlite_stats.ts";
+import type { StatsCacheCounters, StatsState } from "../inputs/stats_cache.ts";
+import type { JudgePolicy } from "../judge/verdicts.ts";
 
 /** Whether the service can answer; `reason` says why not. */
 export type Readiness = { ready: true } | { ready: false; reason: string };

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { parseRfc3339 } from "./rfc3339.ts";
-import { MAX_VALUE_CHARS } from "./log.ts";
-import { maskBounded } from "./mask.ts";
+import { parseRfc3339 } from "../base/rfc3339.ts";
+import { MAX_VALUE_CHARS } from "../base/log.ts";
+import { maskBounded } from "../base/mask.ts";
 
 /**
  * At most this many entries are kept of each named map or list in the file (backfill kinds,

@@ -10,12 +10,12 @@
  */
 
 import type { Config } from "./config.ts";
-import { procfsReader } from "./io_sampler.ts";
-import { silentLogger } from "./log.ts";
+import { procfsReader } from "../inputs/io_sampler.ts";
+import { silentLogger } from "../base/log.ts";
 import { permissionFlags } from "./permissions.ts";
-import { isUnderProc } from "./proc_io.ts";
-import { createSqliteStats } from "./sqlite_stats.ts";
-import { createStatsCache } from "./stats_cache.ts";
+import { isUnderProc } from "../inputs/proc_io.ts";
+import { createSqliteStats } from "../inputs/sqlite_stats.ts";
+import { createStatsCache } from "../inputs/stats_cache.ts";
 
 /** One finding: fine, worth knowing, or a problem (the CLI exits 1 on any problem). */
 export interface Finding {

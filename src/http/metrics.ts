@@ -8,21 +8,21 @@
  * @module
  */
 
-import type { Freshness } from "./freshness.ts";
-import type { IngestFacts } from "./ingest_watch.ts";
-import type { ProcessFigures } from "./process_figures.ts";
-import type { IoSourceKind } from "./io_sampler.ts";
-import type { IoCounters, IoKey } from "./proc_io.ts";
-import type { SqliteFigures } from "./sqlite_stats.ts";
-import type { StatsCacheCounters, StatsState } from "./stats_cache.ts";
+import type { Freshness } from "../judge/freshness.ts";
+import type { IngestFacts } from "../judge/ingest_watch.ts";
+import type { ProcessFigures } from "../inputs/process_figures.ts";
+import type { IoSourceKind } from "../inputs/io_sampler.ts";
+import type { IoCounters, IoKey } from "../inputs/proc_io.ts";
+import type { SqliteFigures } from "../inputs/sqlite_stats.ts";
+import type { StatsCacheCounters, StatsState } from "../inputs/stats_cache.ts";
 import {
   COUNTER_NAMES,
   type CounterName,
   type ProcIoSample,
   type StatsSnapshot,
   type WRITER_PERF_KEYS,
-} from "./stats_snapshot.ts";
-import type { IngestVerdicts } from "./verdicts.ts";
+} from "../inputs/stats_snapshot.ts";
+import type { IngestVerdicts } from "../judge/verdicts.ts";
 
 /** The exact Content-Type of the 0.0.4 text format. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";

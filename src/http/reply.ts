@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Logger } from "./log.ts";
+import type { Logger } from "../base/log.ts";
 import type { ResponseBudget, SharedBody } from "./response_budget.ts";
 
 /** Headers every response carries. */
@@ -54,7 +54,7 @@ export function jsonText(text: string, status = 200): Response {
  * import assert from "node:assert/strict";
  * import { sendShared } from "./reply.ts";
  * import { createResponseBudget, sharedBody } from "./response_budget.ts";
- * import { silentLogger } from "./log.ts";
+ * import { silentLogger } from "../base/log.ts";
  * const ctx = { budget: createResponseBudget({ maxPinnedBytes: 10 }), log: silentLogger };
  * const req = { method: "GET", path: "/api/perf/history" };
  * assert.equal(sendShared(ctx, req, sharedBody("x".repeat(70_000))).status, 503);

@@ -14,9 +14,9 @@
 
 import { type Freshness, freshnessOf, type FreshnessPolicy } from "./freshness.ts";
 import type { IngestFacts } from "./ingest_watch.ts";
-import { getOwn } from "./records.ts";
-import type { StatsState } from "./stats_cache.ts";
-import type { SourceLiveness, SourceStatus, StatsSnapshot } from "./stats_snapshot.ts";
+import { getOwn } from "../base/records.ts";
+import type { StatsState } from "../inputs/stats_cache.ts";
+import type { SourceLiveness, SourceStatus, StatsSnapshot } from "../inputs/stats_snapshot.ts";
 
 /**
  * One source's verdict, worst first: `clock_wrong` (a stamp in milliseconds, or ahead of

@@ -12,8 +12,8 @@
  * @module
  */
 
-import { getOwn } from "./records.ts";
-import type { StatsSnapshot } from "./stats_snapshot.ts";
+import { getOwn } from "../base/records.ts";
+import type { StatsSnapshot } from "../inputs/stats_snapshot.ts";
 
 /** One observation of the write counters. */
 export interface CounterPoint {
@@ -93,7 +93,7 @@ function wentBack(a: CounterPoint, b: CounterPoint): boolean {
  * ```ts
  * import assert from "node:assert/strict";
  * import { createIngestWatch } from "./ingest_watch.ts";
- * import { parseStatsSnapshot } from "./stats_snapshot.ts";
+ * import { parseStatsSnapshot } from "../inputs/stats_snapshot.ts";
  * const snap = (n: number) => {
  *   const r = parseStatsSnapshot(JSON.stringify({ tx_inserted: n, write_errors: 0 }));
  *   if (!r.ok) throw new Error(r.error);

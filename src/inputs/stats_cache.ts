@@ -7,8 +7,8 @@
  * @module
  */
 
-import { coalesce } from "./coalesce.ts";
-import type { Logger } from "./log.ts";
+import { coalesce } from "../base/coalesce.ts";
+import type { Logger } from "../base/log.ts";
 import {
   closeFd,
   identityKey,
@@ -17,7 +17,7 @@ import {
   type ReadFailureKind,
   readRegularFile,
   type ReadResult,
-} from "./safe_read.ts";
+} from "../base/safe_read.ts";
 import { isUtf8 } from "node:buffer";
 import { parseStatsSnapshot, type StatsSnapshot } from "./stats_snapshot.ts";
 
@@ -89,7 +89,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * ```ts
  * import assert from "node:assert/strict";
  * import { createStatsCache } from "./stats_cache.ts";
- * import { silentLogger } from "./log.ts";
+ * import { silentLogger } from "../base/log.ts";
  * const cache = createStatsCache({ path: "/nonexistent", maxBytes: 1 << 20, log: silentLogger });
  * assert.deepEqual(cache.get().kind, "unavailable");
  * ```
