@@ -34,7 +34,9 @@ async function main(argv: string[]): Promise<void> {
   }
   const configPath = cli.configPath && resolve(cli.configPath);
   if (cli.command === "permissions") {
-    return console.log(permissionFlags(config, { configPath }).join("\n"));
+    const flags = permissionFlags(config, { configPath });
+    if (!cli.print0) return console.log(flags.join("\n"));
+    return writeAll(new TextEncoder().encode(flags.map((f) => `${f}\0`).join("")));
   }
   if (cli.command === "check") {
     const { preflight } = await import("./src/app/preflight.ts");
@@ -55,6 +57,11 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     fail(err);
   }
+}
+
+/** Writes all of `bytes` to stdout (a pipe may take them in parts). */
+function writeAll(bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length;) at += Deno.stdout.writeSync(bytes.subarray(at));
 }
 
 if (import.meta.main) await main(Deno.args);

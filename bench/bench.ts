@@ -306,7 +306,7 @@ function printRss(
  * (`deno task start`: deploy/start.sh) against a bare Deno.serve.
  */
 async function startupFigure(args: string[]): Promise<void> {
-  const ours = await startup("sh", ["deploy/start.sh", ...args]);
+  const ours = await startup("bash", ["deploy/start.sh", ...args]);
   const bare = await startup(DENO, ["run", "--allow-net=127.0.0.1", BASELINE]);
   console.log(
     `startup to first 200 (median of 10): deno task start ${f(ours, 1)} ms, bare Deno ${

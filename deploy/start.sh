@@ -1,9 +1,10 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # `deno task start [flags]`: runs main.ts under exactly the flags `main.ts permissions` prints
 # for the same arguments, so what is tested is what runs. Arguments pass through.
 # --help, --version and `permissions` need no grant and run as they are; `check` and
-# `wait-ready` run under the service's own grants.
-set -eu
+# `wait-ready` run under the service's own grants. The grants come NUL-separated into an
+# array: nothing in a path or address can split one flag into two.
+set -euo pipefail
 cd "$(dirname "$0")/.."
 for a in "$@"; do
   case "$a" in
@@ -15,17 +16,16 @@ case "${1:-}" in
 esac
 # `check` and `wait-ready` run under the same grants as the service: ask for those without
 # the subcommand, then run it.
-sub=
+sub=()
 case "${1:-}" in
-  check|wait-ready) sub=$1; shift ;;
+  check|wait-ready) sub=("$1"); shift ;;
 esac
 # A bad flag or config makes `permissions` print the problem and exit 2: stop there.
-flags=$(deno run --allow-read --allow-env main.ts permissions "$@") || exit $?
+exec {grants}< <(deno run --allow-read --allow-env main.ts permissions --print0 "$@")
+asked=$!
+mapfile -d '' -t flags <&"$grants"
+exec {grants}<&-
+wait "$asked" || exit $?
 # V8 tuning, not a grant: small young-generation semispaces keep RSS low and flat under load.
-flags="$flags
-$(cat deploy/v8-flags)"
-# One flag per line; split on newlines only, so paths keep their spaces.
-IFS='
-'
-# shellcheck disable=SC2086
-exec deno run $flags main.ts $sub "$@"
+mapfile -t v8 < deploy/v8-flags
+exec deno run "${flags[@]}" "${v8[@]}" main.ts "${sub[@]}" "$@"

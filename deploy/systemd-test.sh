@@ -57,7 +57,7 @@ deno eval --no-config "
   db.close();"
 chown -R 1:1 "$root/var/lib/corescope" 2>/dev/null || true
 chmod -R a+rX "$root/var/lib/corescope"
-DENO="$(command -v deno)" sh deploy/install-deno.sh --root "$root" >/dev/null
+DENO="$(command -v deno)" bash deploy/install-deno.sh --root "$root" >/dev/null
 # The stats file, as the ingestor writes it: its user's, 0600, in the shared /tmp, with the
 # fixture's fake broker passwords (none may reach the journal).
 uid=$(chroot "$root" id -u corescope)
@@ -139,7 +139,7 @@ cat > "$root/etc/corescope-perf/config.json" <<'JSON'
   "port": 8080
 }
 JSON
-DENO="$(command -v deno)" sh deploy/install-deno.sh --root "$root" >/dev/null
+DENO="$(command -v deno)" bash deploy/install-deno.sh --root "$root" >/dev/null
 install -D -m 0644 deploy/corescope-perf-root-owned-data.conf \
   "$root/etc/systemd/system/corescope-perf.service.d/root-owned-data.conf"
 inside systemctl daemon-reload

@@ -68,13 +68,16 @@ export async function hammer(o: LoadOptions): Promise<LoadResult> {
  * Resident set size (bytes) and open descriptors of a process, read from /proc/PID by a
  * shell: Deno itself reads /proc only with --allow-all, which the tests do not have.
  */
-export async function procFigures(pid: number): Promise<{ rss: number; fds: number }> {
+export async function procFigures(
+  pid: number,
+): Promise<{ rss: number; hwm: number; fds: number }> {
   const out = await new Deno.Command("sh", {
-    args: ["-c", 'grep VmRSS "/proc/$0/status"; ls "/proc/$0/fd" | wc -l', String(pid)],
+    args: ["-c", 'grep -E "VmRSS|VmHWM" "/proc/$0/status"; ls "/proc/$0/fd" | wc -l', String(pid)],
     stdout: "piped",
   }).output();
   const text = new TextDecoder().decode(out.stdout);
   const rss = Number(/VmRSS:\s+(\d+) kB/.exec(text)?.[1]) * 1024;
+  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(text)?.[1]) * 1024;
   const fds = Number(text.trim().split("\n").at(-1));
-  return { rss, fds };
+  return { rss, hwm, fds };
 }

@@ -46,7 +46,7 @@ export async function startService(
 /** The repository's root, where `deno task start` runs. */
 export const ROOT = new URL("..", import.meta.url).pathname;
 
-/** `deno task start` (sh deploy/start.sh, from the root) finds the Deno under test first. */
+/** `deno task start` (bash deploy/start.sh, from the root) finds the Deno under test first. */
 export const START_ENV = { PATH: `${DENO.replace(/\/[^/]*$/, "")}:${Deno.env.get("PATH")}` };
 
 /** Spawns `cmd` and waits for the service's listening line on its stdout. */

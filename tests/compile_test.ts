@@ -32,7 +32,7 @@ Deno.test(needs(denortAvailable(), "deno task compile: a binary that serves heal
     PATH: `${dirname(Deno.execPath())}:${Deno.env.get("PATH") ?? ""}`,
     CORESCOPE_PERF_OUT: out,
   };
-  const built = await new Deno.Command("sh", {
+  const built = await new Deno.Command("bash", {
     args: ["deploy/compile.sh", ...serviceArgs(dir)],
     cwd: ROOT,
     env,
@@ -62,7 +62,7 @@ Deno.test(needs(denortAvailable(), "deno task compile: a binary that serves heal
 Deno.test("compile.sh refuses a wrong runtime: DENORT_BIN=deno builds the Deno CLI, which is deleted", async () => {
   using dir = tempDir();
   const out = dir.path("corescope-perf");
-  const built = await new Deno.Command("sh", {
+  const built = await new Deno.Command("bash", {
     args: ["deploy/compile.sh", ...serviceArgs(dir)],
     cwd: ROOT,
     env: {
@@ -80,7 +80,7 @@ Deno.test("compile.sh refuses a wrong runtime: DENORT_BIN=deno builds the Deno C
 });
 
 Deno.test("compile.sh --help prints usage and builds nothing", async () => {
-  const r = await new Deno.Command("sh", {
+  const r = await new Deno.Command("bash", {
     args: ["deploy/compile.sh", "--help"],
     cwd: ROOT,
     stdout: "piped",
@@ -96,7 +96,7 @@ Deno.test(
     "compile.sh without its runtime says where to put it",
     async () => {
       using dir = tempDir();
-      const built = await new Deno.Command("sh", {
+      const built = await new Deno.Command("bash", {
         args: ["deploy/compile.sh", ...serviceArgs(dir)],
         cwd: ROOT,
         env: {

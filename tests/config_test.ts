@@ -146,3 +146,113 @@ Deno.test("a comma in the --config path exits 2 naming the flag, for every comma
     assert.doesNotMatch(err, /at .*\.ts:\d+/, "no stack trace");
   }
 });
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const MAIN = `${ROOT}main.ts`;
+
+/** Runs `cmd` from the repository's root with Deno first on PATH; its code and stderr. */
+async function runFromRoot(cmd: string, args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(cmd, {
+    args,
+    cwd: ROOT,
+    env: { PATH: `${Deno.execPath().replace(/\/[^/]*$/, "")}:${Deno.env.get("PATH")}`, ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test("a control character in any value refuses the value, naming its key, from flags, environment and file alike", () => {
+  const cli = (flags: Cli["flags"], configPath?: string): Cli => ({
+    command: "serve",
+    flags,
+    ...(configPath ? { configPath } : {}),
+  });
+  // Every kind: C0 (newline, carriage return, NUL, tab, ESC), DEL, C1 (NEL, CSI).
+  for (const c of ["\n", "\r", "\0", "\t", "\u001b", "\u007f", "\u0085", "\u009b"]) {
+    const v = `/tmp/s.json${c}--allow-run`;
+    throwsKey(() => load(cli({ statsPath: v })), "statsPath");
+    throwsKey(() => load(cli({ dbPath: v })), "dbPath");
+    throwsKey(() => load(cli({ procIoPath: v })), "procIoPath");
+    throwsKey(() => load(cli({ host: `127.0.0.1${c}--inspect` })), "host");
+    throwsKey(() => load(cli({ port: `8080${c}` })), "port");
+    throwsKey(() => load(cli({ logFormat: `text${c}` })), "logFormat");
+    throwsKey(() => load(cli({}), "{}", { CORESCOPE_INGESTOR_STATS: v }), "statsPath");
+    throwsKey(
+      () => load(cli({}), "{}", { CORESCOPE_PERF_API_KEY: `0123456789abcdef${c}` }),
+      "apiKey",
+    );
+    throwsKey(() => load(cli({}, "c.json"), JSON.stringify({ dbPath: v })), "dbPath");
+    throwsKey(
+      () => load(cli({}, "c.json"), JSON.stringify({ allowedHosts: [`perf.lan${c}x`] })),
+      "allowedHosts",
+    );
+    throwsKey(() => load(cli({}, `/etc/c${c}.json`)), "--config");
+  }
+  // A comma splits a grant list: refused in every path and host, with the same key.
+  throwsKey(() => load(cli({ host: "127.0.0.1,0.0.0.0" })), "host");
+  throwsKey(
+    () => load(cli({}, "c.json"), JSON.stringify({ allowedHosts: ["a,b"] })),
+    "allowedHosts",
+  );
+  // Spaces and other printable characters are fine in a path.
+  assert.equal(load(cli({ statsPath: "/tmp/a b/s (1).json" })).statsPath, "/tmp/a b/s (1).json");
+});
+
+Deno.test("a config file that is not JSON is named by line and column, never quoted (it may hold the key)", () => {
+  const secret = "s3cret-api-key-0123456789";
+  const file = `{\n  "apiKey": "${secret}"\n  "port": 8080\n}`;
+  assert.throws(
+    () => load({ command: "serve", flags: {}, configPath: "c.json" }, file),
+    (e: unknown) =>
+      e instanceof ConfigError && e.key === "--config" && !e.message.includes(secret) &&
+      /at line 3, column 3/.test(e.message),
+  );
+  // An unknown key that is itself hostile is not echoed either.
+  assert.throws(
+    () => load({ command: "serve", flags: {}, configPath: "c.json" }, `{"a\\u001b[2J": 1}`),
+    (e: unknown) => e instanceof ConfigError && e.key === "a key",
+  );
+});
+
+Deno.test("a newline-injected --allow-run exits 2 at every entry point, and nothing runs with it", async () => {
+  const inj = "/tmp/s.json\n--allow-run";
+  const entries: [string, string[], Record<string, string>?][] = [
+    [Deno.execPath(), ["run", "--allow-read", "--allow-env", MAIN, "--stats", inj]],
+    [Deno.execPath(), ["run", "--allow-read", "--allow-env", MAIN, "permissions", "--stats", inj]],
+    [Deno.execPath(), ["run", "--allow-read", "--allow-env", MAIN, "check", "--stats", inj]],
+    [Deno.execPath(), ["run", "--allow-read", "--allow-env", MAIN, "permissions"], {
+      CORESCOPE_INGESTOR_STATS: inj,
+    }],
+    ["bash", ["deploy/start.sh", "--stats", inj]],
+    ["bash", ["deploy/start.sh", "check", "--host", "127.0.0.1\n--inspect"]],
+    ["bash", ["deploy/start.sh"], { CORESCOPE_INGESTOR_STATS: inj }],
+    ["bash", ["deploy/compile.sh", "--db", inj], { CORESCOPE_PERF_OUT: "/nonexistent/x" }],
+  ];
+  for (const [cmd, args, env] of entries) {
+    const r = await runFromRoot(cmd, args, env);
+    const what = `${cmd.split("/").at(-1)} ${args.join(" ")}`;
+    assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+    assert.match(r.stderr, /(statsPath|dbPath|host): holds a control character \(U\+000a\)/, what);
+    assert.doesNotMatch(r.stderr, /listening|compile\.sh: built/, what);
+  }
+});
+
+Deno.test("a newline in the config file: install-deno.sh exits 2 naming the key, and writes no unit", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.mkdirSync(`${dir}/etc/corescope-perf`, { recursive: true });
+    Deno.writeTextFileSync(
+      `${dir}/etc/corescope-perf/config.json`,
+      JSON.stringify({ dbPath: "/var/lib/m.db\n--allow-run" }),
+    );
+    const r = await runFromRoot("bash", ["deploy/install-deno.sh", "--root", dir], {
+      DENO: Deno.execPath(),
+    });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /dbPath: holds a control character \(U\+000a\)/);
+    assert.throws(() => Deno.statSync(`${dir}/etc/systemd/system/corescope-perf.service`));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -14,7 +14,20 @@ const ROOT = new URL("..", import.meta.url).pathname;
 function binDir(dir: string, more: string[]): string {
   Deno.mkdirSync(dir, { recursive: true });
   for (
-    const c of ["sh", "dirname", "mkdir", "install", "rm", "chmod", "sed", "tr", "cat", ...more]
+    const c of [
+      "sh",
+      "bash",
+      "dirname",
+      "basename",
+      "mkdir",
+      "install",
+      "rm",
+      "chmod",
+      "sed",
+      "find",
+      "cat",
+      ...more,
+    ]
   ) {
     const found = ["/usr/bin", "/bin", "/usr/local/bin"].map((d) => `${d}/${c}`).find((p) => {
       try {
@@ -29,7 +42,7 @@ function binDir(dir: string, more: string[]): string {
 }
 
 async function install(root: string, path: string, env: Record<string, string> = {}) {
-  const out = await new Deno.Command("sh", {
+  const out = await new Deno.Command("bash", {
     args: ["deploy/install-deno.sh", "--root", root, "--config", "/etc/corescope-perf/config.json"],
     cwd: ROOT,
     env: { PATH: path, HOME: Deno.env.get("HOME") ?? "/root", ...env },
@@ -57,7 +70,7 @@ Deno.test("install-deno.sh: the configured port in SocketBindAllow=, missing dir
   assert.match(unit, /^SocketBindAllow=tcp:9123$/m);
   assert.match(
     unit,
-    /^ExecStart=\/usr\/local\/bin\/deno run --frozen --cached-only .*--allow-net=127\.0\.0\.1:9123 /m,
+    /^ExecStart="\/usr\/local\/bin\/deno" "run" "--frozen" "--cached-only" .*"--allow-net=127\.0\.0\.1:9123" /m,
   );
   assert.ok(Deno.statSync(`${root}/usr/local/bin/deno`).isFile);
   // No deno on PATH, but npx: the pinned Deno from the npm registry is found and installed.

@@ -276,9 +276,9 @@ Deno.test("main.ts check: names every problem and exits 1; exits 0 when all is w
   assert.match(good.stdout, /^ok +listen: 127\.0\.0\.1:\d+ is free$/m);
 });
 
-/** `deno task start ARGS`, as an operator runs it (sh deploy/start.sh, from the root). */
+/** `deno task start ARGS`, as an operator runs it (bash deploy/start.sh, from the root). */
 const startSh = (args: string[]) =>
-  new Deno.Command("sh", {
+  new Deno.Command("bash", {
     args: ["deploy/start.sh", ...args],
     cwd: ROOT,
     env: START_ENV,
@@ -300,10 +300,15 @@ Deno.test("deno task start: --help and --version pass through; a bad flag exits 
   assert.match(dec.decode(bad.stderr), /port: must be an integer/);
 });
 
-Deno.test("deno task start serves under exactly the flags `main.ts permissions` prints, plus the V8 flags", async () => {
+Deno.test("deno task start serves under exactly the flags `main.ts permissions` prints, plus the V8 flags, paths with spaces kept whole", async () => {
   using dir = tempDir();
-  const args = serviceArgs(dir);
-  const svc = await spawnService("sh", ["deploy/start.sh", ...args], { cwd: ROOT, env: START_ENV });
+  Deno.mkdirSync(dir.path("a b"));
+  Deno.writeTextFileSync(dir.path("a b/s 1.json"), fixtureText(isoSec(Date.now())));
+  const args = ["--port", "0", "--stats", dir.path("a b/s 1.json"), "--db", dir.path("a b/m.db")];
+  const svc = await spawnService("bash", ["deploy/start.sh", ...args], {
+    cwd: ROOT,
+    env: START_ENV,
+  });
   try {
     // start.sh execs Deno, so the shell's pid is the service's. Deno reads /proc only with
     // --allow-all, so ask cat.
@@ -314,6 +319,8 @@ Deno.test("deno task start serves under exactly the flags `main.ts permissions` 
     const flags = argv.slice(argv.indexOf("run") + 1, main);
     assert.deepEqual(flags.sort(), [...await flagsFor(args), ...V8_FLAGS].sort());
     assert.deepEqual(argv.slice(main + 1), args, "the arguments pass through");
+    const hz = await (await fetch(`${svc.base}/api/healthz`)).json();
+    assert.equal(hz.ingest.statsFile, "fresh", "the file under a path with spaces is read");
   } finally {
     await svc.stop();
   }

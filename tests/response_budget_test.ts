@@ -1,12 +1,76 @@
 import assert from "node:assert/strict";
-import { createResponseBudget, sharedBody, STREAM_MIN_CHARS } from "../src/http/response_budget.ts";
+import {
+  createResponseBudget,
+  type Delivery,
+  MAX_BYTES_IN_FLIGHT,
+  MAX_BYTES_PER_CONNECTION,
+  RESPONSE_COST_BYTES,
+  sharedBody,
+  STREAM_MIN_BYTES,
+} from "../src/http/response_budget.ts";
 
 const big = (c: string, n = 100_000) => sharedBody(c.repeat(n));
+/** What one streamed response holds of its own. */
+const OWN = RESPONSE_COST_BYTES;
 
-Deno.test("twice the budget in distinct unread bodies: the second half is refused", async () => {
-  const budget = createResponseBudget({ maxPinnedBytes: 400_000 });
-  const bodies = ["a", "b", "c", "d", "e", "f", "g", "h"].map((c) => big(c)); // 800 KB
-  const held = bodies.map((b) => budget.bodyOf(b, "GET"));
+/** A delivery whose completion the test settles, on connection `port`. */
+function delivery(port = 1) {
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  const d: Delivery = {
+    completed: promise,
+    remoteAddr: { transport: "tcp", hostname: "127.0.0.1", port },
+  };
+  return { d, sent: () => resolve(), gone: () => reject(new Error("gone")) };
+}
+
+/** Lets the budget's completion callbacks run. */
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+Deno.test("the defaults: 32 MiB in flight, 1 MiB per connection, bodies of 4 KiB and more counted", () => {
+  assert.equal(MAX_BYTES_IN_FLIGHT, 32 * 1024 * 1024);
+  assert.equal(MAX_BYTES_PER_CONNECTION, 1024 * 1024);
+  assert.equal(STREAM_MIN_BYTES, 4096);
+});
+
+Deno.test("a body is measured in UTF-8 bytes: 56 K characters of 3 bytes are 168 KB, counted and streamed", () => {
+  const text = "\u20ac".repeat(56_000);
+  const body = sharedBody(text);
+  assert.equal(body.byteLength, 168_000);
+  assert.equal(body.bytes?.length, 168_000);
+  const budget = createResponseBudget();
+  assert.ok(budget.bodyOf(body, "GET") instanceof ReadableStream);
+  assert.equal(budget.pinnedBytes(), 168_000 + OWN);
+});
+
+Deno.test("the streaming threshold is exact: 4,095 bytes on the fast path, 4,096 counted", () => {
+  for (const [text, streamed] of [["x".repeat(4095), false], ["x".repeat(4096), true]] as const) {
+    const body = sharedBody(text);
+    assert.equal(body.bytes !== undefined, streamed, `${text.length} bytes`);
+  }
+  // Multi-byte: 1,365 three-byte characters and one more byte are 4,096 bytes.
+  assert.equal(sharedBody("\u20ac".repeat(1365) + "x").bytes?.length, 4096);
+  assert.equal(sharedBody("\u20ac".repeat(1365)).bytes, undefined);
+});
+
+Deno.test("byte lengths agree with TextEncoder for every kind of character, lone surrogates included", () => {
+  const enc = new TextEncoder();
+  const units = [0x41, 0x7f, 0x80, 0x7ff, 0x800, 0xffff, 0xd83d, 0xde00, 0xdbff, 0xdc00];
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < 2000; i++) {
+    const n = Math.floor(rand() * 40);
+    const s = String.fromCharCode(
+      ...Array.from({ length: n }, () => units[Math.floor(rand() * 10)]!),
+    );
+    assert.equal(sharedBody(s).byteLength, enc.encode(s).length, JSON.stringify(s));
+  }
+});
+
+Deno.test("twice the budget in distinct unread bodies: the second half is refused", () => {
+  const each = 100_000 + OWN;
+  const budget = createResponseBudget({ maxBytes: 4 * each, maxBytesPerConnection: 1 << 30 });
+  const bodies = ["a", "b", "c", "d", "e", "f", "g", "h"].map((c) => big(c));
+  const held = bodies.map((b, i) => budget.bodyOf(b, "GET", delivery(i).d));
   assert.deepEqual(held.map((h) => h !== undefined), [
     true,
     true,
@@ -17,20 +81,70 @@ Deno.test("twice the budget in distinct unread bodies: the second half is refuse
     false,
     false,
   ]);
-  assert.equal(budget.pinnedBytes(), 400_000);
-  // One body shared by any number of responses counts once.
-  for (let i = 0; i < 1000; i++) assert.ok(budget.bodyOf(bodies[0]!, "GET") !== undefined);
-  assert.equal(budget.pinnedBytes(), 400_000);
-  // A client that goes away (cancel) releases its share; the last one frees the bytes.
-  await (held[1] as ReadableStream).cancel();
-  assert.equal(budget.pinnedBytes(), 300_000);
-  assert.ok(budget.bodyOf(bodies[5]!, "GET") !== undefined, "room again");
+  assert.equal(budget.pinnedBytes(), 4 * each);
+});
+
+Deno.test("a body shared by many responses counts once; each response adds what it holds", () => {
+  const budget = createResponseBudget({ maxBytes: 1 << 30, maxBytesPerConnection: 1 << 30 });
+  const body = big("s");
+  for (let i = 0; i < 100; i++) assert.ok(budget.bodyOf(body, "GET", delivery(i).d));
+  assert.equal(budget.pinnedBytes(), 100_000 + 100 * OWN);
+});
+
+Deno.test("a response counts until Deno says it was sent, or the client is gone", async () => {
+  const budget = createResponseBudget();
+  const body = big("c");
+  const a = delivery(1), b = delivery(2);
+  const streamA = budget.bodyOf(body, "GET", a.d) as ReadableStream;
+  budget.bodyOf(body, "GET", b.d);
+  // Read to the end: still in flight until `completed` settles (the runtime may hold it).
+  assert.equal((await new Response(streamA).text()).length, 100_000);
+  await settle();
+  assert.equal(budget.pinnedBytes(), 100_000 + 2 * OWN);
+  a.sent();
+  await settle();
+  assert.equal(budget.pinnedBytes(), 100_000 + OWN);
+  assert.equal(budget.connections(), 1);
+  b.gone();
+  await settle();
+  assert.equal(budget.pinnedBytes(), 0);
+  assert.equal(budget.connections(), 0);
+  b.sent(); // settling twice changes nothing
+  await settle();
+  assert.equal(budget.pinnedBytes(), 0);
+});
+
+Deno.test("one connection may hold 1 MiB of answers in flight; past it, it is refused while others are served", async () => {
+  const budget = createResponseBudget();
+  const perConn = Math.floor(MAX_BYTES_PER_CONNECTION / OWN);
+  const body = big("p");
+  const one = Array.from({ length: 2 * perConn }, () => delivery(1));
+  const given = one.map((x) => budget.bodyOf(body, "GET", x.d) !== undefined);
+  assert.equal(given.filter(Boolean).length, perConn);
+  assert.deepEqual(given.slice(0, perConn + 1), [...Array(perConn).fill(true), false]);
+  assert.ok(budget.bodyOf(body, "GET", delivery(2).d), "another connection is served");
+  // Its answers sent, the connection may ask again.
+  one[0]!.sent();
+  await settle();
+  assert.ok(budget.bodyOf(body, "GET", delivery(1).d));
+});
+
+Deno.test("in-process (no delivery): released when the stream ends or is cancelled", async () => {
+  const budget = createResponseBudget();
+  const body = big("i");
+  const s1 = budget.bodyOf(body, "GET") as ReadableStream;
+  const s2 = budget.bodyOf(body, "GET") as ReadableStream;
+  assert.equal(budget.pinnedBytes(), 100_000 + 2 * OWN);
+  await s1.cancel();
+  assert.equal(budget.pinnedBytes(), 100_000 + OWN);
+  assert.equal((await new Response(s2).text()).length, 100_000);
+  assert.equal(budget.pinnedBytes(), 0);
 });
 
 Deno.test("small bodies and HEAD are not counted", () => {
-  const budget = createResponseBudget({ maxPinnedBytes: 1 });
+  const budget = createResponseBudget({ maxBytes: 1 });
   assert.equal(budget.bodyOf(sharedBody("{}"), "GET"), "{}");
-  assert.equal(budget.bodyOf(big("x", STREAM_MIN_CHARS), "HEAD"), null);
+  assert.equal(budget.bodyOf(big("x", STREAM_MIN_BYTES), "HEAD"), null);
   assert.equal(budget.pinnedBytes(), 0);
 });
 
@@ -42,4 +156,150 @@ Deno.test("a streamed body arrives whole, in order, and leaves the shared bytes 
     assert.equal(await new Response(budget.bodyOf(body, "GET")).text(), text);
   }
   assert.equal(budget.pinnedBytes(), 0);
+});
+
+Deno.test("Deno's completed stays pending for a streamed answer the client never reads, and settles when it leaves", async () => {
+  // Larger than what the kernel's socket buffers take on loopback (a few MB).
+  const body = big("u", 20_000_000);
+  const budget = createResponseBudget();
+  let settled = false;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (_req, info) => {
+    info.completed.then(() => settled = true, () => settled = true);
+    return new Response(budget.bodyOf(body, "GET", info));
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+  await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const deadline = Date.now() + 5000;
+  while (budget.pinnedBytes() === 0 && Date.now() < deadline) await settle();
+  // The kernel's buffers fill, and the rest waits on the client: still in flight.
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(settled, false);
+  assert.ok(budget.pinnedBytes() >= 20_000_000);
+  conn.close();
+  while (!settled && Date.now() < deadline) await settle();
+  assert.equal(settled, true);
+  await settle();
+  assert.equal(budget.pinnedBytes(), 0);
+  await server.shutdown();
+});
+
+import { h2cStreams } from "./_h2c.ts";
+import { DENO, spawnService, startService, V8_FLAGS } from "./_service.ts";
+import { fixture, isoSec, tempDir } from "./_helpers.ts";
+import { procFigures } from "./_load.ts";
+
+/** VmRSS and VmHWM (the high-water mark) of a process, MiB. */
+async function memoryOf(pid: number): Promise<{ rss: number; hwm: number }> {
+  const { rss, hwm } = await procFigures(pid);
+  return { rss: rss / 1048576, hwm: hwm / 1048576 };
+}
+
+/** Asks `url` once after another until `stop()`, and returns the 99th percentile, ms. */
+async function healthzWhile(url: string, stop: () => boolean): Promise<number> {
+  const times: number[] = [];
+  while (!stop()) {
+    const t0 = performance.now();
+    await (await fetch(url)).arrayBuffer();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] ?? 0;
+}
+
+/** 100 connections of 200 unread h2c streams, a healthz client beside them; RSS after. */
+async function attack(base: string, pid: number, path: string) {
+  const port = Number(new URL(base).port), host = `127.0.0.1:${port}`;
+  let done = false;
+  const p99 = healthzWhile(`${base}/api/healthz`, () => done);
+  const a = await h2cStreams(port, path, host, 200, 100);
+  const after = await memoryOf(pid);
+  done = true;
+  return { statuses: a.statuses, p99: await p99, ...after, close: () => a.close() };
+}
+
+Deno.test({
+  name:
+    "h2c 100 connections x 200 unread streams of /, /livez and a 150 KB answer: RSS within a bare Deno.serve's growth plus the budget, reused by the next attacks, healthz answering",
+  sanitizeResources: false,
+  async fn() {
+    using dir = tempDir();
+    // The hostile answer: 56 K characters, most of them 3-byte ones (mqtt/status).
+    const doc = fixture(isoSec(Date.now() + 3_600_000));
+    doc.source_statuses = Array.from({ length: 64 }, (_, i) => ({
+      name: `s${i}`,
+      broker: `mqtt://${"\u20ac".repeat(380)}`,
+      connected: false,
+      lastError: "\u20ac".repeat(380),
+    }));
+    Deno.writeTextFileSync(dir.path("s.json"), JSON.stringify(doc));
+    // The floor: a bare Deno.serve under the same V8 flags, the same attack, /livez's bytes.
+    const bare = await spawnService(DENO, [
+      "run",
+      ...V8_FLAGS,
+      "--allow-net=127.0.0.1",
+      new URL("./_bare_serve.ts", import.meta.url).pathname,
+    ]);
+    const b0 = await memoryOf(bare.proc.pid);
+    const floorAttack = await attack(bare.base, bare.proc.pid, "/livez");
+    const floor = floorAttack.rss - b0.rss;
+    await floorAttack.close();
+    await bare.stop();
+    const svc = await startService([
+      "--port",
+      "0",
+      "--stats",
+      dir.path("s.json"),
+      "--db",
+      dir.path("m.db"),
+    ]);
+    try {
+      const hostile = await (await fetch(`${svc.base}/api/mqtt/status`)).text();
+      const bytes = new TextEncoder().encode(hostile).length;
+      assert.ok(
+        hostile.length < 64_000 && bytes > 140_000,
+        `${hostile.length} chars, ${bytes} bytes`,
+      );
+      const report: string[] = [`floor: a bare Deno.serve grew ${floor.toFixed(0)} MiB`];
+      for (const path of ["/livez", "/", "/api/mqtt/status"]) {
+        const start = await memoryOf(svc.proc.pid);
+        const highs: number[] = [];
+        for (let round = 0; round < 3; round++) {
+          const r = await attack(svc.base, svc.proc.pid, path);
+          const answered = Object.values(r.statuses).reduce((a, b) => a + b, 0);
+          assert.equal(
+            answered,
+            20_000,
+            `${path}: every stream answered: ${JSON.stringify(r.statuses)}`,
+          );
+          assert.ok(r.p99 < 1000, `${path}: healthz p99 ${r.p99.toFixed(0)} ms`);
+          highs.push(r.hwm);
+          report.push(
+            `${path} #${round + 1}: RSS ${start.rss.toFixed(0)} -> ${
+              r.rss.toFixed(0)
+            } MiB, high-water ${r.hwm.toFixed(0)}, healthz p99 ${r.p99.toFixed(0)} ms, ${
+              JSON.stringify(r.statuses)
+            }`,
+          );
+          await r.close();
+        }
+        // Growth: the runtime's own cost of 20,000 streams (the floor) plus the budget.
+        const grew = highs[0]! - start.rss;
+        assert.ok(
+          grew < floor + 32 + 16,
+          `${path}: grew ${grew.toFixed(0)} MiB; ${report.join("; ")}`,
+        );
+        // The second and third attack reuse what the first took.
+        assert.ok(highs[2]! - highs[0]! < 16, `${path}: high-water ${highs.join(" -> ")} MiB`);
+      }
+      const metrics = await (await fetch(`${svc.base}/metrics`)).text();
+      assert.match(
+        metrics,
+        /^corescope_perf_response_bytes_in_flight 0$/m,
+        "released when the clients left",
+      );
+      console.log(report.join("\n"));
+    } finally {
+      await svc.stop();
+    }
+  },
 });

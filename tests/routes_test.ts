@@ -8,7 +8,13 @@ import { startServer } from "../src/app/listener.ts";
 import type { StatsState } from "../src/inputs/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/inputs/stats_snapshot.ts";
 import { createRequestStats } from "../src/http/request_stats.ts";
-import { createResponseBudget, STREAM_MIN_CHARS } from "../src/http/response_budget.ts";
+import {
+  createResponseBudget,
+  MAX_BYTES_IN_FLIGHT,
+  MAX_BYTES_PER_CONNECTION,
+  RESPONSE_COST_BYTES,
+  STREAM_MIN_BYTES,
+} from "../src/http/response_budget.ts";
 import { captureLogger, fixtureText, isoSec, tempDir, TEST_POLICY } from "./_helpers.ts";
 
 const NOW = Date.parse("2026-11-23T12:00:02Z");
@@ -623,6 +629,7 @@ Deno.test("/api/health: perf.slowQueries counts the slow requests kept, recentSl
 });
 
 import { until } from "./_helpers.ts";
+import { h2cStreams } from "./_h2c.ts";
 
 /** A history of 600 samples with 64 sources of the longest names the parser keeps (~11 MB). */
 function longHistory() {
@@ -637,40 +644,9 @@ function longHistory() {
   }));
 }
 
-async function h2cStreams(port: number, path: string, host: string | undefined, n: number) {
-  const child = new Deno.Command("node", {
-    args: [
-      new URL("./_h2c_client.mjs", import.meta.url).pathname,
-      `http://127.0.0.1:${port}`,
-      path,
-      host ?? "",
-      "3",
-      String(n),
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!out.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += value;
-  }
-  return {
-    statuses: JSON.parse(out.slice(out.indexOf("{"))) as Record<string, number>,
-    async close() {
-      await child.stdin.close();
-      await reader.cancel();
-      await child.status;
-    },
-  };
-}
-
 Deno.test({
   name:
-    "answers nobody reads pin one shared body: 100 unread HTTP/1.1 connections, 3 x 200 h2c streams",
+    "answers nobody reads share one body and count until sent: 100 unread HTTP/1.1 connections, 3 x 200 h2c streams",
   sanitizeResources: false,
   async fn() {
     const history = longHistory();
@@ -686,7 +662,6 @@ Deno.test({
     assert.equal(JSON.parse(first).samples.length, 600);
     const again = await (await fetch(`http://${host}/api/perf/history`)).text();
     assert.equal(again, first, "the shared bytes are sent whole again");
-    const rss0 = Deno.memoryUsage().rss;
     const conns: Deno.TcpConn[] = [];
     const get = new TextEncoder().encode(`GET /api/perf/history HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
     for (let i = 0; i < 100; i++) {
@@ -698,12 +673,15 @@ Deno.test({
     // HTTP/2 streams whose Host names the target; h2 streams without one are refused (400).
     const h2 = await h2cStreams(port, "/api/perf/history", host, 200);
     const bare = await h2cStreams(port, "/api/perf/history", undefined, 200);
-    const grewMiB = (Deno.memoryUsage().rss - rss0) / 1048576;
-    assert.deepEqual(h2.statuses, { 200: 600 });
+    // Each connection holds at most 1 MiB of answers in flight: 21 of 200 streams, 503 for the
+    // rest; the 11 MB body counts once.
+    const perConnection = Math.floor(MAX_BYTES_PER_CONNECTION / RESPONSE_COST_BYTES);
+    assert.deepEqual(h2.statuses, { 200: 3 * perConnection, 503: 3 * (200 - perConnection) });
     assert.deepEqual(bare.statuses, { 400: 600 });
-    assert.ok(svc.budget.pinnedBytes() <= size, `${svc.budget.pinnedBytes()} bytes pinned`);
-    assert.ok(grewMiB < 150, `RSS grew ${grewMiB.toFixed(1)} MiB`);
-    // Clients that go away release what they pinned.
+    const held = svc.budget.pinnedBytes();
+    assert.ok(held <= MAX_BYTES_IN_FLIGHT, `${held} bytes in flight`);
+    assert.ok(held >= size + 3 * perConnection * RESPONSE_COST_BYTES, `${held} bytes in flight`);
+    // Clients that go away release what they held.
     for (const c of conns) c.close();
     await h2.close();
     await bare.close();
@@ -714,41 +692,38 @@ Deno.test({
 
 Deno.test({
   name:
-    "answers just under the streaming size, unread: 100 HTTP/1.1 connections and 3 x 200 h2c streams stay bounded",
+    "answers just under the streaming size take the fast path, and answers at it are counted, in bytes",
   sanitizeResources: false,
   async fn() {
-    // 46 sources whose broker and last error are at the 512-character cap: an mqtt/status
-    // body just under STREAM_MIN_CHARS, sent on Deno's fast path.
-    const doc = JSON.parse(FRESH);
-    doc.source_statuses = Array.from({ length: 46 }, (_, i) => ({
-      name: `source-${i}`,
-      broker: `mqtt://u:p@${"b".repeat(600)}${i}`,
-      connected: false,
-      lastError: "e".repeat(600),
-    }));
-    const svc = services(JSON.stringify(doc));
-    const server = Deno.serve(
-      { hostname: "127.0.0.1", port: 0, onListen() {} },
-      createHandler(svc),
-    );
-    const port = server.addr.port, host = `127.0.0.1:${port}`;
-    const size = (await (await fetch(`http://${host}/api/mqtt/status`)).text()).length;
-    assert.ok(size > 50_000 && size < STREAM_MIN_CHARS, `${size} characters`);
-    const rss0 = Deno.memoryUsage().rss;
-    const conns: Deno.TcpConn[] = [];
-    const get = new TextEncoder().encode(`GET /api/mqtt/status HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
-    for (let i = 0; i < 100; i++) {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      await c.write(get);
-      conns.push(c);
+    // Source rows whose last error is 500 3-byte characters: three of them are under 4,096
+    // characters but over 4,096 bytes, so counted; one is not.
+    const bodyWith = (rows: number) => {
+      const doc = JSON.parse(FRESH);
+      doc.source_statuses = Array.from({ length: rows }, (_, i) => ({
+        name: `s${i}`,
+        broker: "mqtt://h",
+        connected: false,
+        lastError: "\u20ac".repeat(500),
+      }));
+      return services(JSON.stringify(doc));
+    };
+    for (const [rows, counted] of [[1, false], [3, true]] as const) {
+      const svc = bodyWith(rows);
+      const server = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen() {} },
+        createHandler(svc),
+      );
+      const port = server.addr.port, host = `127.0.0.1:${port}`;
+      const text = await (await fetch(`http://${host}/api/mqtt/status`)).text();
+      const bytes = new TextEncoder().encode(text).length;
+      assert.equal(bytes >= STREAM_MIN_BYTES, counted, `${text.length} characters, ${bytes} bytes`);
+      assert.ok(text.length < STREAM_MIN_BYTES);
+      const h2 = await h2cStreams(port, "/api/mqtt/status", host, 20);
+      assert.deepEqual(h2.statuses, { 200: 60 });
+      assert.equal(svc.budget.pinnedBytes() > 0, counted);
+      await h2.close();
+      await until(() => svc.budget.pinnedBytes() === 0, "the budget to be released");
+      await server.shutdown();
     }
-    await until(() => svc.requests.figures().totalRequests >= 101, "100 requests answered");
-    const h2 = await h2cStreams(port, "/api/mqtt/status", host, 200);
-    const grewMiB = (Deno.memoryUsage().rss - rss0) / 1048576;
-    assert.deepEqual(h2.statuses, { 200: 600 });
-    assert.ok(grewMiB < 150, `RSS grew ${grewMiB.toFixed(1)} MiB`);
-    for (const c of conns) c.close();
-    await h2.close();
-    await server.shutdown();
   },
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { ProbeResult, ReadResult } from "../src/base/safe_read.ts";
 import { createStatsCache } from "../src/inputs/stats_cache.ts";
-import { captureLogger, fixtureText, tempDir } from "./_helpers.ts";
+import { captureLogger, fixtureText, isoSec, tempDir } from "./_helpers.ts";
+import { PARSE_BUDGET } from "../src/app/runtime.ts";
 
 /** An in-memory file the cache reads through injected probe/read functions. */
 function fakeFile(initial: string | undefined) {
@@ -170,7 +171,7 @@ Deno.test("a file replaced mid-read is read once more, and the new version is se
   assert.equal(cache.counters().opens, 2);
 });
 
-/** A cache over a fake file that parses at most one version per 250 ms of `clock.t`. */
+/** A cache over a fake file with the service's parse budget, on the clock `clock.t`. */
 function paced() {
   const f = fakeFile(fixtureText("2026-11-23T12:00:00Z"));
   const clock = { t: 0 };
@@ -178,41 +179,127 @@ function paced() {
     path: "p",
     maxBytes: 1 << 20,
     log: captureLogger(),
-    minParseIntervalMs: 250,
+    parseBudget: PARSE_BUDGET,
     mono: () => clock.t,
     ...f,
   });
   return { f, clock, cache };
 }
 
-Deno.test("a writer replacing the file as fast as it can gets one parse per interval", () => {
+Deno.test("write, then read: 50 new small versions in a row, no pause, each read sees its own", () => {
+  const { f, cache } = paced();
+  for (let i = 0; i < 50; i++) {
+    const stamp = isoSec(Date.parse("2026-11-23T12:00:00Z") + i * 1000);
+    f.write(fixtureText(stamp));
+    const s = cache.get();
+    assert.ok(s.kind === "ok" && s.snapshot.sampledAt === stamp, `version ${i}`);
+  }
+  assert.equal(cache.counters().deferred, 0);
+});
+
+Deno.test("a writer replacing a 256 KiB file as fast as it can gets 1 MiB of parsing a second", () => {
   const { f, clock, cache } = paced();
+  // Padding after the object keeps every version 256 KiB whatever its stamp.
+  const version = (i: number) => {
+    const text = fixtureText(isoSec(Date.parse("2026-11-23T12:00:00Z") + i * 1000));
+    return text + " ".repeat(256 * 1024 - text.length);
+  };
+  f.write(version(0));
   assert.equal(cache.get().kind, "ok");
-  const first = cache.get();
-  // 2,000 new versions in one simulated second, one request after each.
+  // 2,000 new versions over 10 simulated seconds, one request after each.
   for (let i = 1; i <= 2000; i++) {
-    f.write(fixtureText(`2026-11-23T12:00:0${Math.min(9, Math.floor(i / 250))}Z`));
-    clock.t = i / 2;
+    f.write(version(i));
+    clock.t = i * 5;
     cache.get();
   }
   const c = cache.counters();
-  assert.ok(c.parses <= 1 + 1000 / 250 + 1, `${c.parses} parses in 1 s`);
+  // The burst (4 versions) and then 4 a second: 1 MiB a second, whatever the rate of versions.
+  assert.ok(c.parses <= 1 + 4 + 4 * 10, `${c.parses} parses in 10 s`);
+  assert.ok(c.parses >= 4 * 10 - 1, `${c.parses} parses in 10 s`);
   assert.ok(c.deferred > 1900, `${c.deferred} deferred`);
-  // Within the interval the cached version is served as it was.
+  // Past the budget the cached version is served as it was; once earned, the newest is read.
   f.write(fixtureText("2026-11-23T12:00:59Z"));
-  clock.t += 10;
   assert.equal(cache.get().version, cache.get().version);
-  // Past it, the newest version is read.
-  clock.t += 250;
+  clock.t += 1000;
   const last = cache.get();
   assert.ok(last.kind === "ok" && last.snapshot.sampledAt === "2026-11-23T12:00:59Z");
-  assert.notEqual(last, first);
 });
 
-Deno.test("within the parse interval, a file that is gone is still reported at once", () => {
+Deno.test("past the parse budget, a file that is gone is still reported at once", () => {
   const { f, cache } = paced();
   assert.equal(cache.get().kind, "ok");
   f.write(undefined);
   const s = cache.get();
   assert.ok(s.kind === "unavailable" && s.reason === "missing");
 });
+
+import { startService } from "./_service.ts";
+import { getJson } from "./_service.ts";
+import { writeAtomic } from "../tools/simulator.ts";
+import { DEFAULTS } from "../src/app/config.ts";
+
+Deno.test("the service, write then read: 50 versions in a row, no pause, every endpoint sees its own", async () => {
+  using dir = tempDir();
+  const statsPath = dir.path("s.json");
+  writeAtomic(statsPath, fixtureText(isoSec(Date.now())));
+  const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dir.path("m.db")]);
+  try {
+    for (let i = 0; i < 50; i++) {
+      const doc = JSON.parse(fixtureText(isoSec(Date.now())));
+      doc.tx_inserted = 1000 + i;
+      writeAtomic(statsPath, JSON.stringify(doc));
+      const ws = await getJson(`${svc.base}/api/perf/write-sources`);
+      assert.equal(ws.body.sources.tx_inserted, 1000 + i, `version ${i}`);
+    }
+  } finally {
+    await svc.stop();
+  }
+});
+
+for (const bytes of [DEFAULTS.maxStatsBytes, 2 * DEFAULTS.maxStatsBytes]) {
+  Deno.test(`a writer replacing a ${bytes / 1024} KiB stats file as fast as it can: healthz within 1 s, every time`, async () => {
+    using dir = tempDir();
+    const statsPath = dir.path("s.json");
+    const writer = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        new URL("./_hostile_writer.ts", import.meta.url).pathname,
+        statsPath,
+        String(bytes),
+      ],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const out = writer.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    assert.match((await out.read()).value ?? "", /writing/);
+    const svc = await startService(["--port", "0", "--stats", statsPath, "--db", dir.path("m.db")]);
+    try {
+      const times: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const t0 = performance.now();
+        const { res, body } = await getJson(`${svc.base}/api/healthz`);
+        times.push(performance.now() - t0);
+        assert.equal(res.status, 200);
+        assert.notEqual(body.ingest.statsFile, "missing");
+      }
+      times.sort((a, b) => a - b);
+      assert.ok(times.at(-1)! < 1000, `slowest healthz ${times.at(-1)!.toFixed(0)} ms`);
+      const m = await (await fetch(`${svc.base}/metrics`)).text();
+      const parses = Number(/^corescope_perf_stats_file_parses_total (\d+)$/m.exec(m)?.[1]);
+      if (bytes > DEFAULTS.maxStatsBytes) assert.equal(parses, 0, "over the limit: never parsed");
+      console.log(
+        `${bytes} B versions: healthz p50 ${times[100]!.toFixed(1)} ms, max ${
+          times.at(-1)!.toFixed(1)
+        } ms, ${parses} parses`,
+      );
+    } finally {
+      await writer.stdin.close();
+      const rest = (await out.read()).value ?? "";
+      await writer.status;
+      console.log(rest.trim());
+      await svc.stop();
+    }
+  });
+}

@@ -41,18 +41,9 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/root/etc/corescope-perf"
 install -m 0644 "$config" "$stage/root/etc/corescope-perf/config.json"
-sh deploy/install-deno.sh --root "$stage/root" --config /etc/corescope-perf/config.json >/dev/null
-unit="$stage/root/etc/systemd/system/corescope-perf.service"
-env=$(sed -n 's/^Environment=//p' "$unit")
-run=$(sed -n 's/^ExecStart=//p' "$unit")
+bash deploy/install-deno.sh --root "$stage/root" --config /etc/corescope-perf/config.json \
+  --launcher /etc/corescope-perf/run.sh >/dev/null
 rm -rf "$stage/root/etc/systemd"
-{
-  echo "#!/bin/sh"
-  echo "# corescope-perf under the grants its config needs (computed when the image was built)."
-  echo "# Arguments pass through: \`run.sh check\`, \`run.sh wait-ready\`."
-  echo "export $env"
-  echo "exec $run \"\$@\""
-} > "$stage/root/etc/corescope-perf/run.sh"
 cp deploy/container/Containerfile "$stage/Containerfile"
 podman build --network none --build-arg "BASE=$base" -t "$tag" -f "$stage/Containerfile" "$stage" >/dev/null
 echo "build.sh: built $tag"

@@ -87,6 +87,8 @@ export class ConfigError extends Error {
 export interface Cli {
   command: "serve" | "help" | "version" | "permissions" | "wait-ready" | "check";
   configPath?: string;
+  /** `permissions --print0`: the flags NUL-terminated, for scripts that must not split them. */
+  print0?: boolean;
   /** Flag values, by config key, still as strings. */
   flags: Partial<Record<keyof Config, string>>;
 }
@@ -110,7 +112,8 @@ Usage:
           [--proc-io PATH] [--log-format text|json]
   main.ts check [same flags]         preflight: name every problem with the database, the
                                      stats file, the I/O counters and the grants; exit 1 if any
-  main.ts permissions [same flags]   print the Deno permission flags this config needs
+  main.ts permissions [same flags]   print the Deno permission flags this config needs, one a
+                                     line (--print0: each ended by NUL, for scripts)
   main.ts wait-ready [same flags]    wait (up to 10 s) until the service at HOST:PORT is ready;
                                      exit 0 when it is, 1 when not (systemd ExecStartPost)
   main.ts --help | --version
@@ -144,6 +147,7 @@ export function parseCli(argv: readonly string[]): Cli {
       options: {
         config: { type: "string" },
         help: { type: "boolean", short: "h" },
+        print0: { type: "boolean" },
         version: { type: "boolean", short: "V" },
         ...Object.fromEntries(Object.keys(FLAG_KEYS).map((k) => [k, { type: "string" as const }])),
       },
@@ -170,6 +174,10 @@ export function parseCli(argv: readonly string[]): Cli {
     cli.command = p as Cli["command"];
   }
   if (values.config !== undefined) cli.configPath = values.config as string;
+  if (values.print0) {
+    if (cli.command !== "permissions") throw new ConfigError("--print0", "only with permissions");
+    cli.print0 = true;
+  }
   for (const [flag, key] of Object.entries(FLAG_KEYS)) {
     const v = values[flag as keyof typeof values];
     if (typeof v === "string") cli.flags[key] = v;
@@ -183,19 +191,54 @@ const str: Check = (key, v) => {
   if (typeof v !== "string" || v === "") throw new ConfigError(key, "must be a non-empty string");
   return v;
 };
+/** A host: a non-empty string that can be granted (`--allow-net=HOST:PORT`). */
+const host: Check = (key, v) => {
+  const h = str(key, v) as string;
+  assertGrantable(key, h, "host");
+  return h;
+};
+// Control characters: C0 (newline, carriage return, NUL...), DEL and C1. A value holding one
+// could split a flag where a shell or a unit file reads it, or hide itself in a log.
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 /**
- * Refuses a path Deno could not grant exactly: it splits grant lists on commas. The one
- * place this rule is written; `key` names the setting (or flag) that holds the path.
+ * Refuses a value no setting may hold: a control character (C0, DEL, C1), wherever the value
+ * comes from. The one place this rule is written; `key` names the setting (or flag).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { assertPlain, ConfigError } from "./config.ts";
+ * assert.throws(() => assertPlain("statsPath", "/tmp/s.json\n--allow-run"), ConfigError);
+ * assertPlain("statsPath", "/tmp/a b.json");
+ * ```
+ */
+export function assertPlain(key: string, v: string): void {
+  const m = CONTROL.exec(v);
+  if (m) {
+    const code = m[0].charCodeAt(0).toString(16).padStart(4, "0");
+    throw new ConfigError(key, `holds a control character (U+${code}), which no setting may`);
+  }
+}
+
+/**
+ * Refuses a path or address Deno could not grant exactly: it splits grant lists on commas,
+ * and a control character could split the flag itself. `key` names the setting (or flag).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { assertGrantable, ConfigError } from "./config.ts";
  * assert.throws(() => assertGrantable("--config", "/x,y/c.json"), ConfigError);
+ * assert.throws(() => assertGrantable("host", "127.0.0.1\r--inspect"), ConfigError);
  * ```
  */
-export function assertGrantable(key: string, p: string): void {
-  if (p.includes(",")) throw new ConfigError(key, `${p}: a path holding a comma cannot be granted`);
+export function assertGrantable(key: string, p: string, what = "path"): void {
+  assertPlain(key, p);
+  if (p.includes(",")) {
+    throw new ConfigError(key, `${p}: a ${what} holding a comma cannot be granted`);
+  }
 }
 
 const path: Check = (key, v) => {
@@ -209,7 +252,7 @@ const path: Check = (key, v) => {
   }
 };
 const int = (min: number, max: number): Check => (key, v) => {
-  const n = typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+  const n = typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : v;
   if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(key, `must be an integer from ${min} to ${max}`);
   }
@@ -223,7 +266,7 @@ const oneOf = (...allowed: string[]): Check => (key, v) => {
 };
 
 const CHECKS: Record<keyof Config, Check> = {
-  host: str,
+  host,
   port: int(0, 65535),
   statsPath: path,
   dbPath: path,
@@ -244,10 +287,12 @@ const CHECKS: Record<keyof Config, Check> = {
     if (!Array.isArray(v) || !v.every((h) => typeof h === "string" && h !== "")) {
       throw new ConfigError(key, "must be an array of host names");
     }
+    for (const h of v) assertGrantable(key, h, "host");
     return v.map((h: string) => h.toLowerCase());
   },
   apiKey: (key, v) => {
     if (typeof v !== "string") throw new ConfigError(key, "must be a string");
+    assertPlain(key, v);
     if (v !== "" && v.length < 16) {
       throw new ConfigError(key, "must be empty or at least 16 characters");
     }
@@ -292,14 +337,18 @@ export function loadConfig(cli: Cli, sources: ConfigSources): Config {
     try {
       doc = JSON.parse(text);
     } catch (err) {
-      throw new ConfigError("--config", `${cli.configPath} is not JSON: ${(err as Error).message}`);
+      // V8 quotes the file in its messages, and the file may hold the API key: say where.
+      throw new ConfigError("--config", `${cli.configPath} is not JSON ${whereInJson(err)}`);
     }
     if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
       throw new ConfigError("--config", `${cli.configPath} must hold a JSON object`);
     }
     for (const [k, v] of Object.entries(doc)) {
       if (k.startsWith("_")) continue;
-      if (!(k in CHECKS)) throw new ConfigError(k, "unknown config key");
+      if (!Object.hasOwn(CHECKS, k)) {
+        const shown = CONTROL.test(k) || k.length > 64 ? "a key" : k;
+        throw new ConfigError(shown, "unknown config key");
+      }
       raw[k] = v;
     }
   }
@@ -311,6 +360,31 @@ export function loadConfig(cli: Cli, sources: ConfigSources): Config {
   const out: Record<string, unknown> = {};
   for (const [k, check] of Object.entries(CHECKS)) out[k] = check(k, raw[k]);
   return out as unknown as Config;
+}
+
+/**
+ * Where a JSON parse failed, from V8's message, without its quote of the text: `at line 3,
+ * column 5`, `at byte 42`, or nothing.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { whereInJson } from "./config.ts";
+ * let err;
+ * try {
+ *   JSON.parse('{"apiKey": "s3cret-key-0123456789" x}');
+ * } catch (e) {
+ *   err = e;
+ * }
+ * assert.equal(whereInJson(err), "(at line 1, column 36)");
+ * ```
+ */
+export function whereInJson(err: unknown): string {
+  const msg = err instanceof Error ? err.message : "";
+  const lc = /line (\d+) column (\d+)/.exec(msg);
+  if (lc) return `(at line ${lc[1]}, column ${lc[2]})`;
+  const pos = /position (\d+)/.exec(msg);
+  return pos ? `(at byte ${pos[1]})` : "(it ends too soon or holds no JSON)";
 }
 
 const LOOPBACK = ["localhost", "127.0.0.1", "[::1]"];

@@ -35,11 +35,12 @@ import { type IngestVerdicts, judgeIngest, type JudgePolicy } from "../judge/ver
 export const COALESCE_MS = 5;
 
 /**
- * A new stats file version is parsed at most once per this many ms. The ingestor writes one
- * a second; a writer that replaces the file as fast as it can gets four parses a second
- * (about 40 ms of work at the 256 KiB default), not the event loop.
+ * Bytes of new stats file versions parsed per second, and at once. The ingestor writes a few
+ * KB a second, parsed the moment each version is seen; a writer that replaces the file with
+ * versions at the 256 KiB default as fast as it can gets four parses a second (about 40 ms of
+ * work, 10 ms each), not the event loop. The burst holds a whole file at the 1 MiB maximum.
  */
-export const MIN_PARSE_INTERVAL_MS = 250;
+export const PARSE_BUDGET = { bytesPerSec: 1024 * 1024, burstBytes: 1024 * 1024 } as const;
 
 /** Samples kept for `GET /api/perf/history`: ten minutes at 1 Hz. */
 export const HISTORY_SAMPLES = 600;
@@ -91,7 +92,7 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
     maxBytes: config.maxStatsBytes,
     log,
     coalesceMs: COALESCE_MS,
-    minParseIntervalMs: MIN_PARSE_INTERVAL_MS,
+    parseBudget: PARSE_BUDGET,
     ...(opts.mono ? { mono: opts.mono } : {}),
   });
   const sqlite = createSqliteStats({ path: config.dbPath, log, coalesceMs: COALESCE_MS });

@@ -45,8 +45,24 @@ export const MAX_SERIES = 64;
  * assert.ok(text.includes("corescope_ingestor_stats_age_seconds 0.4\n"));
  * ```
  */
-export function renderVolatile(c: StatsCacheCounters, freshness: Freshness): string {
+export function renderVolatile(
+  c: StatsCacheCounters,
+  freshness: Freshness,
+  answers: AnswersInFlight = { bytes: 0, refused: 0 },
+): string {
   const o = new Out();
+  o.family(
+    "corescope_perf_response_bytes_in_flight",
+    "gauge",
+    "Bytes that answers waiting on their clients hold (the response budget's count).",
+    one(answers.bytes),
+  );
+  o.family(
+    "corescope_perf_responses_refused_total",
+    "counter",
+    "Answers refused with 503 because they would have passed the response budget.",
+    one(answers.refused),
+  );
   o.family(
     "corescope_perf_stats_cache_lookups_total",
     "counter",
@@ -69,6 +85,12 @@ export function renderVolatile(c: StatsCacheCounters, freshness: Freshness): str
     one(freshness.ageSec),
   );
   return o.lines.join("\n") + "\n";
+}
+
+/** The response budget's figures, as a scrape shows them. */
+export interface AnswersInFlight {
+  bytes: number;
+  refused: number;
 }
 
 /** Everything one scrape shows (but what {@linkcode renderVolatile} renders). */

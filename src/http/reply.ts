@@ -7,7 +7,12 @@
  */
 
 import type { Logger } from "../base/log.ts";
-import type { ResponseBudget, SharedBody } from "./response_budget.ts";
+import {
+  type Delivery,
+  type ResponseBudget,
+  type SharedBody,
+  sharedBody,
+} from "./response_budget.ts";
 
 /** Headers every response carries. */
 export const NO_STORE = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
@@ -44,10 +49,18 @@ export function jsonText(text: string, status = 200): Response {
   return new Response(text, { status, headers: JSON_HEADERS });
 }
 
+/** What a request tells the reply: its method and route, and how Deno delivers it. */
+export interface Asked {
+  method: string;
+  path: string;
+  /** Deno's handler info; absent for an in-process request. */
+  delivery?: Delivery;
+}
+
 /**
  * A response with a shared body: a small one as its text (Deno's fast path), a large one as
- * a counted stream, or 503 (logged) when large answers already waiting on clients fill the
- * budget.
+ * a counted stream, or 503 with `Retry-After` (logged, at most 30 lines a minute) when the
+ * answers in flight, in all or on this connection, fill the budget.
  *
  * @example
  * ```ts
@@ -55,26 +68,61 @@ export function jsonText(text: string, status = 200): Response {
  * import { sendShared } from "./reply.ts";
  * import { createResponseBudget, sharedBody } from "./response_budget.ts";
  * import { silentLogger } from "../base/log.ts";
- * const ctx = { budget: createResponseBudget({ maxPinnedBytes: 10 }), log: silentLogger };
+ * const ctx = { budget: createResponseBudget({ maxBytes: 10 }), log: silentLogger };
  * const req = { method: "GET", path: "/api/perf/history" };
  * assert.equal(sendShared(ctx, req, sharedBody("x".repeat(70_000))).status, 503);
+ * assert.equal(sendShared(ctx, req, sharedBody("{}")).status, 200);
  * ```
  */
 export function sendShared(
   ctx: { budget: ResponseBudget; log: Logger },
-  req: { method: string; path: string },
+  req: Asked,
   body: SharedBody,
   headers: Record<string, string> = JSON_HEADERS,
+  status = 200,
 ): Response {
-  if (body.bytes === undefined) return new Response(body.text, { headers });
-  const init = ctx.budget.bodyOf(body, req.method);
-  if (init !== undefined) return new Response(init, { headers });
+  // Small: Deno's fast path (for HEAD too: it sends the head with the body's length).
+  if (body.bytes === undefined) return new Response(body.text, { status, headers });
+  const init = ctx.budget.bodyOf(body, req.method, req.delivery);
+  if (init !== undefined) return new Response(init, { status, headers });
   ctx.log.log(
     "warn",
     "budget",
-    `${req.path}: a ${body.bytes.length}-byte answer refused (503): ${ctx.budget.pinnedBytes()} bytes of answers wait on clients that do not read`,
+    `${req.path}: a ${body.byteLength}-byte answer refused (503): ${ctx.budget.pinnedBytes()} bytes of answers wait on their clients`,
   );
-  return jsonResponse({ error: "busy: too many large answers wait on their clients" }, 503, {
-    "Retry-After": "1",
+  return BUSY();
+}
+
+const BUSY_TEXT = JSON.stringify({ error: "busy: too many answers wait on their clients" });
+
+/** The 503 for a full budget: small, on the fast path, never counted itself. */
+function BUSY(): Response {
+  return new Response(BUSY_TEXT, {
+    status: 503,
+    headers: { ...JSON_HEADERS, "Retry-After": "1" },
   });
+}
+
+/**
+ * A JSON answer built for this request alone (`/api/perf`, `/api/health`): sent like a shared
+ * body, so a large one is counted too.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sendJson } from "./reply.ts";
+ * import { createResponseBudget } from "./response_budget.ts";
+ * import { silentLogger } from "../base/log.ts";
+ * const ctx = { budget: createResponseBudget(), log: silentLogger };
+ * const res = sendJson(ctx, { method: "GET", path: "/api/perf" }, { ok: true });
+ * assert.equal(await res.text(), '{"ok":true}');
+ * ```
+ */
+export function sendJson(
+  ctx: { budget: ResponseBudget; log: Logger },
+  req: Asked,
+  value: unknown,
+  status = 200,
+): Response {
+  return sendShared(ctx, req, sharedBody(JSON.stringify(value)), JSON_HEADERS, status);
 }

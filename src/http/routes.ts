@@ -20,8 +20,8 @@ import { memoLast } from "../base/memo.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics, renderVolatile } from "./metrics.ts";
 import type { IoCounters } from "../inputs/proc_io.ts";
 import { createRequestGuard, pathOf } from "./request_guard.ts";
-import { sharedBody } from "./response_budget.ts";
-import { jsonResponse, jsonText, NO_STORE, sendShared } from "./reply.ts";
+import { type Delivery, sharedBody } from "./response_budget.ts";
+import { type Asked, jsonResponse, NO_STORE, sendJson, sendShared } from "./reply.ts";
 import {
   healthBody,
   healthzBody,
@@ -59,6 +59,15 @@ export const ROUTES: Record<string, string[]> = {
   "/api/mqtt/status": READ,
 };
 
+/** The app: Deno's handler info (how the response is delivered) is its env. */
+type App = Hono<{ Bindings: Delivery | undefined }>;
+type Ctx = Context<{ Bindings: Delivery | undefined }>;
+
+/** What a handler's reply needs to know of its request. */
+function asked(c: Ctx): Asked {
+  return { method: c.req.method, path: c.req.path, delivery: c.env };
+}
+
 /** The stats-file state, judged once per request and handed to every body builder. */
 interface Judged {
   state: StatsState;
@@ -78,8 +87,8 @@ interface Judged {
  * const res = await createApp(services).request("/api/healthz");
  * ```
  */
-export function createApp(svc: Services): Hono {
-  const app = new Hono();
+export function createApp(svc: Services): App {
+  const app: App = new Hono();
   const judge = (): Judged => {
     const state = svc.stats(), now = svc.now();
     const f = freshnessOf(state, now, svc.policy);
@@ -94,25 +103,25 @@ export function createApp(svc: Services): Hono {
 }
 
 /** The contract's endpoints built from the stats file, the I/O sampler and the database. */
-function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
+function statsRoutes(app: App, svc: Services, judge: () => Judged): void {
   const io = memoLast((rates: IoRates, state: StatsState, fresh: boolean) =>
-    JSON.stringify(perfIoBody(rates, state, fresh))
+    sharedBody(JSON.stringify(perfIoBody(rates, state, fresh)))
   );
-  app.get("/api/perf/io", () => {
+  app.get("/api/perf/io", (c) => {
     const j = judge();
-    return jsonText(io(svc.ioRates(), j.state, j.f.fresh));
+    return sendShared(svc, asked(c), io(svc.ioRates(), j.state, j.f.fresh));
   });
 
   // cacheHitRate: 0, as CoreScope reports without a packet store (its page flags 0-90 %).
-  const sqlite = memoLast((f: SqliteFigures) => JSON.stringify(perfSqliteBody(f, 0)));
-  app.get("/api/perf/sqlite", () => jsonText(sqlite(svc.sqlite())));
+  const sqlite = memoLast((f: SqliteFigures) => sharedBody(JSON.stringify(perfSqliteBody(f, 0))));
+  app.get("/api/perf/sqlite", (c) => sendShared(svc, asked(c), sqlite(svc.sqlite())));
 
   const sources = memoLast((state: StatsState, tenths: number, fresh: boolean) =>
     sharedBody(JSON.stringify(writeSourcesBody(state, { fresh, tenths })))
   );
   app.get("/api/perf/write-sources", (c) => {
     const j = judge();
-    return sendShared(svc, c.req, sources(j.state, j.tenths, j.f.fresh));
+    return sendShared(svc, asked(c), sources(j.state, j.tenths, j.f.fresh));
   });
 
   const mqtt = memoLast((state: StatsState, tenths: number, fresh: boolean) =>
@@ -120,12 +129,12 @@ function statsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
   );
   app.get("/api/mqtt/status", (c) => {
     const j = judge();
-    return sendShared(svc, c.req, mqtt(j.state, j.tenths, j.f.fresh));
+    return sendShared(svc, asked(c), mqtt(j.state, j.tenths, j.f.fresh));
   });
 }
 
 /** `/metrics`, and the history behind the dashboard. */
-function metricsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
+function metricsRoutes(app: App, svc: Services, judge: () => Judged): void {
   // Keys: everything the text is built from; the verdicts move with the second and the facts.
   const metrics = memoLast((
     state: StatsState,
@@ -166,8 +175,13 @@ function metricsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
     const age = j.f.ageSec === undefined ? j.f : { ...j.f, ageSec: j.tenths / 10 };
     return sendShared(
       svc,
-      c.req,
-      sharedBody(text + renderVolatile(counters, age)),
+      asked(c),
+      sharedBody(
+        text + renderVolatile(counters, age, {
+          bytes: svc.budget.pinnedBytes(),
+          refused: svc.budget.refused(),
+        }),
+      ),
       METRICS_HEADERS,
     );
   });
@@ -179,12 +193,12 @@ function metricsRoutes(app: Hono, svc: Services, judge: () => Judged): void {
   });
   app.get("/api/perf/history", (c) => {
     const samples = svc.history();
-    return sendShared(svc, c.req, history(samples.at(-1), samples.length));
+    return sendShared(svc, asked(c), history(samples.at(-1), samples.length));
   });
 }
 
 /** Readiness and liveness: the contract's healthz, CoreScope's health, and plain probes. */
-function healthRoutes(app: Hono, svc: Services, judge: () => Judged): void {
+function healthRoutes(app: App, svc: Services, judge: () => Judged): void {
   // Keys: the state, its freshness, the second the verdicts are judged at, the watch's facts.
   const healthz = memoLast(
     (state: StatsState, _fresh: boolean, second: number, facts: IngestFacts) => {
@@ -204,22 +218,26 @@ function healthRoutes(app: Hono, svc: Services, judge: () => Judged): void {
     const j = judge();
     return sendShared(
       svc,
-      c.req,
+      asked(c),
       healthz(j.state, j.f.fresh, Math.floor(svc.now() / 1000), svc.facts()),
     );
   });
 
-  app.get("/api/health", () =>
-    jsonResponse(healthBody({
-      uptime: Math.max(0, Math.floor((svc.now() - svc.startedAt) / 1000)),
-      version: svc.version,
-      memory: svc.memory(),
-      eventLoop: svc.eventLoop(),
-      cache: svc.statsCounters(),
-      state: judge().state,
-      requests: svc.requests.figures(),
-      ready: svc.readiness().ready,
-    })));
+  app.get("/api/health", (c) =>
+    sendJson(
+      svc,
+      asked(c),
+      healthBody({
+        uptime: Math.max(0, Math.floor((svc.now() - svc.startedAt) / 1000)),
+        version: svc.version,
+        memory: svc.memory(),
+        eventLoop: svc.eventLoop(),
+        cache: svc.statsCounters(),
+        state: judge().state,
+        requests: svc.requests.figures(),
+        ready: svc.readiness().ready,
+      }),
+    ));
 
   app.get("/livez", () => jsonResponse({ alive: true }));
   app.get("/readyz", () => {
@@ -236,13 +254,14 @@ function healthRoutes(app: Hono, svc: Services, judge: () => Judged): void {
 }
 
 /** The service's own figures, CoreScope's shape, and their reset. */
-function perfRoutes(app: Hono, svc: Services): void {
+function perfRoutes(app: App, svc: Services): void {
   app.get(
     "/api/perf",
-    () => jsonResponse(perfBody(svc.requests.figures(), svc.statsCounters(), svc.stats())),
+    (c) =>
+      sendJson(svc, asked(c), perfBody(svc.requests.figures(), svc.statsCounters(), svc.stats())),
   );
 
-  app.post("/api/perf/reset", (c: Context) => {
+  app.post("/api/perf/reset", (c: Ctx) => {
     const auth = checkApiKey(c.req.raw.headers, svc.apiKey);
     if (auth === "disabled") {
       return jsonResponse({ error: "reset is disabled: no apiKey is configured" }, 403);
@@ -260,22 +279,21 @@ function perfRoutes(app: Hono, svc: Services): void {
     return jsonResponse({ ok: true });
   });
 
-  app.get("/", () =>
-    new Response(DASHBOARD_HTML, {
-      headers: {
-        "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy": DASHBOARD_CSP,
-        "X-Frame-Options": "DENY",
-        ...NO_STORE,
-      },
-    }));
+  const dashboard = sharedBody(DASHBOARD_HTML);
+  const dashboardHeaders = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Security-Policy": DASHBOARD_CSP,
+    "X-Frame-Options": "DENY",
+    ...NO_STORE,
+  };
+  app.get("/", (c) => sendShared(svc, asked(c), dashboard, dashboardHeaders));
 }
 
 /** 405 with Allow for a known path, JSON 404 for the rest, JSON 500 for a thrown error. */
-function fallbacks(app: Hono, svc: Services): void {
+function fallbacks(app: App, svc: Services): void {
   // In notFound rather than as `app.all(path)` routes: a second handler on every path makes
   // Hono compose a chain for every request, which cost more than the whole healthz handler.
-  app.notFound((c: Context) => {
+  app.notFound((c: Ctx) => {
     const methods = Object.hasOwn(ROUTES, c.req.path) ? ROUTES[c.req.path] : undefined;
     if (methods) {
       // The method is not echoed either: `Allow` says what is.
@@ -286,7 +304,7 @@ function fallbacks(app: Hono, svc: Services): void {
     // The path is not echoed: it is a client's text, and bodies may be shown as HTML elsewhere.
     return jsonResponse({ error: "no such route" }, 404);
   });
-  app.onError((err: Error, c: Context) => {
+  app.onError((err: Error, c: Ctx) => {
     svc.log.log("error", "http", `${c.req.method} ${routeOf(c.req.path)} failed: ${err.message}`);
     return jsonResponse({ error: "internal error" }, 500);
   });
@@ -310,14 +328,14 @@ function routeOf(path: string): string {
  */
 export function createHandler(
   svc: Services,
-  app: Hono = createApp(svc),
-): (req: Request) => Response | Promise<Response> {
+  app: App = createApp(svc),
+): (req: Request, info?: Delivery) => Response | Promise<Response> {
   const guard = createRequestGuard(svc.allowedHosts);
-  return (req) => {
+  return (req, info) => {
     const t0 = performance.now();
     const refused = guard(req);
     const res = refused === undefined
-      ? app.fetch(req)
+      ? app.fetch(req, info)
       : jsonResponse({ error: refused.error }, refused.status);
     const endpoint = routeOf(pathOf(req.url));
     if (res instanceof Promise) {

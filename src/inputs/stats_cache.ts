@@ -46,7 +46,7 @@ export interface StatsCacheCounters {
   parses: number;
   /** Distinct versions seen (also failure states). */
   versions: number;
-  /** Requests that found a new version within the parse interval and got the cached one. */
+  /** Requests that found a new version past the parse budget and got the cached one. */
   deferred: number;
 }
 
@@ -70,14 +70,49 @@ export interface StatsCacheOptions {
   /** Under a burst of calls, reuse one identity probe for this long (ms); 0 never reuses. */
   coalesceMs?: number;
   /**
-   * A new version is read and parsed at most once per this many ms (0: every version): a
-   * writer that replaces the file as fast as it can gets a parse budget, not the event loop.
-   * Until then the cached version is served (and judged by its own stamp). A file gone, or
-   * refused from its lstat, is reported at once.
+   * The parse budget, in bytes of new versions (absent: every version is parsed). Ordinary
+   * versions (the ingestor writes a few KB a second) are parsed the moment they are seen; a
+   * writer that replaces the file with large versions as fast as it can gets `bytesPerSec`,
+   * not the event loop. Past the budget the cached version is served (and judged by its own
+   * stamp) until enough is earned again. A file gone, or refused from its lstat, is reported
+   * at once.
    */
-  minParseIntervalMs?: number;
-  /** Monotonic clock (ms) for `coalesceMs`. */
+  parseBudget?: ParseBudget;
+  /** Monotonic clock (ms) for `coalesceMs` and the parse budget. */
   mono?: () => number;
+}
+
+/** Bytes of new stats versions that may be parsed: a rate, and a burst. */
+export interface ParseBudget {
+  /** Bytes earned per second. */
+  bytesPerSec: number;
+  /** Bytes that may be spent at once; at least the largest file accepted. */
+  burstBytes: number;
+}
+
+/**
+ * A token bucket of bytes: `take(n, now)` spends `n` when there are that many, refilling at
+ * `bytesPerSec` up to `burstBytes`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { byteBucket } from "./stats_cache.ts";
+ * const take = byteBucket({ bytesPerSec: 1000, burstBytes: 1000 });
+ * assert.equal(take(600, 0), true);
+ * assert.equal(take(600, 0), false); // 400 left
+ * assert.equal(take(600, 200), true); // 200 ms earned 200 more
+ * ```
+ */
+export function byteBucket(b: ParseBudget): (n: number, now: number) => boolean {
+  let tokens = b.burstBytes, at = -Infinity;
+  return (n, now) => {
+    if (now > at) tokens = Math.min(b.burstBytes, tokens + ((now - at) * b.bytesPerSec) / 1000);
+    at = Math.max(at, now);
+    if (n > tokens) return false;
+    tokens -= n;
+    return true;
+  };
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -100,8 +135,7 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
   const { path, maxBytes, log } = opts;
   const mono = opts.mono ?? (() => performance.now());
   const coalesceMs = opts.coalesceMs ?? 0;
-  const minParseIntervalMs = opts.minParseIntervalMs ?? 0;
-  let loadedAt = -Infinity;
+  const spend = opts.parseBudget ? byteBucket(opts.parseBudget) : () => true;
   const c: StatsCacheCounters = {
     hits: 0,
     misses: 0,
@@ -129,16 +163,15 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
       c.hits++;
       return cached.state;
     }
-    // Only a version that must be read and parsed waits for the interval; a file that is
-    // gone, or refused from its lstat (not regular, too large), is reported at once.
+    // Only a version that must be read and parsed spends the budget; a file that is gone,
+    // or refused from its lstat (not regular, too large), is reported at once.
     const parses = p.ok && p.identity.size <= BigInt(maxBytes);
-    if (cached && parses && mono() - loadedAt < minParseIntervalMs) {
+    if (cached && parses && !spend(Number(p.identity.size), mono())) {
       c.deferred++;
       return cached.state;
     }
     c.misses++;
     const previous = cached;
-    if (parses) loadedAt = mono();
     cached = loadVersion(p, io, c);
     closeFd(previous?.pin);
     report(log, path, cached.state);
