@@ -138,9 +138,28 @@ Deno.test("metrics: label values are escaped and label sets are capped", () => {
   );
   assert.equal(series.length, MAX_SERIES);
   const escaped = scrape(
-    input(JSON.stringify({ source_liveness: { 'a"b\\c\nd': { lastReceiptUnix: 1 } } })),
+    input(JSON.stringify({ source_liveness: { 'a"b\\c': { lastReceiptUnix: 1 } } })),
   );
-  assert.ok(escaped.includes('source="a\\"b\\\\c\\nd"'), escaped);
+  assert.ok(escaped.includes('source="a\\"b\\\\c"'), escaped);
+});
+
+Deno.test("metrics: no control character reaches a label value (ESC, CR, NUL, LF, C1), and names stay distinct", () => {
+  const names = ["n\u001b[2J", "n\r", "n\u0000", "n\n", "n\u009b", "n\u007f"];
+  const live = Object.fromEntries(
+    names.map((n) => [n, { lastReceiptUnix: 1, lastMessageUnix: 1 }]),
+  );
+  const t = scrape(input(JSON.stringify({ source_liveness: live })));
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(t, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  const labels = [
+    ...t.matchAll(
+      /^corescope_ingestor_source_last_receipt_timestamp_seconds\{source="([^"]*)"\}/gm,
+    ),
+  ]
+    .map((m) => m[1]);
+  assert.equal(labels.length, names.length);
+  assert.equal(new Set(labels).size, names.length, labels.join(" | "));
+  assert.ok(labels.includes("n\uFFFD[2J"), labels.join(" | "));
 });
 
 async function promtool(args: string[], stdin?: string) {

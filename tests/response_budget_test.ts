@@ -26,8 +26,8 @@ function delivery(port = 1) {
 /** Lets the budget's completion callbacks run. */
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
-Deno.test("the defaults: 32 MiB in flight, 1 MiB per connection, bodies of 4 KiB and more counted", () => {
-  assert.equal(MAX_BYTES_IN_FLIGHT, 32 * 1024 * 1024);
+Deno.test("the defaults: 16 MiB in flight, 1 MiB per connection, bodies of 4 KiB and more counted", () => {
+  assert.equal(MAX_BYTES_IN_FLIGHT, 16 * 1024 * 1024);
   assert.equal(MAX_BYTES_PER_CONNECTION, 1024 * 1024);
   assert.equal(STREAM_MIN_BYTES, 4096);
 });

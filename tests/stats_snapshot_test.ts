@@ -261,3 +261,86 @@ Deno.test("names are capped: 64 entries per map or list, names cut to 128 charac
   assert.deepEqual(s.truncated.length, 4);
   for (const t of s.truncated) assert.match(t, /: kept 64 of 70 entries$/);
 });
+
+const MARKUP = ["<img src=x onerror=alert(1)>", "<svg onload=alert(1)>"];
+
+Deno.test("markup in a write-source name or a stamp never reaches a body: left out, named in problems", () => {
+  for (const evil of MARKUP) {
+    const s = snap(JSON.stringify({
+      sampledAt: evil,
+      tx_inserted: 1,
+      backfillUpdates: { path_json: 3, [evil]: 7, [`ok_${evil}`]: 9 },
+      procIO: { readBytesPerSec: 1, sampledAt: evil },
+      writer_perf: { mqtt_handler: { count: 1 }, [evil]: { count: 2 } },
+    }));
+    const out = JSON.stringify(s);
+    assert.ok(!out.includes("<"), out);
+    assert.deepEqual(Object.keys(s.backfillUpdates!), ["path_json"]);
+    assert.deepEqual(Object.keys(s.writerPerf!), ["mqtt_handler"]);
+    assert.equal(s.sampledAt, undefined);
+    assert.equal(s.procIO?.sampledAt, undefined);
+    assert.equal(s.stampMs, "bad", "a stamp that is no time is not fresh");
+    assert.deepEqual(s.problems.sort(), [
+      "backfillUpdates: 2 name(s) outside [A-Za-z0-9_.-] left out",
+      "procIO.sampledAt: expected an RFC 3339 time, got a string",
+      "sampledAt: expected an RFC 3339 time, got a string",
+      "writer_perf: 1 name(s) outside [A-Za-z0-9_.-] left out",
+    ]);
+  }
+});
+
+Deno.test("a stamp is kept as written only when it is an RFC 3339 time, of any offset and fraction", () => {
+  for (const at of ["2026-11-23T12:00:00Z", "2026-11-23T13:00:00.123456789+01:00"]) {
+    const s = snap(JSON.stringify({ sampledAt: at, procIO: { sampledAt: at } }));
+    assert.equal(s.sampledAt, at);
+    assert.equal(s.procIO?.sampledAt, at);
+    assert.equal(s.stampMs, Date.parse("2026-11-23T12:00:00Z") + (at.includes(".") ? 123 : 0));
+  }
+  // A top-level stamp that is no time is not rescued by procIO's.
+  const s = snap(
+    JSON.stringify({ sampledAt: "now", procIO: { sampledAt: "2026-11-23T12:00:00Z" } }),
+  );
+  assert.equal(s.stampMs, "bad");
+  // Too long to be a stamp: not parsed at all (a 256 KiB field costs nothing).
+  const long = snap(JSON.stringify({ sampledAt: `2026-11-23T12:00:00Z${" ".repeat(100_000)}` }));
+  assert.equal(long.sampledAt, undefined);
+});
+
+Deno.test("what cannot be is refused and named: a negative counter, rate, stamp or duration", () => {
+  const s = snap(JSON.stringify({
+    tx_inserted: -5,
+    write_errors: -1,
+    backfillUpdates: { path_json: -3 },
+    procIO: { readBytesPerSec: -2 },
+    writer_perf: { mqtt_handler: { count: -1, wait_ms_p99: -0.5 } },
+    source_liveness: { local: { lastReceiptUnix: -1, lastMessageUnix: 1 } },
+    source_statuses: [{ name: "local", packetsTotal: -9 }],
+    watchdogPanicCount: -4,
+  }));
+  assert.equal(s.counters.tx_inserted, undefined);
+  assert.equal(s.counters.write_errors, undefined);
+  assert.deepEqual(s.backfillUpdates, {});
+  assert.equal(s.procIO?.readBytesPerSec, 0);
+  assert.equal(s.writerPerf?.mqtt_handler?.count, 0);
+  assert.equal(s.writerPerf?.mqtt_handler?.wait_ms_p99, 0);
+  assert.equal(s.sourceLiveness?.local, undefined);
+  assert.equal(s.sourceStatuses?.[0]?.packetsTotal, 0);
+  assert.equal(s.watchdogPanicCount, undefined);
+  assert.equal(s.problems.length, 9, s.problems.join("; "));
+  for (const p of s.problems) {
+    assert.match(p, /expected a non-negative (integer|number), got a negative number/);
+  }
+  // Zero is a count like any other.
+  assert.deepEqual(snap('{"tx_inserted": 0}').problems, []);
+});
+
+Deno.test("control characters in names and text leave as U+FFFD, the names still distinct", () => {
+  const s = snap(JSON.stringify({
+    source_liveness: { "a\u001b[2J": {}, "a\r": {}, "a\u0000": {} },
+    source_statuses: [{ name: "x", broker: "mqtt://h\u009b31m", lastError: "e\nf" }],
+  }));
+  const names = Object.keys(s.sourceLiveness!);
+  assert.deepEqual(names.sort(), ["a\uFFFD", "a\uFFFD (2)", "a\uFFFD[2J"]);
+  assert.equal(s.sourceStatuses?.[0]?.broker, "mqtt://h\uFFFD31m");
+  assert.equal(s.sourceStatuses?.[0]?.lastError, "e\uFFFDf");
+});

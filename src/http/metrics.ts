@@ -114,9 +114,17 @@ type Labels = Record<string, string>;
 /** Labels, value, and a name suffix (a summary's `_count`). */
 type Sample = [Labels, number] | [Labels, number, string];
 
-/** Escapes a label value: backslash, double quote and line feed. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Escapes a label value: backslash, double quote and line feed as the format says; any other
+ * control character (the stats file's names already have none) as U+FFFD, so no scrape
+ * carries a raw ESC, CR, NUL or C1 to a terminal.
+ */
 function esc(v: string): string {
-  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")
+    .replace(CONTROL, "\uFFFD");
 }
 
 function fmt(n: number): string {

@@ -24,7 +24,7 @@
  */
 
 /** Bytes that answers in flight may hold at most, in all. */
-export const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
+export const MAX_BYTES_IN_FLIGHT = 16 * 1024 * 1024;
 /** Bytes of per-response state one connection's answers in flight may hold at most. */
 export const MAX_BYTES_PER_CONNECTION = 1024 * 1024;
 /** Bodies of at least this many UTF-8 bytes are counted and streamed; smaller ones are not. */

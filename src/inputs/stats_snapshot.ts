@@ -21,6 +21,21 @@ export const MAX_NAMES = 64;
 /** Names (map keys) longer than this are cut, with "…" appended. */
 export const MAX_NAME_CHARS = 128;
 
+/**
+ * What a write-source name may be made of: `backfillUpdates` kinds and `writer_perf`
+ * components are identifiers in the ingestor's code, and CoreScope's own perf page puts them
+ * into HTML as they come. A name outside this set is left out (and named in `problems`).
+ */
+export const PLAIN_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+// Control characters (C0, DEL, C1): shown as U+FFFD in every name and text that leaves, so no
+// body, label value or log line carries one, and names stay distinct as they are shown.
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** Longest text an RFC 3339 stamp can be (`2026-11-23T12:00:00.123456789+01:00`). */
+const MAX_STAMP_CHARS = 40;
+
 /** The nine integer counters, under their file names, in the order the ingestor writes them. */
 export const COUNTER_NAMES = [
   "tx_inserted",
@@ -129,17 +144,20 @@ function isObject(v: Json): v is Record<string, Json> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** A count or a unix stamp: a whole number, not negative (a counter below 0 cannot be). */
 function isInt(v: Json): v is number {
-  return typeof v === "number" && Number.isSafeInteger(v);
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 }
 
+/** A rate or a duration: a finite number, not negative. */
 function isNum(v: Json): v is number {
-  return typeof v === "number" && Number.isFinite(v);
+  return typeof v === "number" && Number.isFinite(v) && v >= 0;
 }
 
 function describe(v: Json): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
+  if (typeof v === "number" && v < 0) return "a negative number";
   if (typeof v === "number" && !Number.isSafeInteger(v) && Number.isInteger(v)) {
     return "an integer beyond 2^53";
   }
@@ -159,7 +177,9 @@ function describe(v: Json): string {
  * assert.equal(r.snapshot.counters.tx_inserted, 5);
  * assert.equal(r.snapshot.counters.obs_inserted, undefined, "a wrong type is left out");
  * assert.equal(r.snapshot.counters.tx_dupes, 0, "an omitted counter is 0, as Go decodes it");
- * assert.deepEqual(r.snapshot.problems, ["obs_inserted: expected an integer, got a string"]);
+ * assert.deepEqual(r.snapshot.problems, [
+ *   "obs_inserted: expected a non-negative integer, got a string",
+ * ]);
  * ```
  */
 export function parseStatsSnapshot(text: string): SnapshotParse {
@@ -191,9 +211,16 @@ function validate(doc: Record<string, Json>): StatsSnapshot {
     sources: {},
   };
 
+  // Set when the top-level stamp is there but is no time: the sample is then not fresh, even
+  // if procIO carries a stamp of its own.
+  let topStampBad = false;
   if ("sampledAt" in doc) {
-    if (typeof doc.sampledAt === "string") snap.sampledAt = name(doc.sampledAt);
-    else bad("sampledAt", "a string", doc.sampledAt);
+    const at = stamp(doc.sampledAt);
+    if (at !== undefined) snap.sampledAt = at;
+    else {
+      topStampBad = true;
+      bad("sampledAt", "an RFC 3339 time", doc.sampledAt);
+    }
   }
   for (const name of COUNTER_NAMES) {
     // Older ingestors omit newer counters: 0, as Go decodes them. A wrong type is left out.
@@ -203,22 +230,30 @@ function validate(doc: Record<string, Json>): StatsSnapshot {
     }
     const v = doc[name];
     if (isInt(v)) snap.counters[name] = v;
-    else bad(name, "an integer", v);
+    else bad(name, "a non-negative integer", v);
   }
   if ("backfillUpdates" in doc) {
-    snap.backfillUpdates = intMap("backfillUpdates", doc.backfillUpdates, bad, truncated);
+    snap.backfillUpdates = intMap(
+      "backfillUpdates",
+      doc.backfillUpdates,
+      bad,
+      truncated,
+      problems,
+    );
   }
   if ("procIO" in doc) snap.procIO = procIo(doc.procIO, bad);
-  if ("writer_perf" in doc) snap.writerPerf = writerPerf(doc.writer_perf, bad, truncated);
+  if ("writer_perf" in doc) {
+    snap.writerPerf = writerPerf(doc.writer_perf, bad, truncated, problems);
+  }
   if ("source_liveness" in doc) snap.sourceLiveness = liveness(doc.source_liveness, bad, truncated);
   if ("source_statuses" in doc) snap.sourceStatuses = statuses(doc.source_statuses, bad, truncated);
   for (const key of ["watchdogLastTickUnix", "watchdogPanicCount"] as const) {
     if (!(key in doc)) continue;
     if (isInt(doc[key])) snap[key] = doc[key];
-    else bad(key, "an integer", doc[key]);
+    else bad(key, "a non-negative integer", doc[key]);
   }
-  const stamp = snap.sampledAt || snap.procIO?.sampledAt;
-  snap.stampMs = stamp ? parseRfc3339(stamp) ?? "bad" : "none";
+  const effective = snap.sampledAt || snap.procIO?.sampledAt;
+  snap.stampMs = topStampBad ? "bad" : effective ? parseRfc3339(effective)! : "none";
   snap.sources = flattenSources(snap);
   return snap;
 }
@@ -254,12 +289,27 @@ export function flattenSources(
   return out;
 }
 
-/** The first {@linkcode MAX_NAMES} entries of an object, names masked and length-capped. */
-function entries(v: Record<string, Json>, field: string, cut: string[]): [string, Json][] {
+/**
+ * The first {@linkcode MAX_NAMES} entries of an object, names masked and length-capped; with
+ * `plain`, only names of {@linkcode PLAIN_NAME}, the others left out and counted in `problems`.
+ */
+function entries(
+  v: Record<string, Json>,
+  field: string,
+  cut: string[],
+  plain?: string[],
+): [string, Json][] {
   // One enumeration of the keys (a file may hold 100,000 of them): count and first few.
   const keys = Object.keys(v);
   if (keys.length > MAX_NAMES) cut.push(`${field}: kept ${MAX_NAMES} of ${keys.length} entries`);
-  const kept = keys.slice(0, MAX_NAMES);
+  let kept = keys.slice(0, MAX_NAMES);
+  if (plain) {
+    const ok = kept.filter((k) => PLAIN_NAME.test(k));
+    const left = kept.length - ok.length;
+    // Never the name itself: it may be markup meant for someone's page.
+    if (left > 0) plain.push(`${field}: ${left} name(s) outside [A-Za-z0-9_.-] left out`);
+    kept = ok;
+  }
   const names = distinctNames(kept);
   return kept.map((raw, i) => [names[i]!, v[raw]]);
 }
@@ -293,7 +343,7 @@ function distinct(n: string, seen: Set<string>): string {
  * {@linkcode MAX_VALUE_CHARS}, well-formed, in time bounded by that length.
  */
 function text(raw: string): string {
-  return maskBounded(raw, MAX_VALUE_CHARS);
+  return maskBounded(raw, MAX_VALUE_CHARS).replace(CONTROL, "\uFFFD");
 }
 
 /**
@@ -301,7 +351,13 @@ function text(raw: string): string {
  * {@linkcode MAX_NAME_CHARS}, well-formed, in time bounded by that length.
  */
 function name(raw: string): string {
-  return maskBounded(raw, MAX_NAME_CHARS);
+  return maskBounded(raw, MAX_NAME_CHARS).replace(CONTROL, "\uFFFD");
+}
+
+/** A stamp as it may leave: an RFC 3339 time as written, or `undefined` for anything else. */
+function stamp(raw: Json): string | undefined {
+  if (typeof raw !== "string" || raw.length > MAX_STAMP_CHARS) return undefined;
+  return parseRfc3339(raw) === undefined ? undefined : raw;
 }
 
 type Bad = (field: string, want: string, got: Json) => void;
@@ -311,12 +367,13 @@ function intMap(
   v: Json,
   bad: Bad,
   cut: string[],
+  plain: string[],
 ): Record<string, number> | undefined {
   if (!isObject(v)) return void bad(field, "an object", v);
   const out: Record<string, number> = {};
-  for (const [k, n] of entries(v, field, cut)) {
+  for (const [k, n] of entries(v, field, cut, plain)) {
     if (isInt(n)) out[k] = n;
-    else bad(`${field}.${k}`, "an integer", n);
+    else bad(`${field}.${k}`, "a non-negative integer", n);
   }
   return out;
 }
@@ -333,19 +390,25 @@ function procIo(v: Json, bad: Bad): ProcIoSample | undefined {
   for (const key of PROC_IO_RATE_KEYS) {
     if (!(key in v)) continue;
     if (isNum(v[key])) out[key] = v[key];
-    else bad(`procIO.${key}`, "a number", v[key]);
+    else bad(`procIO.${key}`, "a non-negative number", v[key]);
   }
   if ("sampledAt" in v) {
-    if (typeof v.sampledAt === "string") out.sampledAt = name(v.sampledAt);
-    else bad("procIO.sampledAt", "a string", v.sampledAt);
+    const at = stamp(v.sampledAt);
+    if (at !== undefined) out.sampledAt = at;
+    else bad("procIO.sampledAt", "an RFC 3339 time", v.sampledAt);
   }
   return out;
 }
 
-function writerPerf(v: Json, bad: Bad, cut: string[]): Record<string, WriterStats> | undefined {
+function writerPerf(
+  v: Json,
+  bad: Bad,
+  cut: string[],
+  plain: string[],
+): Record<string, WriterStats> | undefined {
   if (!isObject(v)) return void bad("writer_perf", "an object", v);
   const out: Record<string, WriterStats> = {};
-  for (const [name, entry] of entries(v, "writer_perf", cut)) {
+  for (const [name, entry] of entries(v, "writer_perf", cut, plain)) {
     if (!isObject(entry)) {
       bad(`writer_perf.${name}`, "an object", entry);
       continue;
@@ -356,7 +419,13 @@ function writerPerf(v: Json, bad: Bad, cut: string[]): Record<string, WriterStat
       const n = entry[key];
       const intKey = key === "count" || key === "contention_total";
       if (intKey ? isInt(n) : isNum(n)) stats[key] = n as number;
-      else bad(`writer_perf.${name}.${key}`, intKey ? "an integer" : "a number", n);
+      else {
+        bad(
+          `writer_perf.${name}.${key}`,
+          intKey ? "a non-negative integer" : "a non-negative number",
+          n,
+        );
+      }
     }
     out[name] = stats;
   }
@@ -381,7 +450,7 @@ function liveness(
       if (!(key in entry)) continue;
       if (isInt(entry[key])) clocks[key] = entry[key] as number;
       else {
-        bad(`source_liveness.${name}.${key}`, "an integer", entry[key]);
+        bad(`source_liveness.${name}.${key}`, "a non-negative integer", entry[key]);
         valid = false;
       }
     }
@@ -438,7 +507,7 @@ function statuses(v: Json, bad: Bad, cut: string[]): SourceStatus[] | undefined 
     for (const key of STATUS_INTS) {
       if (!(key in entry)) continue;
       if (isInt(entry[key])) row[key] = entry[key] as number;
-      else bad(`${at}.${key}`, "an integer", entry[key]);
+      else bad(`${at}.${key}`, "a non-negative integer", entry[key]);
     }
     out.push(row);
   });
