@@ -158,8 +158,13 @@ Deno.test(
       const quote = `x" onmouseover="document.body.dataset.pwned='attr`;
       const doc = fixture(isoSec(Date.now()));
       const now = Math.floor(Date.now() / 1000);
-      doc.backfillUpdates = { [img]: 5, [quote]: 6 };
-      doc.source_liveness = { [svg]: { lastReceiptUnix: now, lastMessageUnix: now } };
+      // Write-source names of markup never get this far (left out when the file is parsed);
+      // source names and brokers are any text, and must be shown as text.
+      doc.backfillUpdates = { [img]: 5, [quote]: 6, path_json: 7 };
+      doc.source_liveness = {
+        [svg]: { lastReceiptUnix: now, lastMessageUnix: now },
+        [img]: { lastReceiptUnix: now, lastMessageUnix: now },
+      };
       Deno.writeTextFileSync(statsPath, JSON.stringify(doc));
       const svc = await startService([
         "--port",
@@ -178,9 +183,11 @@ Deno.test(
         const dom = run.stdout;
         assert.match(dom, /<body[^>]*data-ready="1"/, "the page rendered the hostile file");
         assert.doesNotMatch(dom, /data-pwned/, "no name ran as markup");
-        // In a cell's text, not parsed: `<td>backfill_&lt;img`, never `<td>backfill_<img`.
-        assert.ok(dom.includes("<td>backfill_&lt;img src=x onerror="), "a source name, as text");
+        // In a cell's text, not parsed: `<td>&lt;img`, never `<td><img`.
+        assert.ok(dom.includes("<td>&lt;img src=x onerror="), "a source name, as text");
         assert.ok(dom.includes("<td>&lt;svg onload="), "a liveness name, as text");
+        assert.ok(dom.includes("<td>backfill_path_json</td>"), "the plain write source is there");
+        assert.ok(!dom.includes("backfill_&lt;"), "markup write-source names were left out");
         assert.doesNotMatch(dom, /<(img|svg) [^>]*pwned/, "no element was made of a name");
       } finally {
         await svc.stop();

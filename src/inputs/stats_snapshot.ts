@@ -214,7 +214,8 @@ function validate(doc: Record<string, Json>): StatsSnapshot {
   // Set when the top-level stamp is there but is no time: the sample is then not fresh, even
   // if procIO carries a stamp of its own.
   let topStampBad = false;
-  if ("sampledAt" in doc) {
+  // An empty stamp is no stamp (as Go decodes an absent one): procIO's counts.
+  if ("sampledAt" in doc && doc.sampledAt !== "") {
     const at = stamp(doc.sampledAt);
     if (at !== undefined) snap.sampledAt = at;
     else {
@@ -392,7 +393,7 @@ function procIo(v: Json, bad: Bad): ProcIoSample | undefined {
     if (isNum(v[key])) out[key] = v[key];
     else bad(`procIO.${key}`, "a non-negative number", v[key]);
   }
-  if ("sampledAt" in v) {
+  if ("sampledAt" in v && v.sampledAt !== "") {
     const at = stamp(v.sampledAt);
     if (at !== undefined) out.sampledAt = at;
     else bad("procIO.sampledAt", "an RFC 3339 time", v.sampledAt);
