@@ -6,7 +6,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { resolve } from "./src/base/paths.ts";
 import denoJson from "./deno.json" with { type: "json" };
 import { ConfigError, loadConfig, parseCli, USAGE } from "./src/app/config.ts";
 import { permissionFlags } from "./src/app/permissions.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { procSelfDir, readProcessFigures } from "../src/inputs/process_figures.ts";
+import { procSelfDir } from "../src/inputs/proc_io.ts";
+import { readProcessFigures } from "../src/inputs/process_figures.ts";
 import { tempDir } from "./_helpers.ts";
 
 Deno.test("descriptor figures come from the bound /proc/self directory, and are absent without one", () => {

@@ -506,18 +506,32 @@ Deno.test("/api/perf/history: samples and derived write rates", async () => {
   });
 });
 
-Deno.test("GET / is the self-contained dashboard: no external resource, strict CSP", async () => {
-  const { res, text } = await get2(services(FRESH), "/");
+Deno.test("GET / is the dashboard: its style and script from this service only, no inline code, strict CSP", async () => {
+  const svc = services(FRESH);
+  const { res, text } = await get2(svc, "/");
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type"), "text/html; charset=utf-8");
   assert.equal(res.headers.get("cache-control"), "no-store");
-  assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'none'/);
-  assert.doesNotMatch(text, /<(script|link|img)[^>]+(src|href)=/i, "nothing loaded from elsewhere");
+  const csp = res.headers.get("content-security-policy") ?? "";
+  for (const d of ["default-src 'none'", "script-src 'self'", "style-src 'self'"]) {
+    assert.ok(csp.split("; ").includes(d), csp);
+  }
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+  const refs = [...text.matchAll(/<(?:script|link|img)[^>]+(?:src|href)="([^"]*)"/gi)].map((m) =>
+    m[1]
+  );
+  assert.deepEqual(refs.sort(), ["/dashboard.css", "/dashboard.js"], "nothing from elsewhere");
+  assert.doesNotMatch(text, /<script>|<style>|\sstyle=|\son[a-z]+=/i, "no inline script or style");
+  const js = await get2(svc, "/dashboard.js");
+  assert.equal(js.res.headers.get("content-type"), "text/javascript; charset=utf-8");
   assert.doesNotMatch(
-    text,
-    /innerHTML|outerHTML|insertAdjacentHTML|document\.write/,
+    js.text,
+    /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/,
     "no HTML parsing of data",
   );
+  const css = await get2(svc, "/dashboard.css");
+  assert.equal(css.res.headers.get("content-type"), "text/css; charset=utf-8");
+  assert.doesNotMatch(css.text, /url\(|@import/, "nothing loaded from elsewhere");
 });
 
 async function get2(svc: Services, path: string) {

@@ -6,8 +6,7 @@
  * @module
  */
 
-import { isAbsolute, normalize, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { isAbsolute, normalize, resolve } from "../base/paths.ts";
 
 /** The service's settings. Paths are absolute after {@linkcode loadConfig}. */
 export interface Config {
@@ -138,32 +137,7 @@ Port 0 picks a free port.`;
  * ```
  */
 export function parseCli(argv: readonly string[]): Cli {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        config: { type: "string" },
-        help: { type: "boolean", short: "h" },
-        print0: { type: "boolean" },
-        version: { type: "boolean", short: "V" },
-        ...Object.fromEntries(Object.keys(FLAG_KEYS).map((k) => [k, { type: "string" as const }])),
-      },
-    });
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    const arg = /'(-[^']*)'/.exec(msg)?.[1] ?? "arguments";
-    const code = (err as { code?: string }).code;
-    const what = code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
-      ? "unknown argument (see --help)"
-      : code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE"
-      ? "needs a value"
-      : msg.split(". ")[0]!;
-    throw new ConfigError(arg.replace(/ <value>$/, ""), what);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(argv);
   if (values.help) return { command: "help", flags: {} };
   if (values.version) return { command: "version", flags: {} };
   const cli: Cli = { command: "serve", flags: {} };
@@ -179,10 +153,53 @@ export function parseCli(argv: readonly string[]): Cli {
     cli.print0 = true;
   }
   for (const [flag, key] of Object.entries(FLAG_KEYS)) {
-    const v = values[flag as keyof typeof values];
+    const v = values[flag];
     if (typeof v === "string") cli.flags[key] = v;
   }
   return cli;
+}
+
+/** Flags that take no value, with their one-letter spellings. */
+const SWITCHES: Record<string, string> = { help: "h", version: "V", print0: "" };
+/** Flags that take a value. */
+const VALUED = new Set(["config", ...Object.keys(FLAG_KEYS)]);
+
+/**
+ * Splits arguments into flags (`--name value`, `--name=value`, `--switch`, `-h`) and
+ * positionals, strictly: an unknown flag, a value that is missing or looks like a flag, or a
+ * value given to a switch is a {@linkcode ConfigError} naming the argument. After `--` all is
+ * positional.
+ */
+function parseFlags(argv: readonly string[]) {
+  const values: Record<string, string | boolean> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = arg.startsWith("--")
+      ? arg.slice(2, eq === -1 ? undefined : eq)
+      : Object.keys(SWITCHES).find((k) => SWITCHES[k] !== "" && `-${SWITCHES[k]}` === arg);
+    const shown = eq === -1 ? arg : arg.slice(0, eq);
+    if (name !== undefined && Object.hasOwn(SWITCHES, name)) {
+      if (eq !== -1) throw new ConfigError(shown, "takes no value");
+      values[name] = true;
+    } else if (name !== undefined && VALUED.has(name)) {
+      const value = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined || (eq === -1 && value.startsWith("-") && value !== "-")) {
+        throw new ConfigError(shown, "needs a value");
+      }
+      values[name] = value;
+    } else throw new ConfigError(shown, "unknown argument (see --help)");
+  }
+  return { values, positionals };
 }
 
 type Check = (key: string, v: unknown) => unknown;

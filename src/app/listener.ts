@@ -5,7 +5,6 @@
  * @module
  */
 
-import inspector from "node:inspector";
 import { createHandler } from "../http/routes.ts";
 import type { Services } from "../http/services.ts";
 import { jsonResponse } from "../http/reply.ts";
@@ -192,25 +191,33 @@ export function guardProcess(log: Logger): void {
   });
   Deno.addSignalListener("SIGUSR1", () => {
     log.log("warn", "signal", "SIGUSR1: closing the debugger Deno opens for it");
-    // The runtime opens the inspector after this listener runs: close it on the next turns,
-    // then say so (the event an operator, and the test, can wait for). Whether it was open
-    // cannot be asked: inspector.url() needs --allow-sys, which is never granted.
-    const closes = [0, 1, 5, 20, 100];
-    for (const ms of closes) {
-      setTimeout(() => {
-        try {
-          inspector.close();
-        } catch (err) {
-          log.log(
-            "error",
-            "signal",
-            `SIGUSR1: closing the debugger failed: ${(err as Error)?.message ?? err}`,
-          );
-        }
-        if (ms === closes.at(-1)) log.log("info", "signal", "SIGUSR1: the debugger is closed");
-      }, ms);
-    }
+    // Loaded only now: node:inspector is not worth its memory for a signal that never comes.
+    import("node:inspector").then(({ default: inspector }) => closeDebugger(inspector, log));
   });
+}
+
+/**
+ * Closes the debugger Deno opens on SIGUSR1: the runtime opens it after the signal's listener
+ * runs, so it is closed on the next turns, then said (the event an operator, and the test,
+ * can wait for). Whether it was open cannot be asked: inspector.url() needs --allow-sys, which
+ * is never granted.
+ */
+function closeDebugger(inspector: { close(): void }, log: Logger): void {
+  const closes = [0, 1, 5, 20, 100];
+  for (const ms of closes) {
+    setTimeout(() => {
+      try {
+        inspector.close();
+      } catch (err) {
+        log.log(
+          "error",
+          "signal",
+          `SIGUSR1: closing the debugger failed: ${(err as Error)?.message ?? err}`,
+        );
+      }
+      if (ms === closes.at(-1)) log.log("info", "signal", "SIGUSR1: the debugger is closed");
+    }, ms);
+  }
 }
 
 /**

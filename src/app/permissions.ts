@@ -9,7 +9,7 @@
 
 import { assertGrantable, type Config, ENV_VARS } from "./config.ts";
 import { isUnderProc } from "../inputs/proc_io.ts";
-import { procSelfDir } from "../inputs/process_figures.ts";
+import { procSelfDir } from "../inputs/proc_io.ts";
 
 /** Flags never printed: any of them would void the least-privilege promise. */
 export const FORBIDDEN_FLAGS = [

@@ -19,7 +19,8 @@ import {
   rusageReader,
 } from "../inputs/io_sampler.ts";
 import type { Logger } from "../base/log.ts";
-import { procSelfDir, readProcessFigures } from "../inputs/process_figures.ts";
+import { procSelfDir } from "../inputs/proc_io.ts";
+import { readProcessFigures } from "../inputs/process_figures.ts";
 import { getOwn } from "../base/records.ts";
 import { createRequestStats } from "../http/request_stats.ts";
 import { createResponseBudget } from "../http/response_budget.ts";

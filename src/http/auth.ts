@@ -4,14 +4,14 @@
  * @module
  */
 
-import { createHash, timingSafeEqual } from "node:crypto";
+const encoder = new TextEncoder();
 
 /** Outcome of {@linkcode checkApiKey}, mapped to 404-free statuses by the caller. */
 export type AuthResult = "ok" | "disabled" | "missing" | "wrong";
 
 /**
- * Compares two secrets in time independent of where they differ: both are hashed first, so
- * lengths leak nothing either.
+ * Compares a given key with the configured one in time that depends only on the configured
+ * key's length: every byte of it is compared, with no early exit, whatever is given.
  *
  * @example
  * ```ts
@@ -20,10 +20,11 @@ export type AuthResult = "ok" | "disabled" | "missing" | "wrong";
  * assert.deepEqual(keysMatch("a-long-enough-key", "a-long-enough-key"), true);
  * ```
  */
-export function keysMatch(a: string, b: string): boolean {
-  const ha = createHash("sha256").update(a).digest();
-  const hb = createHash("sha256").update(b).digest();
-  return timingSafeEqual(ha, hb);
+export function keysMatch(given: string, configured: string): boolean {
+  const g = encoder.encode(given), c = encoder.encode(configured);
+  let diff = g.length ^ c.length;
+  for (let i = 0; i < c.length; i++) diff |= c[i]! ^ (g[i] ?? 0);
+  return diff === 0;
 }
 
 /**

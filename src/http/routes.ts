@@ -1,17 +1,19 @@
 /**
- * The HTTP surface on Hono: typed, synchronous handlers over injected services, JSON
- * everywhere (but `/metrics` and the dashboard), `Cache-Control: no-store` and `nosniff` on
- * every response, 404 and 405 as JSON. {@linkcode createHandler} wraps the app with what every
- * request gets: the Host check, header and body bounds, and the service's own timing, without
- * an async hop.
+ * The HTTP surface: a table of routes, each a typed, synchronous handler over injected
+ * services; JSON everywhere (but `/metrics` and the dashboard), `Cache-Control: no-store` and
+ * `nosniff` on every response, 404 and 405 as JSON. A route is an exact path: the table is a
+ * map lookup, and {@linkcode createHandler} adds what every request gets: the Host check,
+ * header and body bounds, and the service's own timing, without an async hop.
+ *
+ * Every body that depends only on the version of its inputs (a stats file version, an I/O
+ * sample, a database reading, the tenth of a second) is built once per version and shared:
+ * the per-request path is a lookup and a send.
  *
  * @module
  */
 
-import { Hono } from "hono";
-import type { Context } from "hono";
 import { checkApiKey } from "./auth.ts";
-import { DASHBOARD_CSP, DASHBOARD_HTML } from "./dashboard.ts";
+import { DASHBOARD_CSP, DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from "./dashboard.ts";
 import { type Freshness, freshnessOf } from "../judge/freshness.ts";
 import type { IngestFacts } from "../judge/ingest_watch.ts";
 import { type HistorySample, writeRates } from "../judge/history.ts";
@@ -20,7 +22,7 @@ import { memoLast } from "../base/memo.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics, renderVolatile } from "./metrics.ts";
 import type { IoCounters } from "../inputs/proc_io.ts";
 import { createRequestGuard, pathOf } from "./request_guard.ts";
-import { type Delivery, sharedBody } from "./response_budget.ts";
+import { type Delivery, type SharedBody, sharedBody } from "./response_budget.ts";
 import { type Asked, jsonResponse, NO_STORE, sendJson, sendShared } from "./reply.ts";
 import {
   healthBody,
@@ -35,7 +37,7 @@ import {
 import type { Services } from "./services.ts";
 import type { SqliteFigures } from "../inputs/sqlite_stats.ts";
 import type { StatsState } from "../inputs/stats_cache.ts";
-import { judgeIngest } from "../judge/verdicts.ts";
+import { type IngestVerdicts, judgeIngest } from "../judge/verdicts.ts";
 
 const METRICS_HEADERS = { "Content-Type": METRICS_CONTENT_TYPE, ...NO_STORE };
 
@@ -45,6 +47,8 @@ const PROBE = ["GET", "HEAD", "OPTIONS"];
 /** Routes and the methods each answers (HEAD goes with GET). */
 export const ROUTES: Record<string, string[]> = {
   "/": READ,
+  "/dashboard.css": READ,
+  "/dashboard.js": READ,
   "/metrics": READ,
   "/livez": PROBE,
   "/readyz": PROBE,
@@ -59,27 +63,34 @@ export const ROUTES: Record<string, string[]> = {
   "/api/mqtt/status": READ,
 };
 
-/** The app: Deno's handler info (how the response is delivered) is its env. */
-type App = Hono<{ Bindings: Delivery | undefined }>;
-type Ctx = Context<{ Bindings: Delivery | undefined }>;
+/** A route's handler: the request, and what its reply needs to know of it. */
+export type Handler = (req: Request, asked: Asked) => Response;
 
-/** What a handler's reply needs to know of its request. */
-function asked(c: Ctx): Asked {
-  return { method: c.req.method, path: c.req.path, delivery: c.env };
-}
+/** The routes: each path's handlers by method (HEAD answered by GET's). */
+export type RouteTable = Map<string, Partial<Record<"GET" | "POST", Handler>>>;
 
 /** The stats-file state, judged once per request and handed to every body builder. */
 interface Judged {
   state: StatsState;
   f: Freshness;
+  /** When it was judged (wall clock, ms). */
+  nowMs: number;
   /** The age in tenths of a second: bodies change with it, not with every millisecond. */
   tenths: number;
 }
 
+/** The app: the route table, and a way to ask it in-process (tests). */
+export interface App {
+  routes: RouteTable;
+  /** Answers `req` (no Host check, no timing: that is {@linkcode createHandler}'s). */
+  fetch(req: Request, delivery?: Delivery): Response;
+  /** Answers a GET (or `init`) of `path` on `http://localhost`. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+}
+
 /**
  * Builds the routes over `svc`. Every handler is synchronous and reads its inputs once;
- * bodies built from the stats file are cached on their inputs (which are replaced, never
- * edited) and sent as strings.
+ * bodies are cached on their inputs (which are replaced, never edited) and sent shared.
  *
  * @example
  * ```ts ignore
@@ -88,102 +99,139 @@ interface Judged {
  * ```
  */
 export function createApp(svc: Services): App {
-  const app: App = new Hono();
+  const routes: RouteTable = new Map();
   const judge = (): Judged => {
-    const state = svc.stats(), now = svc.now();
-    const f = freshnessOf(state, now, svc.policy);
-    return { state, f, tenths: f.ageSec === undefined ? -1 : Math.round(f.ageSec * 10) };
+    const state = svc.stats(), nowMs = svc.now();
+    const f = freshnessOf(state, nowMs, svc.policy);
+    return { state, f, nowMs, tenths: f.ageSec === undefined ? -1 : Math.round(f.ageSec * 10) };
   };
-  statsRoutes(app, svc, judge);
-  metricsRoutes(app, svc, judge);
-  healthRoutes(app, svc, judge);
-  perfRoutes(app, svc);
-  fallbacks(app, svc);
-  return app;
+  const verdicts = verdictsOf(svc);
+  statsRoutes(routes, svc, judge);
+  metricsRoutes(routes, svc, judge, verdicts);
+  healthRoutes(routes, svc, judge, verdicts);
+  perfRoutes(routes, svc, judge);
+  const fetch = (req: Request, delivery?: Delivery) =>
+    dispatch(routes, svc, req, pathOf(req.url), delivery);
+  return {
+    routes,
+    fetch,
+    request: (path, init) => Promise.resolve(fetch(new Request(`http://localhost${path}`, init))),
+  };
+}
+
+/**
+ * The verdicts at the judged time, kept while nothing they depend on changed: the state, its
+ * freshness (judged to the millisecond), the whole second (the ingestor's clocks are whole
+ * seconds) and the watch's facts.
+ */
+function verdictsOf(svc: Services): (j: Judged, facts: IngestFacts) => IngestVerdicts {
+  let last: { j: Judged; second: number; facts: IngestFacts; v: IngestVerdicts } | undefined;
+  return (j, facts) => {
+    const second = Math.floor(j.nowMs / 1000);
+    if (
+      last && last.j.state === j.state && last.j.f.fresh === j.f.fresh &&
+      last.j.f.reason === j.f.reason && last.second === second && last.facts === facts
+    ) return last.v;
+    const v = judgeIngest(j.state, j.nowMs, svc.policy, facts);
+    last = { j, second, facts, v };
+    return v;
+  };
 }
 
 /** The contract's endpoints built from the stats file, the I/O sampler and the database. */
-function statsRoutes(app: App, svc: Services, judge: () => Judged): void {
+function statsRoutes(routes: RouteTable, svc: Services, judge: () => Judged): void {
   const io = memoLast((rates: IoRates, state: StatsState, fresh: boolean) =>
     sharedBody(JSON.stringify(perfIoBody(rates, state, fresh)))
   );
-  app.get("/api/perf/io", (c) => {
-    const j = judge();
-    return sendShared(svc, asked(c), io(svc.ioRates(), j.state, j.f.fresh));
+  routes.set("/api/perf/io", {
+    GET: (_req, a) => {
+      const j = judge();
+      return sendShared(svc, a, io(svc.ioRates(), j.state, j.f.fresh));
+    },
   });
 
   // cacheHitRate: 0, as CoreScope reports without a packet store (its page flags 0-90 %).
   const sqlite = memoLast((f: SqliteFigures) => sharedBody(JSON.stringify(perfSqliteBody(f, 0))));
-  app.get("/api/perf/sqlite", (c) => sendShared(svc, asked(c), sqlite(svc.sqlite())));
+  routes.set("/api/perf/sqlite", { GET: (_req, a) => sendShared(svc, a, sqlite(svc.sqlite())) });
 
   const sources = memoLast((state: StatsState, tenths: number, fresh: boolean) =>
     sharedBody(JSON.stringify(writeSourcesBody(state, { fresh, tenths })))
   );
-  app.get("/api/perf/write-sources", (c) => {
-    const j = judge();
-    return sendShared(svc, asked(c), sources(j.state, j.tenths, j.f.fresh));
+  routes.set("/api/perf/write-sources", {
+    GET: (_req, a) => {
+      const j = judge();
+      return sendShared(svc, a, sources(j.state, j.tenths, j.f.fresh));
+    },
   });
 
   const mqtt = memoLast((state: StatsState, tenths: number, fresh: boolean) =>
     sharedBody(JSON.stringify(mqttStatusBody(state, { fresh, tenths })))
   );
-  app.get("/api/mqtt/status", (c) => {
-    const j = judge();
-    return sendShared(svc, asked(c), mqtt(j.state, j.tenths, j.f.fresh));
+  routes.set("/api/mqtt/status", {
+    GET: (_req, a) => {
+      const j = judge();
+      return sendShared(svc, a, mqtt(j.state, j.tenths, j.f.fresh));
+    },
   });
 }
 
 /** `/metrics`, and the history behind the dashboard. */
-function metricsRoutes(app: App, svc: Services, judge: () => Judged): void {
-  // Keys: everything the text is built from; the verdicts move with the second and the facts.
-  const metrics = memoLast((
-    state: StatsState,
-    _fresh: boolean,
-    second: number,
+function metricsRoutes(
+  routes: RouteTable,
+  svc: Services,
+  judge: () => Judged,
+  verdicts: (j: Judged, facts: IngestFacts) => IngestVerdicts,
+): void {
+  // The families of the inputs' versions: the verdicts move with the second and the facts.
+  const families = memoLast((
+    j: Judged,
+    v: IngestVerdicts,
     facts: IngestFacts,
     ioCounters: IoCounters,
     ioSource: IoRates["ioSource"],
     sqlite: SqliteFigures,
     opens: number,
-  ) => {
-    const nowMs = second * 1000;
-    return renderMetrics({
+  ) =>
+    renderMetrics({
       ioSource,
       ioCounters,
-      state,
-      freshness: freshnessOf(state, nowMs, svc.policy),
+      state: j.state,
+      freshness: j.f,
       sqlite,
       cache: { ...svc.statsCounters(), opens },
-      verdicts: judgeIngest(state, nowMs, svc.policy, facts),
+      verdicts: v,
       facts,
       process: svc.process(),
       version: svc.version,
-    });
-  });
-  app.get("/metrics", (c) => {
-    const j = judge(), counters = svc.statsCounters();
-    const text = metrics(
-      j.state,
-      j.f.fresh,
-      Math.floor(svc.now() / 1000),
-      svc.facts(),
-      svc.ioCounters(),
-      svc.ioRates().ioSource,
-      svc.sqlite(),
-      counters.opens,
-    );
+    }), (a, b) => a.state === b.state && a.f.fresh === b.f.fresh);
+  // The whole text, once per tenth of a second at most: the lookup counters, the age and the
+  // budget's figures move with every request, and a scrape a tenth old is a true scrape.
+  let text: { tenth: number; fixed: string; body: SharedBody } | undefined;
+  const whole = (j: Judged, fixed: string): SharedBody => {
+    const tenth = Math.floor(j.nowMs / 100);
+    if (text && text.tenth === tenth && text.fixed === fixed) return text.body;
     const age = j.f.ageSec === undefined ? j.f : { ...j.f, ageSec: j.tenths / 10 };
-    return sendShared(
-      svc,
-      asked(c),
-      sharedBody(
-        text + renderVolatile(counters, age, {
-          bytes: svc.budget.pinnedBytes(),
-          refused: svc.budget.refused(),
-        }),
-      ),
-      METRICS_HEADERS,
-    );
+    const volatile = renderVolatile(svc.statsCounters(), age, {
+      bytes: svc.budget.pinnedBytes(),
+      refused: svc.budget.refused(),
+    });
+    text = { tenth, fixed, body: sharedBody(fixed + volatile) };
+    return text.body;
+  };
+  routes.set("/metrics", {
+    GET: (_req, a) => {
+      const j = judge(), facts = svc.facts();
+      const fixed = families(
+        j,
+        verdicts(j, facts),
+        facts,
+        svc.ioCounters(),
+        svc.ioRates().ioSource,
+        svc.sqlite(),
+        svc.statsCounters().opens,
+      );
+      return sendShared(svc, a, whole(j, fixed), METRICS_HEADERS);
+    },
   });
 
   // Built once per new sample (1 Hz) and shared: it is the largest body there is.
@@ -191,92 +239,93 @@ function metricsRoutes(app: App, svc: Services, judge: () => Judged): void {
     const samples = svc.history();
     return sharedBody(JSON.stringify(historyBody(samples, writeRates(samples))));
   });
-  app.get("/api/perf/history", (c) => {
-    const samples = svc.history();
-    return sendShared(svc, asked(c), history(samples.at(-1), samples.length));
+  routes.set("/api/perf/history", {
+    GET: (_req, a) => {
+      const samples = svc.history();
+      return sendShared(svc, a, history(samples.at(-1), samples.length));
+    },
   });
 }
 
 /** Readiness and liveness: the contract's healthz, CoreScope's health, and plain probes. */
-function healthRoutes(app: App, svc: Services, judge: () => Judged): void {
-  // Keys: the state, its freshness, the second the verdicts are judged at, the watch's facts.
-  const healthz = memoLast(
-    (state: StatsState, _fresh: boolean, second: number, facts: IngestFacts) => {
-      const liveness = state.kind === "ok" ? state.snapshot.sourceLiveness : undefined;
-      const ingest = judgeIngest(state, second * 1000, svc.policy, facts);
-      const reason = state.kind === "ok" ? undefined : state.reason;
-      return sharedBody(JSON.stringify({
-        ...healthzBody({ ready: true }, liveness),
-        // Additive: the ingestor's trouble is reported, not turned into a 503.
-        ingest: reason === undefined ? ingest : { ...ingest, statsFileReason: reason },
-      }));
+function healthRoutes(
+  routes: RouteTable,
+  svc: Services,
+  judge: () => Judged,
+  verdicts: (j: Judged, facts: IngestFacts) => IngestVerdicts,
+): void {
+  // One body per verdicts object (itself kept while its inputs are).
+  const healthz = memoLast((state: StatsState, ingest: IngestVerdicts) => {
+    const liveness = state.kind === "ok" ? state.snapshot.sourceLiveness : undefined;
+    const reason = state.kind === "ok" ? undefined : state.reason;
+    return sharedBody(JSON.stringify({
+      ...healthzBody({ ready: true }, liveness),
+      // Additive: the ingestor's trouble is reported, not turned into a 503.
+      ingest: reason === undefined ? ingest : { ...ingest, statsFileReason: reason },
+    }));
+  });
+  routes.set("/api/healthz", {
+    GET: (_req, a) => {
+      const readiness = svc.readiness();
+      if (!readiness.ready) return jsonResponse(healthzBody(readiness, undefined), 503);
+      const j = judge();
+      return sendShared(svc, a, healthz(j.state, verdicts(j, svc.facts())));
     },
-  );
-  app.get("/api/healthz", (c) => {
-    const readiness = svc.readiness();
-    if (!readiness.ready) return jsonResponse(healthzBody(readiness, undefined), 503);
-    const j = judge();
-    return sendShared(
-      svc,
-      asked(c),
-      healthz(j.state, j.f.fresh, Math.floor(svc.now() / 1000), svc.facts()),
-    );
   });
 
-  app.get("/api/health", (c) =>
-    sendJson(
-      svc,
-      asked(c),
-      healthBody({
-        uptime: Math.max(0, Math.floor((svc.now() - svc.startedAt) / 1000)),
-        version: svc.version,
-        memory: svc.memory(),
-        eventLoop: svc.eventLoop(),
-        cache: svc.statsCounters(),
-        state: judge().state,
-        requests: svc.requests.figures(),
-        ready: svc.readiness().ready,
-      }),
-    ));
-
-  app.get("/livez", () => jsonResponse({ alive: true }));
-  app.get("/readyz", () => {
-    const r = svc.readiness();
-    return jsonResponse(r, r.ready ? 200 : 503);
+  routes.set("/api/health", {
+    GET: (_req, a) =>
+      sendJson(
+        svc,
+        a,
+        healthBody({
+          uptime: Math.max(0, Math.floor((svc.now() - svc.startedAt) / 1000)),
+          version: svc.version,
+          memory: svc.memory(),
+          eventLoop: svc.eventLoop(),
+          cache: svc.statsCounters(),
+          state: judge().state,
+          requests: svc.requests.figures(),
+          ready: svc.readiness().ready,
+        }),
+      ),
   });
-  for (const [path, methods] of Object.entries(ROUTES)) {
-    if (!methods.includes("OPTIONS")) continue;
-    app.options(
-      path,
-      () => new Response(null, { status: 204, headers: { Allow: PROBE.join(", "), ...NO_STORE } }),
-    );
-  }
+
+  const alive = sharedBody(JSON.stringify({ alive: true }));
+  routes.set("/livez", { GET: (_req, a) => sendShared(svc, a, alive) });
+  routes.set("/readyz", {
+    GET: () => {
+      const r = svc.readiness();
+      return jsonResponse(r, r.ready ? 200 : 503);
+    },
+  });
 }
 
-/** The service's own figures, CoreScope's shape, and their reset. */
-function perfRoutes(app: App, svc: Services): void {
-  app.get(
-    "/api/perf",
-    (c) =>
-      sendJson(svc, asked(c), perfBody(svc.requests.figures(), svc.statsCounters(), svc.stats())),
-  );
+/** The service's own figures, CoreScope's shape, their reset, and the dashboard. */
+function perfRoutes(routes: RouteTable, svc: Services, judge: () => Judged): void {
+  routes.set("/api/perf", {
+    GET: (_req, a) =>
+      sendJson(svc, a, perfBody(svc.requests.figures(), svc.statsCounters(), judge().state)),
+  });
 
-  app.post("/api/perf/reset", (c: Ctx) => {
-    const auth = checkApiKey(c.req.raw.headers, svc.apiKey);
-    if (auth === "disabled") {
-      return jsonResponse({ error: "reset is disabled: no apiKey is configured" }, 403);
-    }
-    if (auth !== "ok") {
-      if (auth === "wrong") {
-        svc.log.log("warn", "auth", "POST /api/perf/reset with a wrong API key");
+  routes.set("/api/perf/reset", {
+    POST: (req) => {
+      const auth = checkApiKey(req.headers, svc.apiKey);
+      if (auth === "disabled") {
+        return jsonResponse({ error: "reset is disabled: no apiKey is configured" }, 403);
       }
-      return jsonResponse({ error: "unauthorized" }, 401, {
-        "WWW-Authenticate": 'Bearer realm="corescope-perf"',
-      });
-    }
-    svc.requests.reset();
-    svc.log.log("info", "perf", "request statistics reset");
-    return jsonResponse({ ok: true });
+      if (auth !== "ok") {
+        if (auth === "wrong") {
+          svc.log.log("warn", "auth", "POST /api/perf/reset with a wrong API key");
+        }
+        return jsonResponse({ error: "unauthorized" }, 401, {
+          "WWW-Authenticate": 'Bearer realm="corescope-perf"',
+        });
+      }
+      svc.requests.reset();
+      svc.log.log("info", "perf", "request statistics reset");
+      return jsonResponse({ ok: true });
+    },
   });
 
   const dashboard = sharedBody(DASHBOARD_HTML);
@@ -286,28 +335,57 @@ function perfRoutes(app: App, svc: Services): void {
     "X-Frame-Options": "DENY",
     ...NO_STORE,
   };
-  app.get("/", (c) => sendShared(svc, asked(c), dashboard, dashboardHeaders));
+  routes.set("/", { GET: (_req, a) => sendShared(svc, a, dashboard, dashboardHeaders) });
+  for (
+    const [path, text, type] of [
+      ["/dashboard.css", DASHBOARD_CSS, "text/css; charset=utf-8"],
+      ["/dashboard.js", DASHBOARD_JS, "text/javascript; charset=utf-8"],
+    ] as const
+  ) {
+    const body = sharedBody(text);
+    const headers = { "Content-Type": type, ...NO_STORE };
+    routes.set(path, { GET: (_req, a) => sendShared(svc, a, body, headers) });
+  }
 }
 
-/** 405 with Allow for a known path, JSON 404 for the rest, JSON 500 for a thrown error. */
-function fallbacks(app: App, svc: Services): void {
-  // In notFound rather than as `app.all(path)` routes: a second handler on every path makes
-  // Hono compose a chain for every request, which cost more than the whole healthz handler.
-  app.notFound((c: Ctx) => {
-    const methods = Object.hasOwn(ROUTES, c.req.path) ? ROUTES[c.req.path] : undefined;
-    if (methods) {
-      // The method is not echoed either: `Allow` says what is.
-      return jsonResponse({ error: "method not allowed" }, 405, {
-        Allow: methods.join(", "),
-      });
+const OPTIONS_HEADERS = { Allow: PROBE.join(", "), ...NO_STORE };
+
+/**
+ * One request through the table: its handler by method (HEAD by GET's, OPTIONS for the
+ * probes), 405 with `Allow` for a known path, a JSON 404 for the rest, a JSON 500 (logged)
+ * for a handler that throws.
+ */
+function dispatch(
+  routes: RouteTable,
+  svc: Services,
+  req: Request,
+  path: string,
+  delivery: Delivery | undefined,
+): Response {
+  const route = routes.get(path);
+  // The path is not echoed: it is a client's text, and bodies may be shown as HTML elsewhere.
+  if (route === undefined) return jsonResponse({ error: "no such route" }, 404);
+  const method = req.method;
+  const handler = method === "GET" || method === "HEAD"
+    ? route.GET
+    : method === "POST"
+    ? route.POST
+    : undefined;
+  if (handler === undefined) {
+    if (method === "OPTIONS" && ROUTES[path]!.includes("OPTIONS")) {
+      return new Response(null, { status: 204, headers: OPTIONS_HEADERS });
     }
-    // The path is not echoed: it is a client's text, and bodies may be shown as HTML elsewhere.
-    return jsonResponse({ error: "no such route" }, 404);
-  });
-  app.onError((err: Error, c: Ctx) => {
-    svc.log.log("error", "http", `${c.req.method} ${routeOf(c.req.path)} failed: ${err.message}`);
+    // The method is not echoed either: `Allow` says what is.
+    return jsonResponse({ error: "method not allowed" }, 405, { Allow: ROUTES[path]!.join(", ") });
+  }
+  try {
+    const res = handler(req, { method, path, delivery });
+    // HEAD: GET's status and headers, no body (a counted body was never made for it).
+    return method === "HEAD" ? new Response(null, res) : res;
+  } catch (err) {
+    svc.log.log("error", "http", `${method} ${path} failed: ${(err as Error)?.message ?? err}`);
     return jsonResponse({ error: "internal error" }, 500);
-  });
+  }
 }
 
 /** The route-table name of `path`, or `other`: never a client's raw path. */
@@ -318,7 +396,7 @@ function routeOf(path: string): string {
 /**
  * Wraps the app: the request guard first (a missing, malformed or mismatched Host: 400; a
  * Host not allowed: 421; declared bodies over the bound: 413), then times the request for
- * `/api/perf` under its route name. Synchronous where the handler is.
+ * `/api/perf` under its route name. Synchronous.
  *
  * @example
  * ```ts ignore
@@ -329,22 +407,16 @@ function routeOf(path: string): string {
 export function createHandler(
   svc: Services,
   app: App = createApp(svc),
-): (req: Request, info?: Delivery) => Response | Promise<Response> {
+): (req: Request, info?: Delivery) => Response {
   const guard = createRequestGuard(svc.allowedHosts);
   return (req, info) => {
     const t0 = performance.now();
+    const path = pathOf(req.url);
     const refused = guard(req);
     const res = refused === undefined
-      ? app.fetch(req, info)
+      ? dispatch(app.routes, svc, req, path, info)
       : jsonResponse({ error: refused.error }, refused.status);
-    const endpoint = routeOf(pathOf(req.url));
-    if (res instanceof Promise) {
-      return res.then((r) => {
-        svc.requests.record(endpoint, r.status, performance.now() - t0);
-        return r;
-      });
-    }
-    svc.requests.record(endpoint, res.status, performance.now() - t0);
+    svc.requests.record(routeOf(path), res.status, performance.now() - t0);
     return res;
   };
 }

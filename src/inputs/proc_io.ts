@@ -79,3 +79,21 @@ export function parseProcIo(text: string): ProcIoParse {
 export function isUnderProc(path: string): boolean {
   return path === "/proc" || path.startsWith("/proc/");
 }
+
+/**
+ * The bound `/proc/self` directory `procIoPath` names (its `io` file's directory), or
+ * `undefined` when it is under /proc itself (Deno reads there only with `--allow-all`) or is
+ * not an `io` file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { procSelfDir } from "./proc_io.ts";
+ * assert.equal(procSelfDir("/run/corescope-perf/self/io"), "/run/corescope-perf/self");
+ * assert.equal(procSelfDir("/proc/self/io"), undefined);
+ * ```
+ */
+export function procSelfDir(procIoPath: string): string | undefined {
+  if (isUnderProc(procIoPath) || !procIoPath.endsWith("/io")) return undefined;
+  return procIoPath.slice(0, -3);
+}

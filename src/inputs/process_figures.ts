@@ -9,7 +9,6 @@
  */
 
 import process from "node:process";
-import { isUnderProc } from "./proc_io.ts";
 
 /** The figures; the descriptor counts only when they could be read. */
 export interface ProcessFigures {
@@ -18,24 +17,6 @@ export interface ProcessFigures {
   startTimeSeconds: number;
   openFds?: number;
   maxFds?: number;
-}
-
-/**
- * The bound `/proc/self` directory `procIoPath` names (its `io` file's directory), or
- * `undefined` when it is under /proc itself (Deno reads there only with `--allow-all`) or is
- * not an `io` file.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { procSelfDir } from "./process_figures.ts";
- * assert.equal(procSelfDir("/run/corescope-perf/self/io"), "/run/corescope-perf/self");
- * assert.equal(procSelfDir("/proc/self/io"), undefined);
- * ```
- */
-export function procSelfDir(procIoPath: string): string | undefined {
-  if (isUnderProc(procIoPath) || !procIoPath.endsWith("/io")) return undefined;
-  return procIoPath.slice(0, -3);
 }
 
 /**

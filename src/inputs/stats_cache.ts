@@ -18,7 +18,6 @@ import {
   readRegularFile,
   type ReadResult,
 } from "../base/safe_read.ts";
-import { isUtf8 } from "node:buffer";
 import { parseStatsSnapshot, type StatsSnapshot } from "./stats_snapshot.ts";
 
 /** What one read of the stats file gave. */
@@ -220,11 +219,10 @@ function loadVersion(p: ProbeResult, io: VersionIo, c: StatsCacheCounters): Cach
   if (!r.ok) {
     return { key: keyOf(p), state: { ...unavailable(r.failure.kind, r.failure.detail), version } };
   }
-  if (isUtf8(r.bytes)) c.parses++;
   return {
     key: identityKey(r.identity),
     pin: r.fd,
-    state: { ...contentOf(io.path, r.bytes), version },
+    state: { ...contentOf(io.path, r.bytes, c), version },
   };
 }
 
@@ -234,9 +232,15 @@ function keyOf(p: ProbeResult): string {
 }
 
 /** What the bytes of one version hold: a snapshot, or why they are not one. */
-function contentOf(path: string, bytes: Uint8Array): StatsContent {
-  if (!isUtf8(bytes)) return unavailable("invalid", `${path} is not UTF-8 text`);
-  const parsed = parseStatsSnapshot(decoder.decode(bytes));
+function contentOf(path: string, bytes: Uint8Array, c: StatsCacheCounters): StatsContent {
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    return unavailable("invalid", `${path} is not UTF-8 text`);
+  }
+  c.parses++;
+  const parsed = parseStatsSnapshot(text);
   return parsed.ok
     ? { kind: "ok", snapshot: parsed.snapshot }
     : unavailable("invalid", `${path}: ${parsed.error}`);
