@@ -59,3 +59,37 @@ const hostileName = "@" + "=a:".repeat(90_000);
 Deno.bench("maskBounded: a 270 KB hostile name cut to 128 characters", () => {
   maskBounded(hostileName, 128);
 });
+
+import { createRuntime } from "../src/app/runtime.ts";
+import { createHandler } from "../src/http/routes.ts";
+import { DEFAULTS } from "../src/app/config.ts";
+
+// The whole per-request path in-process (guard, route, judge, body lookup, Response), against
+// a bare Response of the same bytes: the difference is this service's own work per request.
+const stamp = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+Deno.writeTextFileSync(path, FIXTURE.replaceAll("2026-11-23T12:00:00Z", stamp));
+const rt = createRuntime(
+  { ...DEFAULTS, statsPath: path, dbPath: `${dir}/none.db`, port: 0 },
+  silentLogger,
+  { historyIntervalMs: 0 },
+);
+const handle = createHandler(rt.services);
+const healthz = new Request("http://127.0.0.1:8080/api/healthz", {
+  headers: { host: "127.0.0.1:8080" },
+});
+const same = await handle(healthz).text();
+const sameHeaders = {
+  "Content-Type": "application/json",
+  "Cache-Control": "no-store",
+  "X-Content-Type-Options": "nosniff",
+};
+Deno.bench("healthz, the service's whole handler", { group: "request", baseline: false }, () => {
+  handle(healthz);
+});
+Deno.bench(
+  "healthz, a bare Response of the same bytes",
+  { group: "request", baseline: true },
+  () => {
+    new Response(same, { headers: sameHeaders });
+  },
+);

@@ -21,7 +21,8 @@ export interface CoalesceOptions {
 
 /**
  * Wraps `read` so that, while the last `burstCalls` calls came within `burstMs`, a reading
- * younger than `windowMs` is returned instead of reading again.
+ * younger than `windowMs` is returned instead of reading again. A caller that already knows
+ * the time (on the monotonic clock) passes it, and saves a clock read.
  *
  * @example
  * ```ts
@@ -36,15 +37,15 @@ export interface CoalesceOptions {
  * assert.deepEqual(reads, 5);
  * ```
  */
-export function coalesce<T>(read: () => T, o: CoalesceOptions): () => T {
+export function coalesce<T>(read: () => T, o: CoalesceOptions): (at?: number) => T {
   const burstCalls = o.burstCalls ?? 16;
   const burstMs = o.burstMs ?? 2;
   const mono = o.mono ?? (() => performance.now());
   const calls = new Float64Array(burstCalls).fill(-Infinity);
   let i = 0;
   let last: { at: number; value: T } | undefined;
-  return () => {
-    const t = mono();
+  return (at) => {
+    const t = at ?? mono();
     const oldest = calls[i]!;
     calls[i] = t;
     i = (i + 1) % burstCalls;

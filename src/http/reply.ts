@@ -18,6 +18,8 @@ import {
 export const NO_STORE = { "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" };
 /** Headers of every JSON response. */
 export const JSON_HEADERS = { "Content-Type": "application/json", ...NO_STORE };
+/** A 200 JSON answer's init, made once. */
+const OK_JSON = { status: 200, headers: JSON_HEADERS };
 
 /**
  * Serializes `body` as a JSON response with the contract's headers.
@@ -53,6 +55,8 @@ export function jsonText(text: string, status = 200): Response {
 export interface Asked {
   method: string;
   path: string;
+  /** When the request arrived, on the monotonic clock (`performance.now()`). */
+  at?: number;
   /** Deno's handler info; absent for an in-process request. */
   delivery?: Delivery;
 }
@@ -82,7 +86,12 @@ export function sendShared(
   status = 200,
 ): Response {
   // Small: Deno's fast path (for HEAD too: it sends the head with the body's length).
-  if (body.bytes === undefined) return new Response(body.text, { status, headers });
+  if (body.bytes === undefined) {
+    return new Response(
+      body.text,
+      headers === JSON_HEADERS && status === 200 ? OK_JSON : { status, headers },
+    );
+  }
   const init = ctx.budget.bodyOf(body, req.method, req.delivery);
   if (init !== undefined) return new Response(init, { status, headers });
   ctx.log.log(

@@ -66,8 +66,11 @@ export const ROUTES: Record<string, string[]> = {
 /** A route's handler: the request, and what its reply needs to know of it. */
 export type Handler = (req: Request, asked: Asked) => Response;
 
-/** The routes: each path's handlers by method (HEAD answered by GET's). */
-export type RouteTable = Map<string, Partial<Record<"GET" | "POST", Handler>>>;
+/** A route's handlers by method (HEAD answered by GET's). */
+export type Route = Partial<Record<"GET" | "POST", Handler>>;
+
+/** The routes by path. */
+export type RouteTable = Map<string, Route>;
 
 /** The stats-file state, judged once per request and handed to every body builder. */
 interface Judged {
@@ -100,18 +103,24 @@ export interface App {
  */
 export function createApp(svc: Services): App {
   const routes: RouteTable = new Map();
-  const judge = (): Judged => {
-    const state = svc.stats(), nowMs = svc.now();
+  // Judged once per stats version and millisecond: under load, dozens of requests share one.
+  let last: Judged | undefined;
+  const judge = (at?: number): Judged => {
+    const state = svc.stats(at), nowMs = svc.now();
+    if (last !== undefined && last.state === state && last.nowMs === nowMs) return last;
     const f = freshnessOf(state, nowMs, svc.policy);
-    return { state, f, nowMs, tenths: f.ageSec === undefined ? -1 : Math.round(f.ageSec * 10) };
+    const tenths = f.ageSec === undefined ? -1 : Math.round(f.ageSec * 10);
+    return last = { state, f, nowMs, tenths };
   };
   const verdicts = verdictsOf(svc);
   statsRoutes(routes, svc, judge);
   metricsRoutes(routes, svc, judge, verdicts);
   healthRoutes(routes, svc, judge, verdicts);
   perfRoutes(routes, svc, judge);
-  const fetch = (req: Request, delivery?: Delivery) =>
-    dispatch(routes, svc, req, pathOf(req.url), delivery);
+  const fetch = (req: Request, delivery?: Delivery) => {
+    const path = pathOf(req.url);
+    return dispatch(routes.get(path), path, svc, req, delivery);
+  };
   return {
     routes,
     fetch,
@@ -139,13 +148,13 @@ function verdictsOf(svc: Services): (j: Judged, facts: IngestFacts) => IngestVer
 }
 
 /** The contract's endpoints built from the stats file, the I/O sampler and the database. */
-function statsRoutes(routes: RouteTable, svc: Services, judge: () => Judged): void {
+function statsRoutes(routes: RouteTable, svc: Services, judge: (at?: number) => Judged): void {
   const io = memoLast((rates: IoRates, state: StatsState, fresh: boolean) =>
     sharedBody(JSON.stringify(perfIoBody(rates, state, fresh)))
   );
   routes.set("/api/perf/io", {
     GET: (_req, a) => {
-      const j = judge();
+      const j = judge(a.at);
       return sendShared(svc, a, io(svc.ioRates(), j.state, j.f.fresh));
     },
   });
@@ -159,7 +168,7 @@ function statsRoutes(routes: RouteTable, svc: Services, judge: () => Judged): vo
   );
   routes.set("/api/perf/write-sources", {
     GET: (_req, a) => {
-      const j = judge();
+      const j = judge(a.at);
       return sendShared(svc, a, sources(j.state, j.tenths, j.f.fresh));
     },
   });
@@ -169,7 +178,7 @@ function statsRoutes(routes: RouteTable, svc: Services, judge: () => Judged): vo
   );
   routes.set("/api/mqtt/status", {
     GET: (_req, a) => {
-      const j = judge();
+      const j = judge(a.at);
       return sendShared(svc, a, mqtt(j.state, j.tenths, j.f.fresh));
     },
   });
@@ -179,7 +188,7 @@ function statsRoutes(routes: RouteTable, svc: Services, judge: () => Judged): vo
 function metricsRoutes(
   routes: RouteTable,
   svc: Services,
-  judge: () => Judged,
+  judge: (at?: number) => Judged,
   verdicts: (j: Judged, facts: IngestFacts) => IngestVerdicts,
 ): void {
   // The families of the inputs' versions: the verdicts move with the second and the facts.
@@ -220,7 +229,7 @@ function metricsRoutes(
   };
   routes.set("/metrics", {
     GET: (_req, a) => {
-      const j = judge(), facts = svc.facts();
+      const j = judge(a.at), facts = svc.facts();
       const fixed = families(
         j,
         verdicts(j, facts),
@@ -251,7 +260,7 @@ function metricsRoutes(
 function healthRoutes(
   routes: RouteTable,
   svc: Services,
-  judge: () => Judged,
+  judge: (at?: number) => Judged,
   verdicts: (j: Judged, facts: IngestFacts) => IngestVerdicts,
 ): void {
   // One body per verdicts object (itself kept while its inputs are).
@@ -268,7 +277,7 @@ function healthRoutes(
     GET: (_req, a) => {
       const readiness = svc.readiness();
       if (!readiness.ready) return jsonResponse(healthzBody(readiness, undefined), 503);
-      const j = judge();
+      const j = judge(a.at);
       return sendShared(svc, a, healthz(j.state, verdicts(j, svc.facts())));
     },
   });
@@ -302,7 +311,7 @@ function healthRoutes(
 }
 
 /** The service's own figures, CoreScope's shape, their reset, and the dashboard. */
-function perfRoutes(routes: RouteTable, svc: Services, judge: () => Judged): void {
+function perfRoutes(routes: RouteTable, svc: Services, judge: (at?: number) => Judged): void {
   routes.set("/api/perf", {
     GET: (_req, a) =>
       sendJson(svc, a, perfBody(svc.requests.figures(), svc.statsCounters(), judge().state)),
@@ -356,13 +365,13 @@ const OPTIONS_HEADERS = { Allow: PROBE.join(", "), ...NO_STORE };
  * for a handler that throws.
  */
 function dispatch(
-  routes: RouteTable,
+  route: Route | undefined,
+  path: string,
   svc: Services,
   req: Request,
-  path: string,
   delivery: Delivery | undefined,
+  at?: number,
 ): Response {
-  const route = routes.get(path);
   // The path is not echoed: it is a client's text, and bodies may be shown as HTML elsewhere.
   if (route === undefined) return jsonResponse({ error: "no such route" }, 404);
   const method = req.method;
@@ -379,7 +388,7 @@ function dispatch(
     return jsonResponse({ error: "method not allowed" }, 405, { Allow: ROUTES[path]!.join(", ") });
   }
   try {
-    const res = handler(req, { method, path, delivery });
+    const res = handler(req, { method, path, delivery, at });
     // HEAD: GET's status and headers, no body (a counted body was never made for it).
     return method === "HEAD" ? new Response(null, res) : res;
   } catch (err) {
@@ -388,10 +397,8 @@ function dispatch(
   }
 }
 
-/** The route-table name of `path`, or `other`: never a client's raw path. */
-function routeOf(path: string): string {
-  return Object.hasOwn(ROUTES, path) ? path : "other";
-}
+/** Each route's name in the table (a constant string), `other` for the rest: never a path. */
+const NAMES = new Map(Object.keys(ROUTES).map((p) => [p, p]));
 
 /**
  * Wraps the app: the request guard first (a missing, malformed or mismatched Host: 400; a
@@ -414,9 +421,9 @@ export function createHandler(
     const path = pathOf(req.url);
     const refused = guard(req);
     const res = refused === undefined
-      ? dispatch(app.routes, svc, req, path, info)
+      ? dispatch(app.routes.get(path), path, svc, req, info, t0)
       : jsonResponse({ error: refused.error }, refused.status);
-    svc.requests.record(routeOf(path), res.status, performance.now() - t0);
+    svc.requests.record(NAMES.get(path) ?? "other", res.status, performance.now() - t0);
     return res;
   };
 }

@@ -30,8 +30,11 @@ export interface Services {
   now: () => number;
   ioRates: () => IoRates;
   ioCounters: () => IoCounters;
-  /** The stats file as of now: also the liveness memo (one parsed snapshot per version). */
-  stats: () => StatsState;
+  /**
+   * The stats file as of now: also the liveness memo (one parsed snapshot per version). `at`:
+   * now on the monotonic clock (`performance.now()`), when the caller has read it.
+   */
+  stats: (at?: number) => StatsState;
   statsCounters: () => StatsCacheCounters;
   sqlite: () => SqliteFigures;
   readiness: () => Readiness;

@@ -51,8 +51,11 @@ export interface StatsCacheCounters {
 
 /** The cached reader. */
 export interface StatsCache {
-  /** The current state; probes the file's identity and re-reads only when it changed. */
-  get(): StatsState;
+  /**
+   * The current state; probes the file's identity and re-reads only when it changed. `at`:
+   * the time now on the monotonic clock, when the caller has it.
+   */
+  get(at?: number): StatsState;
   /** The cache's own counters. */
   counters(): StatsCacheCounters;
   /** Releases the cached version's open file. */
@@ -156,8 +159,8 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
     return { p, key: keyOf(p) };
   }, { windowMs: coalesceMs, mono });
 
-  function get(): StatsState {
-    const { p, key } = probeNow();
+  function get(at?: number): StatsState {
+    const { p, key } = probeNow(at);
     if (cached && key === cached.key) {
       c.hits++;
       return cached.state;
