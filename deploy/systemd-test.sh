@@ -92,7 +92,7 @@ get() { # GET a path on the service's port, inside the container; prints the bod
 say "ok: active, and ready (ExecStartPost wait-ready returned)"
 
 io=$(get /api/perf/io)
-echo "$io" | grep -q '"ioSource":"procfs"' || fail "ioSource: $io"
+echo "$io" | grep -q '"ioSource":"procfs"' || { inside journalctl -u corescope-perf --no-pager -o cat | grep io_source; fail "ioSource: $io"; }
 say "ok: ioSource procfs"
 
 pid=$(inside systemctl show -p MainPID --value corescope-perf)

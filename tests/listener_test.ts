@@ -18,9 +18,10 @@ function median(xs: number[]): number {
 }
 
 const LOAD_MS = Number(Deno.env.get("LOAD_SECONDS") ?? 2) * 1000;
-const GETS = Object.entries(ROUTES).filter(([p, m]) => m.includes("GET") && p !== "/").map(([p]) =>
-  p
-);
+/** Every GET route that answers JSON or Prometheus text (not the dashboard and its assets). */
+const GETS = Object.entries(ROUTES)
+  .filter(([p, m]) => m.includes("GET") && p !== "/" && !p.startsWith("/dashboard."))
+  .map(([p]) => p);
 
 /** A writer replacing the stats file `hz` times a second; each version has a unique stamp. */
 function statsWriter(path: string, hz: number) {

@@ -6,13 +6,13 @@ import { PARSE_BUDGET } from "../src/app/runtime.ts";
 
 /** An in-memory file the cache reads through injected probe/read functions. */
 function fakeFile(initial: string | undefined) {
-  let content = initial, ino = 1n;
-  const io = { probes: 0, reads: 0, mtimeNs: 0n };
+  let content = initial, ino = 1;
+  const io = { probes: 0, reads: 0, mtimeMs: 0 };
   const identity = () => ({
-    dev: 1n,
+    dev: 1,
     ino,
-    size: BigInt(content?.length ?? 0),
-    mtimeNs: io.mtimeNs,
+    size: content?.length ?? 0,
+    mtimeMs: io.mtimeMs,
   });
   return {
     io,

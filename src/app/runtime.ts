@@ -197,7 +197,7 @@ interface SampleSources {
 function historySample(src: SampleSources): (t: number) => Omit<HistorySample, "t"> {
   const changes = verdictChanges(src.log);
   return (t) => {
-    const io = src.sampler.rates(), state = src.stats.get(), db = src.sqlite.read();
+    const io = src.sampler.rates(), state = src.stats.get(), db = src.sqlite.glance();
     const snap = state.kind === "ok" ? state.snapshot : undefined;
     const f = freshnessOf(state, t, src.policy);
     const facts = src.watch.observe(t, f.fresh ? snap : undefined, db);

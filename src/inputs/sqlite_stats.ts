@@ -21,6 +21,7 @@ import type { Logger } from "../base/log.ts";
 import {
   identityKey,
   probeFile,
+  type ProbeResult,
   readFileHead,
   type ReadResult,
   withRegularFile,
@@ -63,8 +64,45 @@ export interface SqliteFigures {
 /** The reader. */
 export interface SqliteStats {
   read(): SqliteFigures;
+  /**
+   * What a once-a-second watch needs, without checking a frame: the files' sizes and the WAL's
+   * generation from its 32-byte header (the page count is {@linkcode SqliteStats.read}'s).
+   */
+  glance(): Glance;
   /** Nothing is held between readings; stops an unfinished WAL scan's next slice. */
   close(): void;
+}
+
+/** The database at a glance: sizes in bytes, the page size, and the WAL's generation. */
+export interface Glance {
+  dbSize: number;
+  walSize: number;
+  pageSize: number;
+  /** Absent without a WAL that has a valid header. */
+  walGeneration?: string;
+}
+
+/**
+ * A glance at the database `path` (see {@linkcode SqliteStats.glance}); `pageSizeOf` gives
+ * the page size from the database header when the WAL has none.
+ */
+function glanceAt(path: string, pageSizeOf: (probe: ProbeResult) => number): Glance {
+  const probe = probeFile(path), walProbe = probeFile(`${path}-wal`);
+  const dbSize = probe.ok ? probe.identity.size : 0;
+  const walSize = walProbe.ok ? walProbe.identity.size : 0;
+  if (walSize >= WAL_HEADER_BYTES) {
+    const head = readFileHead(`${path}-wal`, WAL_HEADER_BYTES, walProbe);
+    const h = head.ok ? parseWalHeader(head.bytes) : undefined;
+    if (h) {
+      return {
+        dbSize,
+        walSize,
+        pageSize: h.pageSize,
+        walGeneration: `${h.salt1}.${h.salt2}.${h.checkpointSeq}`,
+      };
+    }
+  }
+  return { dbSize, walSize, pageSize: probe.ok ? pageSizeOf(probe) : 0 };
 }
 
 /** Dependencies of {@linkcode createSqliteStats}. */
@@ -72,7 +110,7 @@ export interface SqliteStatsOptions {
   path: string;
   log: Logger;
   /** Reads the first bytes of the database (default: the safe reader's `readFileHead`). */
-  readHead?: (path: string, n: number) => ReadResult;
+  readHead?: (path: string, n: number, probe?: ProbeResult) => ReadResult;
   /** Under a burst of calls, reuse one reading for this long (ms); 0 never reuses. */
   coalesceMs?: number;
   /** Monotonic clock (ms) for `coalesceMs`. */
@@ -107,7 +145,7 @@ export function walFileSize(dbPath: string): number {
 
 /** Where the last WAL scan stopped, so the next one reads only the frames added since. */
 interface WalScan {
-  ino: bigint;
+  ino: number;
   salt1: number;
   salt2: number;
   checkpointSeq: number;
@@ -128,7 +166,12 @@ interface WalScan {
  * resuming where `prev` stopped when the WAL is the same file in the same generation, and
  * reading at most `budget` bytes of frames: `complete` says whether it got to the end.
  */
-function scanWal(walPath: string, prev: WalScan | undefined, budget: number): WalScan | undefined {
+function scanWal(
+  walPath: string,
+  prev: WalScan | undefined,
+  budget: number,
+  probe: ProbeResult,
+): WalScan | undefined {
   const r = withRegularFile(walPath, (read, id): WalScan | undefined => {
     const h = parseWalHeader(read(0, WAL_HEADER_BYTES));
     if (!h) return undefined;
@@ -169,7 +212,7 @@ function scanWal(walPath: string, prev: WalScan | undefined, budget: number): Wa
       left -= n;
     }
     return scan;
-  });
+  }, probe);
   return r.ok ? r.value : undefined;
 }
 
@@ -189,20 +232,24 @@ function readDatabase(
   path: string,
   wal: WalScan | undefined,
   sliceBytes: number,
-  readHead: (path: string, n: number) => ReadResult,
+  io: {
+    readHead: (path: string, n: number, probe?: ProbeResult) => ReadResult;
+    probe: ProbeResult;
+    walProbe: ProbeResult;
+  },
 ): Reading {
   const fail = (error: string, transient = false) => ({
     figures: { ...ZERO, error },
     wal,
     transient,
   });
-  const head = readHead(path, 100);
+  const head = io.readHead(path, 100, io.probe);
   if (!head.ok) return fail(head.failure.detail, true);
   if (head.bytes.length === 0) return fail(`${path} is empty (0 bytes)`);
-  const fileSize = Number(head.identity.size);
+  const fileSize = head.identity.size;
   const h = parseSqliteHeader(head.bytes, fileSize);
   if (!h) return fail(`${path} is not a SQLite database`);
-  const walSize = walFileSize(path);
+  const walSize = io.walProbe.ok ? io.walProbe.identity.size : 0;
   const { pageSize, cacheSize } = h;
   const filePages = Math.ceil(fileSize / pageSize);
   let pageCount = Math.min(h.pageCount, filePages);
@@ -212,7 +259,7 @@ function readDatabase(
   if (h.wal) {
     // The main file's header is as of the last checkpoint; later commits are in the WAL. A
     // commit can hold the pages the file has and those the log wrote, no more.
-    wal = walSize > 0 ? scanWal(`${path}-wal`, wal, sliceBytes) : undefined;
+    wal = walSize > 0 ? scanWal(`${path}-wal`, wal, sliceBytes, io.walProbe) : undefined;
     if (wal && wal.pages > 0) {
       const most = Math.max(filePages, wal.maxPage);
       if (wal.pages > most) {
@@ -265,7 +312,7 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
   let wal: WalScan | undefined;
   let cancelNext: (() => void) | undefined;
   let last: SqliteFigures = ZERO;
-  // The identity (dev, inode, size, mtime in ns) of the database and its WAL at the last
+  // The identity (dev, inode, size, mtime) of the database and its WAL at the last
   // whole reading: while neither changed, neither did the figures, and two lstats answer.
   let keptKey = "";
 
@@ -279,7 +326,7 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
     const key = identityKey(probe.identity) +
       (walProbe.ok ? `|${identityKey(walProbe.identity)}` : "|-");
     if (key === keptKey) return last;
-    const r = readDatabase(path, wal, sliceBytes, readHead);
+    const r = readDatabase(path, wal, sliceBytes, { readHead, probe, walProbe });
     wal = r.wal;
     log.condition("database", r.figures.error);
     const figures = r.figures;
@@ -304,8 +351,20 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
     return last;
   }, { windowMs: opts.coalesceMs ?? 0, mono: opts.mono });
 
+  // The page size from the database's header, read again only when the file changes.
+  let pageSizeKey = "", pageSize = 0;
+  const pageSizeOf = (probe: ProbeResult) => {
+    const key = probe.ok ? identityKey(probe.identity) : "";
+    if (key === pageSizeKey) return pageSize;
+    const head = readHead(path, 100, probe);
+    const h = head.ok ? parseSqliteHeader(head.bytes, head.identity.size) : undefined;
+    pageSizeKey = key;
+    return pageSize = h?.pageSize ?? 0;
+  };
+
   return {
     read,
+    glance: () => glanceAt(path, pageSizeOf),
     close() {
       cancelNext?.();
       cancelNext = undefined;

@@ -11,6 +11,7 @@ import { coalesce } from "../base/coalesce.ts";
 import type { Logger } from "../base/log.ts";
 import {
   closeFd,
+  closeFdLater,
   identityKey,
   probeFile,
   type ProbeResult,
@@ -68,7 +69,11 @@ export interface StatsCacheOptions {
   maxBytes: number;
   log: Logger;
   probe?: (path: string) => ProbeResult;
-  read?: (path: string, maxBytes: number, opts: { keepOpen: boolean }) => ReadResult;
+  read?: (
+    path: string,
+    maxBytes: number,
+    opts: { keepOpen: boolean; probe?: ProbeResult },
+  ) => ReadResult;
   /** Under a burst of calls, reuse one identity probe for this long (ms); 0 never reuses. */
   coalesceMs?: number;
   /**
@@ -167,15 +172,16 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
     }
     // Only a version that must be read and parsed spends the budget; a file that is gone,
     // or refused from its lstat (not regular, too large), is reported at once.
-    const parses = p.ok && p.identity.size <= BigInt(maxBytes);
-    if (cached && parses && !spend(Number(p.identity.size), mono())) {
+    const parses = p.ok && p.identity.size <= maxBytes;
+    if (cached && parses && !spend(p.identity.size, mono())) {
       c.deferred++;
       return cached.state;
     }
     c.misses++;
     const previous = cached;
     cached = loadVersion(p, io, c);
-    closeFd(previous?.pin);
+    // The last close of a version renamed over frees its inode: off the event loop.
+    closeFdLater(previous?.pin);
     report(log, path, cached.state);
     return cached.state;
   }
@@ -195,14 +201,21 @@ type Cached = { key: string; state: StatsState; pin?: number };
 
 /** How a version is read. */
 interface VersionIo {
-  read: (path: string, maxBytes: number, opts: { keepOpen: boolean }) => ReadResult;
+  read: (
+    path: string,
+    maxBytes: number,
+    opts: { keepOpen: boolean; probe?: ProbeResult },
+  ) => ReadResult;
   path: string;
   maxBytes: number;
 }
 
-/** Reads the file once, and once more if it was replaced while being read. */
-function readOnce(io: VersionIo, c: StatsCacheCounters): ReadResult {
-  let r = io.read(io.path, io.maxBytes, { keepOpen: true });
+/**
+ * Reads the file once (its lstat the probe just taken), and once more if it was replaced
+ * while being read.
+ */
+function readOnce(io: VersionIo, c: StatsCacheCounters, probe: ProbeResult): ReadResult {
+  let r = io.read(io.path, io.maxBytes, { keepOpen: true, probe });
   c.opens++;
   if (!r.ok && r.failure.kind === "changed") {
     // Replaced while we read: the next version is already there, read it once more.
@@ -218,7 +231,7 @@ function loadVersion(p: ProbeResult, io: VersionIo, c: StatsCacheCounters): Cach
   if (!p.ok) {
     return { key: keyOf(p), state: { ...unavailable(p.failure.kind, p.failure.detail), version } };
   }
-  const r = readOnce(io, c);
+  const r = readOnce(io, c, p);
   if (!r.ok) {
     return { key: keyOf(p), state: { ...unavailable(r.failure.kind, r.failure.detail), version } };
   }
