@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<void> {
   }
   if (cli.command === "check") {
     const { preflight } = await import("./src/app/preflight.ts");
-    const findings = preflight(config, { configPath });
+    const findings = await preflight(config, { configPath });
     const word = { ok: "ok     ", warn: "WARN   ", problem: "PROBLEM" } as const;
     for (const f of findings) console.log(`${word[f.level]} ${f.what}: ${f.detail}`);
     return Deno.exit(findings.some((f) => f.level === "problem") ? 1 : 0);

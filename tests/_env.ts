@@ -51,6 +51,8 @@ export const TOOLS = {
   nginx: ["nginx", "-v"],
   caddy: ["caddy", "version"],
   podman: ["podman", "--version"],
+  docker: ["docker", "info", "--format", "{{.ServerVersion}}"],
+  dockerCompose: ["docker-compose", "version", "--short"],
   runc: ["runc", "--version"],
   debootstrap: ["debootstrap", "--version"],
   systemdAnalyze: ["systemd-analyze", "--version"],

@@ -52,7 +52,11 @@ tests:
         values: '1 stale _ _ _ 1 1'
       - series: 'up{instance="c:8080",job="corescope-perf"}'
         values: '1 0 0 0 1 1 1'
-      - series: 'corescope_perf_io_source_info{instance="a:8080",job="corescope-perf",source="procfs"}'
+      - series: 'corescope_perf_io_source_info{instance="a:8080",job="corescope-perf",source="procfs",wanted="procfs"}'
+        values: '1x20'
+      - series: 'corescope_perf_io_source_info{instance="b:8080",job="corescope-perf",source="rusage",wanted="procfs"}'
+        values: '1x20'
+      - series: 'corescope_perf_io_source_info{instance="d:8080",job="corescope-perf",source="rusage",wanted="rusage"}'
         values: '1x20'
     alert_rule_test:
       - eval_time: 2m
@@ -76,6 +80,13 @@ tests:
         alertname: CoreScopePerfDown
         exp_alerts: []
       - eval_time: 15m
+        alertname: CoreScopePerfNoProcfs
+        exp_alerts:
+          - exp_labels: {severity: info, instance: "b:8080", job: corescope-perf, source: rusage, wanted: procfs}
+            exp_annotations:
+              summary: "b:8080: corescope-perf reads its I/O from rusage"
+              description: "The /proc bind mount is missing: check BindReadOnlyPaths= in the unit and procIoPath (/run/corescope-perf/self/io) in the config. In a container, where /proc cannot be bound, set procIoPath to \\"\\" (getrusage by choice: this alert stays silent)."
+      - eval_time: 5m
         alertname: CoreScopePerfNoProcfs
         exp_alerts: []
   - interval: 1m

@@ -66,6 +66,9 @@ Deno.test("every CLI flag, both spellings", () => {
     [cfg.host, cfg.port, cfg.statsPath, cfg.dbPath, cfg.procIoPath, cfg.logFormat],
     ["::1", 0, "/a/s.json", "/a/m.db", "/run/io", "json"],
   );
+  // An empty procIoPath is getrusage by choice (a container); an empty stats path is no path.
+  assert.equal(load(parseCli(["--proc-io="])).procIoPath, "");
+  assert.throws(() => load(parseCli(["--stats="])), /statsPath/);
   assert.equal(parseCli(["--help"]).command, "help");
   assert.equal(parseCli(["--version"]).command, "version");
   assert.equal(parseCli(["permissions", "--port", "1"]).command, "permissions");

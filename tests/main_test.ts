@@ -359,6 +359,21 @@ Deno.test("check under grants that disagree with the configuration: not granted,
   } finally {
     taken.close();
   }
+  // Held by a running corescope-perf (check run inside its container): said, and no problem.
+  const svc = await startService(args);
+  try {
+    const beside = await run([...(await flagsFor(args)), MAIN, "check", ...args]);
+    assert.equal(beside.code, 0, beside.stdout);
+    assert.match(
+      beside.stdout,
+      new RegExp(
+        `^ok +listen: 127\\.0\\.0\\.1:${port} is held by a running corescope-perf \\(ready, ingest `,
+        "m",
+      ),
+    );
+  } finally {
+    await svc.stop();
+  }
 });
 
 Deno.test("deno task start check and wait-ready run under the service's own grants", async () => {

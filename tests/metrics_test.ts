@@ -21,6 +21,7 @@ function input(text: string | undefined, over: Partial<MetricsInput> = {}): Metr
   const freshness = { fresh: true, ageSec: 0.5 };
   return {
     ioSource: "procfs",
+    ioWanted: "procfs",
     ioCounters: {
       read_bytes: 1n,
       write_bytes: 2n,
@@ -116,6 +117,8 @@ Deno.test("metrics: unavailable data is visible in source_up, never a silent 0",
     sqlite: { walSizeMB: 0, walSize: 0, pageCount: 0, pageSize: 0, cacheSize: 0, error: "gone" },
   }));
   assert.equal(value(t, 'corescope_perf_source_up{source="stats_file"}'), 0);
+  // Where the counters come from, and where the config asked for them (the alert's filter).
+  assert.equal(value(t, 'corescope_perf_io_source_info{source="rusage",wanted="procfs"}'), 1);
   assert.equal(value(t, 'corescope_perf_source_up{source="database"}'), 0);
   assert.equal(value(t, 'corescope_perf_source_up{source="proc_io"}'), 0);
   assert.equal(value(t, "corescope_ingestor_tx_inserted_total"), undefined);

@@ -24,6 +24,12 @@ Deno.test("procIoPath outside /proc is granted; under /proc it is not (Deno refu
     "the bound directory's io, and its fd and limits for the process_* descriptor figures",
   );
   assert.ok(!permissionFlags(cfg)[0]!.includes("/proc"));
+  // Empty: getrusage by choice (a container), nothing more to read.
+  assert.equal(
+    permissionFlags({ ...cfg, procIoPath: "" })[0],
+    permissionFlags(cfg)[0],
+  );
+  assert.ok(!permissionFlags({ ...cfg, procIoPath: "" })[0]!.includes(",,"));
 });
 
 Deno.test("the config file is granted when used; IPv6 and port 0 are written as Deno expects", () => {

@@ -287,7 +287,8 @@ const CHECKS: Record<keyof Config, Check> = {
   port: int(0, 65535),
   statsPath: path,
   dbPath: path,
-  procIoPath: path,
+  // Empty: count this process's I/O by getrusage, by choice (a container: no /proc bind mount).
+  procIoPath: (key, v) => v === "" ? "" : path(key, v),
   staleAfterMs: int(1, 86_400_000),
   // Parsing is synchronous (about 40 ms per MiB for the costliest shape, a map of short names):
   // at most 1 MiB keeps both a request's wait and memory bounded.

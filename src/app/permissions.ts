@@ -46,7 +46,7 @@ export interface PermissionInputs {
 export function permissionFlags(config: Config, inputs: PermissionInputs = {}): string[] {
   const reads = [config.statsPath, config.dbPath, `${config.dbPath}-wal`, `${config.dbPath}-shm`];
   // Deno reads /proc only with --allow-all: a /proc path is never granted (getrusage instead).
-  if (!isUnderProc(config.procIoPath)) reads.push(config.procIoPath);
+  if (config.procIoPath !== "" && !isUnderProc(config.procIoPath)) reads.push(config.procIoPath);
   // The bound /proc/self directory's descriptor list and limits, for process_open_fds and
   // process_max_fds.
   const self = procSelfDir(config.procIoPath);
@@ -55,7 +55,7 @@ export function permissionFlags(config: Config, inputs: PermissionInputs = {}): 
   // Validated when the config was loaded; checked again for a config built by hand.
   assertGrantable("statsPath", config.statsPath);
   assertGrantable("dbPath", config.dbPath);
-  assertGrantable("procIoPath", config.procIoPath);
+  if (config.procIoPath !== "") assertGrantable("procIoPath", config.procIoPath);
   if (inputs.configPath) assertGrantable("--config", inputs.configPath);
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   // Port 0 means "any free port": the grant must name the host alone.

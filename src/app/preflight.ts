@@ -32,6 +32,11 @@ export interface PreflightProbes {
   netGranted: (hostPort: string) => boolean;
   /** Tries to listen on host:port and closes again: undefined when it could, else why not. */
   tryListen: (host: string, port: number) => string | undefined;
+  /**
+   * Whether a corescope-perf answers at host:port (a busy port may be this service's own
+   * listener: `check` run inside its container): what it said, or undefined.
+   */
+  heldBy: (host: string, port: number) => Promise<string | undefined>;
 }
 
 const ok = (what: string, detail: string): Finding => ({ level: "ok", what, detail });
@@ -62,7 +67,48 @@ export const RUNTIME_PROBES: PreflightProbes = {
         : `cannot listen on ${hostname}:${port}: ${(err as Error)?.message ?? err}`;
     }
   },
+  async heldBy(hostname, port) {
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    try {
+      const res = await fetch(`http://${host}:${port}/api/healthz`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      const text = await res.text();
+      return heldByText(res.status, text);
+    } catch {
+      return undefined;
+    }
+  },
 };
+
+/**
+ * What an answer from a busy port says of who holds it: a corescope-perf healthz (it carries
+ * `ingest`, which CoreScope's own does not), ready or draining; undefined for anything else.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { heldByText } from "./preflight.ts";
+ * assert.equal(
+ *   heldByText(200, '{"ready":true,"ingest":{"status":"ok"}}'),
+ *   "a running corescope-perf (ready, ingest ok)",
+ * );
+ * assert.equal(heldByText(200, '{"ready":true}'), undefined);
+ * ```
+ */
+export function heldByText(status: number, text: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== "object" || body === null) return undefined;
+  const { ready, ingest } = body as { ready?: unknown; ingest?: { status?: unknown } };
+  if (typeof ready !== "boolean" || typeof ingest?.status !== "string") return undefined;
+  const state = ready && status === 200 ? "ready" : "not ready";
+  return `a running corescope-perf (${state}, ingest ${ingest.status.slice(0, 16)})`;
+}
 
 /** The address as Deno names it in a net grant. */
 function hostPort(c: Config): string {
@@ -106,6 +152,9 @@ function files(config: Config, p: PreflightProbes): Finding[] {
 
 /** The I/O counters: the getrusage fallback works, but is a warning. */
 function ioCounters(config: Config, p: PreflightProbes): Finding {
+  if (config.procIoPath === "") {
+    return ok("I/O counters", "getrusage, as procIoPath is empty (ioSource rusage, by choice)");
+  }
   if (!isUnderProc(config.procIoPath) && !p.readGranted(config.procIoPath)) {
     return {
       level: "warn",
@@ -121,6 +170,16 @@ function ioCounters(config: Config, p: PreflightProbes): Finding {
   };
 }
 
+/** The port: free, held by a running corescope-perf (this one's), or a problem. */
+async function listen(config: Config, net: string, p: PreflightProbes): Promise<Finding> {
+  const busy = p.tryListen(config.host, config.port);
+  if (busy === undefined) return ok("listen", `${net} is free`);
+  const held = busy.endsWith("already in use")
+    ? await p.heldBy(config.host, config.port)
+    : undefined;
+  return held === undefined ? problem("listen", busy) : ok("listen", `${net} is held by ${held}`);
+}
+
 /**
  * Checks `config` and returns one finding per part.
  *
@@ -129,20 +188,25 @@ function ioCounters(config: Config, p: PreflightProbes): Finding {
  * import assert from "node:assert/strict";
  * import { preflight } from "./preflight.ts";
  * import { DEFAULTS } from "./config.ts";
- * const probes = { readGranted: () => true, netGranted: () => true, tryListen: () => undefined };
+ * const probes = {
+ *   readGranted: () => true,
+ *   netGranted: () => true,
+ *   tryListen: () => undefined,
+ *   heldBy: () => Promise.resolve(undefined),
+ * };
  * const cfg = { ...DEFAULTS, dbPath: "/nonexistent.db", statsPath: "/nonexistent.json" };
- * const f = preflight(cfg, {}, probes);
+ * const f = await preflight(cfg, {}, probes);
  * assert.deepEqual(f.filter((x) => x.level === "problem").map((x) => x.what), [
  *   "database",
  *   "stats file",
  * ]);
  * ```
  */
-export function preflight(
+export async function preflight(
   config: Config,
   inputs: { configPath?: string } = {},
   probes: PreflightProbes = RUNTIME_PROBES,
-): Finding[] {
+): Promise<Finding[]> {
   const out = [...files(config, probes), ioCounters(config, probes)];
   try {
     out.push(ok("grants", permissionFlags(config, inputs).join(" ")));
@@ -153,8 +217,7 @@ export function preflight(
   if (!probes.netGranted(net)) {
     out.push(problem("listen", `${net}: not granted (--allow-net does not name it)`));
   } else {
-    const busy = probes.tryListen(config.host, config.port);
-    out.push(busy === undefined ? ok("listen", `${net} is free`) : problem("listen", busy));
+    out.push(await listen(config, net, probes));
   }
   return out;
 }

@@ -97,7 +97,11 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
     ...(opts.mono ? { mono: opts.mono } : {}),
   });
   const sqlite = createSqliteStats({ path: config.dbPath, log, coalesceMs: COALESCE_MS });
-  const readers = opts.ioReaders ?? [procfsReader(config.procIoPath), rusageReader()];
+  // An empty procIoPath chooses getrusage (a container, where /proc cannot be bound).
+  const readers = opts.ioReaders ??
+    (config.procIoPath === ""
+      ? [rusageReader()]
+      : [procfsReader(config.procIoPath), rusageReader()]);
   const sampler = createIoSampler({ readers, log, now });
   sampler.start(config.ioSampleMs);
   let readiness: Readiness = { ready: true };
@@ -122,6 +126,7 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
     facts: watch.facts,
     now,
     ioRates: sampler.rates,
+    ioWanted: readers[0]?.kind ?? "none",
     ioCounters: sampler.counters,
     stats: stats.get,
     statsCounters: stats.counters,

@@ -96,6 +96,8 @@ export interface AnswersInFlight {
 /** Everything one scrape shows (but what {@linkcode renderVolatile} renders). */
 export interface MetricsInput {
   ioSource: IoSourceKind;
+  /** The source the config asks for: `rusage` when `procIoPath` is empty (a container). */
+  ioWanted: IoSourceKind;
   ioCounters: IoCounters;
   state: StatsState;
   freshness: Freshness;
@@ -263,8 +265,8 @@ const PERF_FAMILIES: Family[] = [
   {
     name: "corescope_perf_io_source_info",
     type: "gauge",
-    help: "Where this process's I/O counters come from.",
-    samples: (m) => [[{ source: m.ioSource }, 1]],
+    help: "Where this process's I/O counters come from, and where the config asks for them.",
+    samples: (m) => [[{ source: m.ioSource, wanted: m.ioWanted }, 1]],
   },
   ...IO_METRICS.map(([key, name, help]): Family => ({
     name,

@@ -203,6 +203,7 @@ function metricsRoutes(
   ) =>
     renderMetrics({
       ioSource,
+      ioWanted: svc.ioWanted ?? "procfs",
       ioCounters,
       state: j.state,
       freshness: j.f,

@@ -30,6 +30,8 @@ export interface Services {
   now: () => number;
   ioRates: () => IoRates;
   ioCounters: () => IoCounters;
+  /** The I/O source the config asks for (the best reader); absent: procfs. */
+  ioWanted?: IoRates["ioSource"];
   /**
    * The stats file as of now: also the liveness memo (one parsed snapshot per version). `at`:
    * now on the monotonic clock (`performance.now()`), when the caller has read it.
