@@ -95,6 +95,17 @@ io=$(get /api/perf/io)
 echo "$io" | grep -q '"ioSource":"procfs"' || { inside journalctl -u corescope-perf --no-pager -o cat | grep io_source; fail "ioSource: $io"; }
 say "ok: ioSource procfs"
 
+# The disk forecast's statfs passes the unit's system call filter and the grants (not unknown):
+# the 1 Hz watch's first sample after the start says so.
+for _ in $(seq 1 50); do
+  hz=$(get /api/healthz)
+  echo "$hz" | grep -q '"diskSpace":{"freeBytes":' && break
+  sleep 0.1
+done
+echo "$hz" | grep -qE '"disk":"(ok|low)"' && echo "$hz" | grep -q '"diskSpace":{"freeBytes":' ||
+  fail "disk: $hz"
+say "ok: the disk is read (statfs under SystemCallFilter= and --allow-sys=statfs)"
+
 pid=$(inside systemctl show -p MainPID --value corescope-perf)
 # The service's own counters against /proc/<MainPID>/io read from outside, back to back.
 metrics=$(get /metrics)

@@ -73,6 +73,11 @@ export const TEST_POLICY = {
   writeStaleAfterSec: 60,
   writeWindowSec: 30,
   walResetStaleAfterSec: 120,
+  writerLockMs: 1000,
+  writerContentionCount: 3,
+  diskLowHours: 24,
+  diskLowMiB: 256,
+  diskWindowSec: 3600,
 };
 
 /** A stand-in for CoreScope's own server: answers every path with its own name. */

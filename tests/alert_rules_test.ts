@@ -4,6 +4,7 @@
  * and a short blip, and resolves.
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { writeAtomic } from "../tools/simulator.ts";
 import { fixtureText, tempDir } from "./_helpers.ts";
 import { freePort, missing, needs, TOOLS } from "./_env.ts";
@@ -153,12 +154,63 @@ tests:
             exp_annotations:
               summary: "a:8080: the ingestor restarted 3 times in 30 minutes"
               description: "Its counters went back to 0 3 times on a:8080: it is crashing and being restarted. Check its log and its service manager."
+  - interval: 1m
+    input_series:
+      # a: the disk fills for 20 minutes, then is full; b: low for 10 minutes only (a blip).
+      - series: 'corescope_sqlite_disk_verdict{instance="a:8080",job="corescope-perf",verdict="low"}'
+        values: '_ 1x20 stale'
+      - series: 'corescope_sqlite_disk_verdict{instance="a:8080",job="corescope-perf",verdict="full"}'
+        values: '_x22 1 1 1 stale'
+      - series: 'corescope_sqlite_disk_verdict{instance="b:8080",job="corescope-perf",verdict="low"}'
+        values: '_ 1x9 stale'
+      # a: contended for 6 minutes; b: for 3 (a prune's blip).
+      - series: 'corescope_ingestor_writer_lock_verdict{instance="a:8080",job="corescope-perf",verdict="contended"}'
+        values: '_ 1x6 stale'
+      - series: 'corescope_ingestor_writer_lock_verdict{instance="b:8080",job="corescope-perf",verdict="contended"}'
+        values: '_ 1x3 stale'
+    alert_rule_test:
+      - eval_time: 15m
+        alertname: CoreScopeDiskFillingUp
+        exp_alerts: []
+      - eval_time: 17m
+        alertname: CoreScopeDiskFillingUp
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: "a:8080", job: corescope-perf, verdict: low}
+            exp_annotations:
+              summary: "a:8080: the database's filesystem fills up"
+              description: "On a:8080 the filesystem that holds CoreScope's database will be full within diskLowHours at the last diskWindowSec's rate, or has less than diskLowMiB free. corescope_sqlite_disk_full_in_seconds says when; GET /api/healthz (ingest.diskSpace) shows the figures. Free space, grow the volume, or shorten CoreScope's retention."
+      - eval_time: 23m
+        alertname: CoreScopeDiskFillingUp
+        exp_alerts: []
+      - eval_time: 22m
+        alertname: CoreScopeDiskFull
+        exp_alerts: []
+      - eval_time: 23m
+        alertname: CoreScopeDiskFull
+        exp_alerts:
+          - exp_labels: {severity: critical, instance: "a:8080", job: corescope-perf, verdict: full}
+            exp_annotations:
+              summary: "a:8080: the database's filesystem is full"
+              description: "On a:8080 the filesystem that holds CoreScope's database has less free space than SQLite needs between two checkpoints, and the ingest fails. Free space there (old logs, images, backups) or grow the volume; CoreScope's retention (packetDays) bounds the database."
+      - eval_time: 4m
+        alertname: CoreScopeWriterLockContended
+        exp_alerts: []
+      - eval_time: 6m
+        alertname: CoreScopeWriterLockContended
+        exp_alerts:
+          - exp_labels: {severity: warning, instance: "a:8080", job: corescope-perf, verdict: contended}
+            exp_annotations:
+              summary: "a:8080: writes queue for the SQLite writer lock"
+              description: "On a:8080 the ingestor's writes wait for the database's writer lock (its writer_perf: waits over 100 ms, or a wait or hold p99 over writerLockMs). Past its 5 s busy timeout writes fail with \\"database is locked\\". Look for another writer: a backup, a long maintenance query, a second ingestor; GET /api/perf/write-sources shows writer_perf."
+      - eval_time: 9m
+        alertname: CoreScopeWriterLockContended
+        exp_alerts: []
 `;
 
 Deno.test(needs(missing(TOOLS.promtool), "alert rules: promtool check rules is clean", async () => {
   const r = await promtool(["check", "rules", RULES]);
   assert.equal(r.code, 0, r.text);
-  assert.match(r.text, /SUCCESS: 14 rules found/);
+  assert.match(r.text, /SUCCESS: 17 rules found/);
 }));
 
 Deno.test(
@@ -210,18 +262,28 @@ interface Notice {
 Deno.test(
   needs(
     missing(TOOLS.prometheus, TOOLS.alertmanager),
-    "end to end: a real Prometheus scrapes two instances and a real Alertmanager sends the write failure to a webhook, for that instance only, then its resolution",
+    "end to end: a real Prometheus scrapes two instances and a real Alertmanager sends the write failure and the low disk to a webhook, for that instance only, then the resolution",
     async () => {
       using dir = tempDir();
       let failing = true;
       const a = ingestor(dir.path("a.json"), "local", () => false);
       const b = ingestor(dir.path("b.json"), "regional", () => failing);
-      // The shortest write window, so the resolution comes within seconds.
-      Deno.writeTextFileSync(dir.path("c.json"), JSON.stringify({ writeWindowSec: 10 }));
+      // The shortest write window, so the resolution comes within seconds; b's disk, read by
+      // statfs like any, is low by its floor (more than any test machine has free), a's never
+      // by its floor (0), whatever this machine has free.
+      Deno.writeTextFileSync(
+        dir.path("a.cfg.json"),
+        JSON.stringify({ writeWindowSec: 10, diskLowMiB: 0 }),
+      );
+      Deno.writeTextFileSync(
+        dir.path("b.cfg.json"),
+        JSON.stringify({ writeWindowSec: 10, diskLowMiB: 1024 * 1024 }),
+      );
+      for (const name of ["a", "b"]) new DatabaseSync(dir.path(`${name}.db`)).close();
       const start = (name: string) =>
         startService([
           "--config",
-          dir.path("c.json"),
+          dir.path(`${name}.cfg.json`),
           "--port",
           "0",
           "--stats",
@@ -291,10 +353,11 @@ scrape_configs:
         stdout: "null",
         stderr: "null",
       }).spawn();
-      const failNotices = (status: string) =>
+      const noticesOf = (alertname: string, status: string) =>
         notices.flatMap((n) => n.alerts).filter((x) =>
-          x.labels.alertname === "CoreScopeIngestWriteFailing" && x.status === status
+          x.labels.alertname === alertname && x.status === status
         );
+      const failNotices = (status: string) => noticesOf("CoreScopeIngestWriteFailing", status);
       const waitFor = async (what: string, ok: () => boolean, ms: number) => {
         const until = Date.now() + ms;
         while (!ok()) {
@@ -319,6 +382,15 @@ scrape_configs:
           assert.equal(x.labels.job, "corescope-perf");
         }
         console.log(`webhook payload (firing): ${JSON.stringify(firing[0])}`);
+        await waitFor(
+          "a firing disk alert",
+          () => noticesOf("CoreScopeDiskFillingUp", "firing").length > 0,
+          45_000,
+        );
+        for (const x of noticesOf("CoreScopeDiskFillingUp", "firing")) {
+          assert.equal(x.labels.instance, bTarget, "the instance whose disk is low only");
+          assert.equal(x.labels.verdict, "low");
+        }
         // The scrape itself, read back through Prometheus's API: the stats file's counter.
         const q = encodeURIComponent("corescope_ingestor_tx_inserted_total");
         const { body } = await getJson(`http://127.0.0.1:${promPort}/api/v1/query?query=${q}`);

@@ -72,7 +72,7 @@ Deno.test(
         assert.match(hz, /"statsFile":"fresh"/, `${hz} ${(await podman("logs", name)).stderr}`);
         assert.equal(Deno.statSync(`${data}/ingestor-stats.json`).mode! & 0o777, 0o600);
         const pid = (await podman("inspect", "-f", "{{.State.Pid}}", name)).stdout.trim();
-        const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+        const status = await must(["cat", `/proc/${pid}/status`]);
         assert.match(status, /^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
         assert.match(status, /^CapEff:\s+0000000000000004$/m, "CAP_DAC_READ_SEARCH alone");
         assert.match(status, /^CapPrm:\s+0000000000000004$/m);

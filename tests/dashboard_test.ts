@@ -108,6 +108,10 @@ Deno.test(
         for (const [name, verdict] of Object.entries(hz.body.ingest.sources)) {
           assert.match(dom, new RegExp(`data-name="${name}" data-verdict="${verdict}"`), name);
         }
+        // The disk card: the free space healthz reports, in the page's units.
+        const free = hz.body.ingest.diskSpace.freeBytes / 2 ** 30;
+        assert.match(dom, new RegExp(`class="big ok" id="disk-free">${free.toFixed(1)} GiB<`));
+        assert.match(dom, /id="disk" class="ok" data-verdict="ok"/);
         assert.ok(!dom.includes("demo-s3cret") && !dom.includes("demo-hunter2"));
 
         await Deno.mkdir(ARTIFACTS, { recursive: true });
@@ -254,11 +258,31 @@ Deno.test(
           const { dom, layout } = await layoutOf(width);
           assert.equal(layout.page, false, `the page scrolls sideways at ${width} px`);
           const titles = layout.sections.map((s: { title: string }) => s.title);
-          assert.deepEqual(titles, ["Disk I/O", "SQLite", "Ingest", "MQTT", "Write sources"]);
+          assert.deepEqual(titles, [
+            "Disk I/O",
+            "SQLite",
+            "Disk",
+            "Ingest",
+            "MQTT",
+            "Write sources",
+          ]);
           for (const s of layout.sections) {
             assert.ok(s.width > 100 && s.height > 40, `${s.title} hidden at ${width} px`);
             assert.equal(s.overflow, false, `${s.title} overflows at ${width} px`);
           }
+          // The new verdicts in the ingest card, the disk card's forecast (a service just
+          // started: learning), the write sources' baseline in their unit, learning too.
+          assert.match(dom, /id="writer-lock" class="(ok|unknown)" data-verdict="(ok|unknown)"/);
+          assert.match(dom, /id="disk" class="ok" data-verdict="ok"/);
+          assert.match(
+            dom,
+            /id="disk-forecast" data-verdict="ok">learning the rate \(\d+ s of the 15 min it needs\)</,
+          );
+          assert.match(
+            dom,
+            /title="the mean rate per second over the last 5 minutes">5-min mean \/s</,
+          );
+          assert.match(dom, /<td class="num wide baseline muted">learning<\/td>/);
           // The MQTT card: the dropped broker, its last error, as text.
           assert.match(dom, /data-mqtt="regional" data-connected="0"/);
           assert.match(dom, /<td class="err">EOF<\/td>/);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DEFAULTS } from "../src/app/config.ts";
-import { FORBIDDEN_FLAGS, permissionFlags } from "../src/app/permissions.ts";
+import { FORBIDDEN_FLAGS, permissionFlags, SYS_GRANT } from "../src/app/permissions.ts";
 import { DatabaseSync } from "node:sqlite";
 import { fixtureText, isoSec, tempDir } from "./_helpers.ts";
 import { flagsFor, getJson, startService } from "./_service.ts";
@@ -13,6 +13,7 @@ Deno.test("the flags name exact paths, one address, and the env variables read",
     "--allow-read=/tmp/s.json,/data/m.db,/data/m.db-wal,/data/m.db-shm",
     "--allow-net=127.0.0.1:8080",
     "--allow-env=CORESCOPE_INGESTOR_STATS,CORESCOPE_PERF_API_KEY",
+    "--allow-sys=statfs",
   ]);
 });
 
@@ -41,9 +42,14 @@ Deno.test("the config file is granted when used; IPv6 and port 0 are written as 
 Deno.test("nothing from the forbidden list, and no bare grant", () => {
   for (const flag of permissionFlags({ ...cfg, procIoPath: "/run/x" }, { configPath: "/c.json" })) {
     for (const bad of FORBIDDEN_FLAGS) {
+      if (flag === SYS_GRANT) continue;
       assert.ok(!flag.startsWith(bad), `${flag} starts with ${bad}`);
     }
-    assert.match(flag, /^--allow-(read|net|env)=\S+$/, `${flag} is not scoped`);
+    assert.match(
+      flag,
+      /^--allow-(read|net|env)=\S+$|^--allow-sys=statfs$/,
+      `${flag} is not scoped`,
+    );
   }
 });
 
@@ -103,6 +109,7 @@ Deno.test("audit: every endpoint works under the printed flags; every access is 
     assert.ok(ok, `audited ${e.permission} ${e.value} is outside ${granted.join(",")}`);
   }
   assert.ok(kinds.has("read"), "reads were audited");
+  assert.ok(kinds.has("sys"), "the disk's statfs was audited, inside --allow-sys=statfs");
 });
 
 Deno.test(

@@ -275,6 +275,9 @@ Deno.test("/api/healthz: ready with ingest_liveness; HEAD without a body; 503 wh
       writes: "unknown",
       database: "ok",
       clock: "ok",
+      // No disk reading and no window of writer_perf in this in-process test.
+      disk: "unknown",
+      writerLock: "unknown",
       lastErrors: {
         regional: "dial mqtts://viewer:****@broker.example.net:8883: connection refused",
       },
@@ -527,6 +530,7 @@ Deno.test("/api/perf/history: samples and derived write rates", async () => {
   assert.deepEqual(body.writeSources.tx_inserted, {
     ratePerSec: 5,
     baselinePerSec: 0,
+    learning: true,
     anomaly: false,
   });
 });
@@ -604,17 +608,19 @@ Deno.test("oversized bodies get 413, before any handler", async () => {
   );
 });
 
-Deno.test("/api/healthz: verdicts are judged per whole second of wall time", async () => {
+Deno.test("/api/healthz: verdicts are judged at the real time, to the millisecond, also when cached", async () => {
   const s = Math.floor(NOW / 1000);
   const doc = JSON.parse(FRESH);
   doc.source_liveness = { late: { lastReceiptUnix: s, lastMessageUnix: s - 60 } };
-  let now = NOW; // 60 s after the last write: at writeStaleAfterSec (60), still ok
+  let now = s * 1000; // 60 s after the last write: at writeStaleAfterSec (60), still ok
   const svc = services(JSON.stringify(doc), { now: () => now });
   const verdict = async () => (await get(svc, "/api/healthz")).body.ingest.sources.late;
   assert.equal(await verdict(), "ok");
-  now = NOW + 999; // 60.999 s: the same second
+  now = s * 1000 + 1; // 60.001 s: past it
+  assert.equal(await verdict(), "write_stalled");
+  now = s * 1000; // the clock back: judged again, not served from the cache
   assert.equal(await verdict(), "ok");
-  now = NOW + 1000; // 61 s
+  now = s * 1000 + 999;
   assert.equal(await verdict(), "write_stalled");
 });
 

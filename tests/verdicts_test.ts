@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import type { ReadFailureKind } from "../src/base/safe_read.ts";
 import type { StatsState } from "../src/inputs/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/inputs/stats_snapshot.ts";
-import { judgeIngest, sourceVerdict, statsFileVerdict } from "../src/judge/verdicts.ts";
+import {
+  judgeIngest,
+  sourceVerdict,
+  statsFileVerdict,
+  verdictsValidUntil,
+  writerLockVerdict,
+} from "../src/judge/verdicts.ts";
+import type { CounterPoint, WriterPoint } from "../src/judge/ingest_watch.ts";
 
 const T = { receiptStaleAfterSec: 60, writeStaleAfterSec: 120 };
 const NOW = 10_000;
@@ -47,6 +54,11 @@ const POLICY = {
   writeStaleAfterSec: 120,
   writeWindowSec: 30,
   walResetStaleAfterSec: 120,
+  writerLockMs: 1000,
+  writerContentionCount: 3,
+  diskLowHours: 24,
+  diskLowMiB: 256,
+  diskWindowSec: 3600,
 };
 
 function state(doc: Record<string, unknown>): StatsState {
@@ -72,6 +84,8 @@ Deno.test("judgeIngest: summary; a degraded ingest is reported, a missing file i
       writes: "unknown",
       database: "ok",
       clock: "ok",
+      disk: "unknown",
+      writerLock: "unknown",
     },
   );
   const old = state({ sampledAt: "2020-01-01T00:00:00Z", source_liveness: live });
@@ -99,4 +113,142 @@ Deno.test("statsFileVerdict: missing, invalid (a directory, bad JSON), stale, fr
   const ok: StatsState = { kind: "ok", version: 1, snapshot: p.snapshot };
   assert.equal(statsFileVerdict(ok, { fresh: false }), "stale");
   assert.equal(statsFileVerdict(ok, { fresh: true }), "fresh");
+});
+
+Deno.test("sourceVerdict: judged at the real time, not a rounded second", () => {
+  const c = { lastReceiptUnix: NOW - 1, lastMessageUnix: NOW - 120 };
+  assert.equal(sourceVerdict(c, NOW, T), "ok", "120 s exactly");
+  assert.equal(sourceVerdict(c, NOW + 0.001, T), "write_stalled", "120.001 s");
+});
+
+/** A window from `from` to `to` writer figures, 30 s apart, the rows growing. */
+function lockWindow(
+  from: Record<string, WriterPoint> | undefined,
+  to: Record<string, WriterPoint> | undefined,
+): { from: CounterPoint; to: CounterPoint } {
+  const p = (t: number, w: typeof from): CounterPoint => ({
+    t,
+    writes: t,
+    errors: 0,
+    packets: {},
+    ...(w ? { writers: w } : {}),
+  });
+  return { from: p(0, from), to: p(30_000, to) };
+}
+const w = (count: number, contention: number, waitP99: number, holdP99: number) => ({
+  count,
+  contention,
+  waitP99,
+  holdP99,
+});
+
+Deno.test("writerLockVerdict: each rule as a case", () => {
+  const policy = { writerLockMs: 1000, writerContentionCount: 3 };
+  const cases: [string, ReturnType<typeof lockWindow> | undefined, string][] = [
+    ["no window", undefined, "unknown"],
+    ["no writer_perf (an older ingestor)", lockWindow(undefined, undefined), "unknown"],
+    ["quiet and fast", lockWindow({ m: w(10, 0, 0.1, 2) }, { m: w(40, 0, 0.1, 2) }), "ok"],
+    [
+      "3 waits over 100 ms",
+      lockWindow({ m: w(10, 5, 0.1, 2) }, { m: w(40, 8, 0.1, 2) }),
+      "contended",
+    ],
+    ["2 waits over 100 ms", lockWindow({ m: w(10, 5, 0.1, 2) }, { m: w(40, 7, 0.1, 2) }), "ok"],
+    [
+      "3 queued across two components",
+      lockWindow({ a: w(1, 0, 0, 0), b: w(1, 0, 0, 0) }, { a: w(2, 2, 0, 0), b: w(2, 1, 0, 0) }),
+      "contended",
+    ],
+    [
+      "a restart in between (contention went back): no negative count",
+      lockWindow({ m: w(10, 50, 0.1, 2) }, { m: w(40, 0, 0.1, 2) }),
+      "ok",
+    ],
+    [
+      "wait p99 moved to 1000 ms",
+      lockWindow({ m: w(10, 0, 5, 2) }, { m: w(40, 0, 1000, 2) }),
+      "contended",
+    ],
+    ["wait p99 moved to 999 ms", lockWindow({ m: w(10, 0, 5, 2) }, { m: w(40, 0, 999, 2) }), "ok"],
+    [
+      "wait p99 high but the same (old news)",
+      lockWindow({ m: w(10, 0, 1500, 2) }, { m: w(40, 0, 1500, 2) }),
+      "ok",
+    ],
+    [
+      "wait p99 moved, but no write in the window",
+      lockWindow({ m: w(40, 0, 5, 2) }, { m: w(40, 0, 1500, 2) }),
+      "ok",
+    ],
+    [
+      "the ingest's hold p99 moved past 1000 ms",
+      lockWindow({ mqtt_handler: w(10, 0, 0, 2) }, { mqtt_handler: w(40, 0, 0, 2400) }),
+      "contended",
+    ],
+    [
+      "a prune's own long hold is its nature",
+      lockWindow({ prune_packets: w(1, 0, 0, 2) }, { prune_packets: w(2, 0, 0, 9000) }),
+      "ok",
+    ],
+    [
+      "a component new in the window, slow at once",
+      lockWindow({}, { vacuum: w(1, 0, 2000, 60_000) }),
+      "contended",
+    ],
+  ];
+  for (const [name, window, want] of cases) {
+    assert.equal(writerLockVerdict(window, policy), want, name);
+  }
+});
+
+Deno.test("verdictsValidUntil: the next clock threshold, to the millisecond", () => {
+  const policy = {
+    receiptStaleAfterSec: 120,
+    writeStaleAfterSec: 60,
+    clockSkewMs: 2000,
+    walResetStaleAfterSec: 120,
+  };
+  const snap = (doc: Record<string, unknown>) => state({ sampledAt: STAMP, ...doc });
+  const at = NOW * 1000;
+  const live = (r: number, m: number) => ({
+    source_liveness: { a: { lastReceiptUnix: r, lastMessageUnix: m } },
+  });
+  const cases: [string, StatsState, object, number][] = [
+    ["the write clock first", snap(live(NOW, NOW - 10)), { restarts: 0 }, (NOW + 50) * 1000],
+    ["the receipt clock first", snap(live(NOW - 100, NOW)), { restarts: 0 }, (NOW + 20) * 1000],
+    ["thresholds already passed: none left", snap(live(NOW - 500, NOW - 500)), {
+      restarts: 0,
+    }, Infinity],
+    ["a stamp ahead: until it is no longer", snap(live(NOW + 10, NOW + 10)), {
+      restarts: 0,
+    }, (NOW + 8) * 1000 - 1],
+    ["the WAL's age", snap({}), {
+      restarts: 0,
+      wal: {
+        generation: "g",
+        since: at - 100_000,
+        ageSec: 100,
+        sizeAtSince: 0,
+        size: 0,
+        pageSize: 4096,
+      },
+    }, at + 20_000 - 1],
+    ["no snapshot: only the WAL", {
+      kind: "unavailable",
+      version: 1,
+      reason: "missing",
+      detail: "",
+    }, {
+      restarts: 0,
+    }, Infinity],
+  ];
+  for (const [name, st, facts, want] of cases) {
+    assert.equal(verdictsValidUntil(st, facts as { restarts: number }, policy, at), want, name);
+  }
+  // And the verdicts do hold to it and change after it.
+  const full = { ...POLICY, writeStaleAfterSec: 60 };
+  const s1 = snap(live(NOW, NOW - 10));
+  const until = verdictsValidUntil(s1, { restarts: 0 }, policy, at);
+  assert.equal(judgeIngest(s1, until, full, { restarts: 0 }).sources.a, "ok");
+  assert.equal(judgeIngest(s1, until + 1, full, { restarts: 0 }).sources.a, "write_stalled");
 });

@@ -11,6 +11,8 @@
  *   --clock-ms             unix stamps in milliseconds
  *   --clock-ahead SEC      the ingestor's clock SEC seconds ahead
  *   --hung                 the stats file is no longer rewritten
+ *   --lock-burst EVERY:MS  a second writer holds the write lock MS ms every EVERY seconds
+ *                          (under 5000 ms: contended, writes ok; at 5000 or more: they fail)
  *   --after SEC            the faults start SEC seconds after the start (default 0)
  * ```
  *
@@ -27,7 +29,8 @@ import { createSimulator, type SourceName } from "./simulator.ts";
 /** Usage, printed for --help and on a bad flag. */
 export const SIMULATE_USAGE =
   `usage: deno task simulate --stats PATH --db PATH [--broker-down NAME] [--broker-silent NAME]
-       [--disk-full] [--clock-ms] [--clock-ahead SEC] [--hung] [--after SEC]`;
+       [--disk-full] [--clock-ms] [--clock-ahead SEC] [--hung] [--lock-burst EVERY:MS]
+       [--after SEC]`;
 
 /** What the command line asks for. */
 export interface SimulateArgs {
@@ -47,6 +50,7 @@ export interface SimulateArgs {
  * const a = parseSimulateArgs(["--stats", "/tmp/s.json", "--db", "/tmp/m.db", "--disk-full"]);
  * assert.equal(a.after, 0);
  * assert.throws(() => parseSimulateArgs(["--stats", "/tmp/s.json"]), /--db/);
+ * assert.throws(() => parseSimulateArgs([..."--stats a --db b --lock-burst 10".split(" ")]), /EVERY:MS/);
  * ```
  */
 export function parseSimulateArgs(argv: string[]): SimulateArgs {
@@ -61,6 +65,7 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
       "clock-ms": { type: "boolean" },
       "clock-ahead": { type: "string" },
       hung: { type: "boolean" },
+      "lock-burst": { type: "string" },
       after: { type: "string" },
     },
     strict: true,
@@ -80,6 +85,7 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
   const down = names("--broker-down", values["broker-down"]);
   const silent = names("--broker-silent", values["broker-silent"]);
   const ahead = seconds("--clock-ahead", values["clock-ahead"]);
+  const burst = lockBurst(values["lock-burst"]);
   return {
     stats: values.stats,
     db: values.db,
@@ -92,9 +98,21 @@ export function parseSimulateArgs(argv: string[]): SimulateArgs {
       if (values["clock-ms"]) sim.faults.clockMs = true, on.push("clock in milliseconds");
       if (ahead > 0) sim.faults.clockAheadSec = ahead, on.push(`clock ${ahead} s ahead`);
       if (values.hung) sim.faults.hung = true, on.push("hung");
+      if (burst) {
+        sim.faults.lockBurst = burst;
+        on.push(`the write lock held ${burst.holdMs} ms every ${burst.everySec} s`);
+      }
       return on;
     },
   };
+}
+
+/** `EVERY:MS` of --lock-burst: whole seconds, whole milliseconds, both over 0. */
+function lockBurst(v: string | undefined): { everySec: number; holdMs: number } | undefined {
+  if (v === undefined) return undefined;
+  const m = /^([1-9]\d{0,5}):([1-9]\d{0,6})$/.exec(v);
+  if (!m) throw new Error("--lock-burst is EVERY:MS, e.g. 10:2000");
+  return { everySec: Number(m[1]), holdMs: Number(m[2]) };
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -10,7 +10,6 @@
 
 import * as fs from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import { percentile } from "../src/base/figures.ts";
 import { COUNTER_NAMES } from "../src/inputs/stats_snapshot.ts";
 
 /** CoreScope-shaped tables, enough for realistic page counts and WAL growth. */
@@ -87,6 +86,13 @@ export interface Faults {
   clockAheadSec: number;
   /** The process is hung: the stats file is no longer rewritten. */
   hung: boolean;
+  /**
+   * A second writer holds the database's write lock in bursts: every `everySec` seconds for
+   * `holdMs` (0: never). Under 5000 ms (the ingestor's busy timeout) the ingest's insert waits
+   * it out, and messages of the other source queue behind it; at 5000 ms or more the insert
+   * fails with "database is locked".
+   */
+  lockBurst: { everySec: number; holdMs: number };
 }
 
 /** A running simulated ingestor. */
@@ -109,11 +115,8 @@ export interface Simulator {
   brokerSilent(source: SourceName, silent: boolean): void;
   /** The ingestor restarts: counters from 0, no watchdog stamp for its first 60 s. */
   restart(): void;
-}
-
-/** Milliseconds to three decimals, as the ingestor publishes them. */
-function ms3(sorted: number[], q: number): number {
-  return Math.round(percentile(sorted, q) * 1000) / 1000;
+  /** The counters so far (a copy), as the next stats file will show them. */
+  counters(): Record<string, number>;
 }
 
 function hex(n: number, random: () => number): string {
@@ -167,11 +170,17 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const txPerTick = opts.txPerTick ?? 20;
   const downSec = opts.brokerDownSecondsPerMinute ?? 0;
   const writer = createDbWriter(opts.dbPath, opts.payloadBytes ?? 60, random);
-  const faults: Faults = { diskFull: false, clockMs: false, clockAheadSec: 0, hung: false };
+  const faults: Faults = {
+    diskFull: false,
+    clockMs: false,
+    clockAheadSec: 0,
+    hung: false,
+    lockBurst: { everySec: 0, holdMs: 0 },
+  };
   const fresh = (): IngestorState => ({
     counters: Object.fromEntries(COUNTER_NAMES.map((k) => [k, 0])) as Counters,
     backfill: { path_json: 0, from_pubkey: 0, observer_iata: 0 },
-    holds: [],
+    writer: newWriterStats(),
     startSec: Math.floor(now() / 1000),
     sources: {
       local: source("mqtt://ingest:demo-s3cret@127.0.0.1:1883"),
@@ -188,25 +197,28 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     const t = now();
     const sec = Math.floor(t / 1000);
     const iso = new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
-    const { local, regional } = state.sources;
-    const down = (name: SourceName) =>
-      name === "regional" && downSec > 0 && (sec - state.startSec) % 60 >= 60 - downSec;
-    const packets = receive(local, sec, txPerTick, down("local")) +
-      receive(regional, sec, Math.ceil(txPerTick / 4), down("regional"));
-    if (packets > 0) count(state, packets, writer.write(sec, iso, packets, faults.diskFull));
+    // The demo's rehearsal: the broker of "regional" drops for downSec of every minute.
+    const rehearsed = downSec > 0 && (sec - state.startSec) % 60 >= 60 - downSec;
+    ingest(state, writer, faults, { sec, iso, regionalDown: rehearsed });
     const bytes = writer.bytes();
     const dt = Math.max(0.001, (t - prevIo.at) / 1000);
     const writeRate = Math.max(0, bytes - prevIo.bytes) / dt;
     prevIo = { bytes, at: t };
     if (faults.hung) return undefined;
     const stats = buildStats(state, { sec, iso, writeRate, dt, faults, random });
-    writeAtomic(opts.statsPath, JSON.stringify(stats));
+    try {
+      writeAtomic(opts.statsPath, JSON.stringify(stats));
+    } catch {
+      // As the ingestor: a full disk fails this write too; it logs and tries again next tick.
+      return undefined;
+    }
     return stats;
   }
 
   return {
     tick,
     faults,
+    counters: () => ({ ...state.counters }),
     brokerDown(name, down) {
       state.sources[name].down = down;
     },
@@ -228,6 +240,30 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       closed = true;
     },
   };
+}
+
+/**
+ * One tick of the ingest: each source's packets received, then written in one transaction
+ * (or not), counted and timed as the ingestor does.
+ */
+function ingest(
+  state: IngestorState,
+  writer: ReturnType<typeof createDbWriter>,
+  faults: Faults,
+  at: { sec: number; iso: string; regionalDown: boolean },
+): void {
+  const { local, regional } = state.sources;
+  const fromLocal = receive(local, at.sec, state.txPerTick, false);
+  const fromRegional = receive(regional, at.sec, Math.ceil(state.txPerTick / 4), at.regionalDown);
+  const packets = fromLocal + fromRegional;
+  if (packets === 0) return;
+  const burst = faults.lockBurst;
+  const held = burst.everySec > 0 && burst.holdMs > 0 && at.sec % burst.everySec === 0
+    ? burst.holdMs
+    : 0;
+  const w = writer.write(at.sec, at.iso, packets, { diskFull: faults.diskFull, lockHeldMs: held });
+  count(state, packets, w);
+  timeWrites(state.writer, { local: fromLocal, regional: fromRegional }, w, held);
 }
 
 /**
@@ -262,7 +298,7 @@ function receive(s: SourceState, sec: number, arriving: number, rehearsedDown: b
 function count(
   state: IngestorState,
   packets: number,
-  w: { ok: true; holdMs: number; dupes: number } | { ok: false; error: string },
+  w: { ok: true; holdMs: number; dupes: number } | { ok: false; holdMs: number; error: string },
 ): void {
   const c = state.counters;
   if (!w.ok) {
@@ -276,8 +312,77 @@ function count(
   c.observer_upserts += packets;
   c.walCommits++;
   state.backfill.path_json += 2;
-  state.holds.push(w.holdMs);
-  if (state.holds.length > 300) state.holds.shift();
+}
+
+/** The ingestor's per-component writer-lock figures (commit a06ac8ac, db.go #1340). */
+interface WriterStats {
+  count: number;
+  contention: number;
+  /** The last 1024 waits and holds, ms, oldest first. */
+  waits: number[];
+  holds: number[];
+  waitMax: number;
+  holdMax: number;
+}
+
+function newWriterStats(): WriterStats {
+  return { count: 0, contention: 0, waits: [], holds: [], waitMax: 0, holdMax: 0 };
+}
+
+/** One write's timing, recorded as the ingestor's `recordWriterTiming` does. */
+function record(w: WriterStats, waitMs: number, holdMs: number): void {
+  w.count++;
+  if (waitMs > 100) w.contention++;
+  w.waitMax = Math.max(w.waitMax, waitMs);
+  w.holdMax = Math.max(w.holdMax, holdMs);
+  w.waits.push(waitMs);
+  w.holds.push(holdMs);
+  if (w.waits.length > 1024) w.waits.shift(), w.holds.shift();
+}
+
+/**
+ * Each message's insert timed as the ingestor's mqtt_handler is: one sample a message. With
+ * the lock held by another writer for `heldMs`, the first insert of "local" holds the writer
+ * lock that long (SQLite's busy wait is inside it), and "regional"'s inserts, which arrive on
+ * their own connection meanwhile, wait that long for the writer lock.
+ */
+function timeWrites(
+  w: WriterStats,
+  from: { local: number; regional: number },
+  write: { ok: boolean; holdMs: number },
+  heldMs: number,
+): void {
+  const n = from.local + from.regional;
+  // A write that failed on the lock waited out the busy timeout, each message's alike.
+  const locked = !write.ok && write.holdMs >= BUSY_TIMEOUT_MS;
+  const each = locked ? BUSY_TIMEOUT_MS : write.holdMs / Math.max(1, n);
+  const held = locked ? 0 : Math.min(heldMs, BUSY_TIMEOUT_MS);
+  for (let i = 0; i < from.local; i++) record(w, 0.0004, i === 0 ? held + each : each);
+  for (let i = 0; i < from.regional; i++) record(w, held > 0 ? held : 0.0006, each);
+}
+
+/** Go's nearest-rank percentile over a sorted list (0 when empty). */
+function nearestRank(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1) + 0.5))]!;
+}
+
+/** The `writer_perf` entry of one component. */
+function writerPerf(w: WriterStats): Record<string, number> {
+  const waits = [...w.waits].sort((a, b) => a - b), holds = [...w.holds].sort((a, b) => a - b);
+  const ms = (v: number) => Math.round(v * 1e6) / 1e6;
+  return {
+    count: w.count,
+    contention_total: w.contention,
+    wait_ms_p50: ms(nearestRank(waits, 0.5)),
+    wait_ms_p95: ms(nearestRank(waits, 0.95)),
+    wait_ms_p99: ms(nearestRank(waits, 0.99)),
+    wait_ms_max: ms(w.waitMax),
+    hold_ms_p50: ms(nearestRank(holds, 0.5)),
+    hold_ms_p95: ms(nearestRank(holds, 0.95)),
+    hold_ms_p99: ms(nearestRank(holds, 0.99)),
+    hold_ms_max: ms(w.holdMax),
+  };
 }
 
 /** A source the ingestor has not connected yet. */
@@ -305,8 +410,8 @@ type Clocks = { lastReceiptUnix: number; lastMessageUnix: number };
 interface IngestorState {
   counters: Counters;
   backfill: { path_json: number; from_pubkey: number; observer_iata: number };
-  /** Recent writer-lock hold times, ms. */
-  holds: number[];
+  /** The writer lock of mqtt_handler, the one component the simulator writes as. */
+  writer: WriterStats;
   startSec: number;
   sources: Record<SourceName, SourceState>;
   txPerTick: number;
@@ -337,7 +442,6 @@ function buildStats(
   const iso = f.clockAheadSec === 0
     ? at.iso
     : new Date((sec + f.clockAheadSec) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-  const sorted = [...state.holds].sort((a, b) => a - b);
   const names = Object.keys(state.sources) as SourceName[];
   // Go ranges over a map: a new order each tick.
   const order = names.map((n) => [at.random(), n] as const).sort((a, b) => a[0] - b[0]);
@@ -377,20 +481,7 @@ function buildStats(
       syscallsWrite: (state.txPerTick * 5) / at.dt,
       sampledAt: iso,
     },
-    writer_perf: {
-      mqtt_handler: {
-        count: state.counters.walCommits,
-        contention_total: 0,
-        wait_ms_p50: 0.000381,
-        wait_ms_p95: 0.000571,
-        wait_ms_p99: 0.000712,
-        wait_ms_max: 0.033249,
-        hold_ms_p50: ms3(sorted, 0.5),
-        hold_ms_p95: ms3(sorted, 0.95),
-        hold_ms_p99: ms3(sorted, 0.99),
-        hold_ms_max: ms3(sorted, 1),
-      },
-    },
+    writer_perf: { mqtt_handler: writerPerf(state.writer) },
     source_liveness: liveness,
     source_statuses: statuses,
     // The watchdog's first tick comes a minute after the ingestor starts.
@@ -399,17 +490,15 @@ function buildStats(
 }
 
 /**
- * The database side: one transaction per tick of `packets` transmissions, in WAL mode, with
- * no busy wait (a locked database fails the write at once, as the ingestor's handler sees it).
+ * The ingest's transaction over `db`: `packets` transmissions with their observation, node and
+ * observer rows, in one transaction; the dupes among them. Throws what SQLite throws, after
+ * rolling back what is left to roll back.
  */
-function createDbWriter(
-  dbPath: string,
+function rowInserter(
+  db: DatabaseSync,
   payloadBytes: number,
   random: () => number,
-) {
-  const db = new DatabaseSync(dbPath);
-  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 0;");
-  db.exec(DEMO_SCHEMA);
+): (sec: number, iso: string, packets: number) => number {
   const insTx = db.prepare(
     "INSERT INTO transmissions (hash, raw_hex, payload_type, first_seen, from_pubkey) VALUES (?, ?, ?, ?, ?)",
   );
@@ -424,43 +513,98 @@ function createDbWriter(
   );
   const nodeKeys = Array.from({ length: 40 }, () => hex(64, random));
   let serial = 0;
+  return (sec: number, iso: string, packets: number): number => {
+    let dupes = 0;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      for (let i = 0; i < packets; i++) {
+        const payload = hex(payloadBytes * 2, random);
+        const { lastInsertRowid } = insTx.run(
+          `${++serial}-${hex(16, random)}`,
+          payload,
+          i % 5,
+          iso,
+          nodeKeys[i % 40]!,
+        );
+        insObs.run(lastInsertRowid, `obs-${i % 3}`, 5.5, -90, '["a1","b2"]', sec);
+        upNode.run(nodeKeys[i % 40]!, `node-${i % 40}`, iso);
+        upObserver.run(`obs-${i % 3}`, `Observer ${i % 3}`, iso);
+        if (i % 7 === 6) dupes++;
+      }
+      db.exec("COMMIT");
+    } catch (err) {
+      // SQLite may have rolled back already (a full disk does): nothing more to undo then.
+      try {
+        db.exec("ROLLBACK");
+      } catch {
+        // no transaction left
+      }
+      throw err;
+    }
+    return dupes;
+  };
+}
+
+/** The ingestor's SQLite busy timeout (`_pragma=busy_timeout(5000)`). */
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * The database side: one transaction per tick of `packets` transmissions, in WAL mode, with
+ * no busy wait (a locked database fails the write at once, as the ingestor's handler sees it).
+ */
+function createDbWriter(
+  dbPath: string,
+  payloadBytes: number,
+  random: () => number,
+) {
+  const db = new DatabaseSync(dbPath);
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 0;");
+  db.exec(DEMO_SCHEMA);
+  // The second writer: its own connection, as another process's would be.
+  const other = new DatabaseSync(dbPath);
+  other.exec("PRAGMA busy_timeout = 0; CREATE TABLE IF NOT EXISTS second_writer (t INTEGER)");
+  const insert = rowInserter(db, payloadBytes, random);
   return {
-    /** Writes one tick's packets: how long the write lock was held and the dupes, or why not. */
+    /**
+     * Writes one tick's packets: how long the write lock was held (ms) and the dupes, or why
+     * not. `lockHeldMs`: another writer holds the lock that long first (the second writer
+     * really takes it, so the insert meets SQLITE_BUSY); under the ingestor's 5000 ms busy
+     * timeout the insert waits it out, at or over it the insert fails as the ingestor's does.
+     */
     write(
       sec: number,
       iso: string,
       packets: number,
-      diskFull: boolean,
-    ): { ok: true; holdMs: number; dupes: number } | { ok: false; error: string } {
+      f: { diskFull: boolean; lockHeldMs: number },
+    ):
+      | { ok: true; holdMs: number; dupes: number }
+      | { ok: false; holdMs: number; error: string } {
       const began = performance.now();
-      let dupes = 0;
-      try {
-        if (diskFull) throw new Error("database or disk is full");
-        db.exec("BEGIN IMMEDIATE");
-      } catch (err) {
-        return { ok: false, error: (err as Error).message };
-      }
-      try {
-        for (let i = 0; i < packets; i++) {
-          const payload = hex(payloadBytes * 2, random);
-          const { lastInsertRowid } = insTx.run(
-            `${++serial}-${hex(16, random)}`,
-            payload,
-            i % 5,
-            iso,
-            nodeKeys[i % 40]!,
-          );
-          insObs.run(lastInsertRowid, `obs-${i % 3}`, 5.5, -90, '["a1","b2"]', sec);
-          upNode.run(nodeKeys[i % 40]!, `node-${i % 40}`, iso);
-          upObserver.run(`obs-${i % 3}`, `Observer ${i % 3}`, iso);
-          if (i % 7 === 6) dupes++;
+      if (f.diskFull) return { ok: false, holdMs: 0, error: "database or disk is full" };
+      if (f.lockHeldMs > 0) {
+        other.exec("BEGIN IMMEDIATE");
+        other.prepare("INSERT INTO second_writer (t) VALUES (?)").run(sec);
+        try {
+          insert(sec, iso, packets);
+          throw new Error("the second writer did not hold the lock");
+        } catch (err) {
+          if (!/locked|busy/i.test((err as Error).message)) throw err;
         }
-        db.exec("COMMIT");
-      } catch (err) {
-        db.exec("ROLLBACK");
-        return { ok: false, error: (err as Error).message };
+        if (f.lockHeldMs >= BUSY_TIMEOUT_MS) {
+          other.exec("COMMIT");
+          return { ok: false, holdMs: BUSY_TIMEOUT_MS, error: "database is locked" };
+        }
+        other.exec("COMMIT"); // the burst ends; the insert that waited goes on
       }
-      return { ok: true, holdMs: performance.now() - began, dupes };
+      try {
+        const dupes = insert(sec, iso, packets);
+        return { ok: true, holdMs: performance.now() - began, dupes };
+      } catch (err) {
+        const error = (err as Error).message;
+        // Locked by someone else: the ingestor's insert waited its busy timeout first.
+        const holdMs = /locked|busy/i.test(error) ? BUSY_TIMEOUT_MS : performance.now() - began;
+        return { ok: false, holdMs, error };
+      }
     },
     /** Bytes of the database and its WAL. */
     bytes(): number {
@@ -474,6 +618,9 @@ function createDbWriter(
       }
       return n;
     },
-    close: () => db.close(),
+    close: () => {
+      other.close();
+      db.close();
+    },
   };
 }

@@ -28,6 +28,16 @@ export interface Config {
   writeWindowSec: number;
   /** The WAL not reset for this long while it grows: checkpoint_starved. */
   walResetStaleAfterSec: number;
+  /** A writer-lock wait (or the ingest's hold) p99 at or over this, ms, moving: contended. */
+  writerLockMs: number;
+  /** Writes that waited over 100 ms for the writer lock, this many within the window: contended. */
+  writerContentionCount: number;
+  /** The disk is low when full within this many hours at the recent rate. */
+  diskLowHours: number;
+  /** The disk is low under this much free space, MiB. */
+  diskLowMiB: number;
+  /** The disk forecast's window, seconds: the rates are taken over it. */
+  diskWindowSec: number;
   /** Requests slower than this are kept in /api/perf's list of slow requests. */
   slowRequestMs: number;
   /** Key for POST /api/perf/reset; empty disables it. */
@@ -55,6 +65,11 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   writeStaleAfterSec: 120,
   writeWindowSec: 30,
   walResetStaleAfterSec: 120,
+  writerLockMs: 1000,
+  writerContentionCount: 3,
+  diskLowHours: 24,
+  diskLowMiB: 256,
+  diskWindowSec: 3600,
   slowRequestMs: 100,
   apiKey: "",
   allowedHosts: [],
@@ -300,6 +315,11 @@ const CHECKS: Record<keyof Config, Check> = {
   writeStaleAfterSec: int(1, 86_400 * 30),
   writeWindowSec: int(10, 3600),
   walResetStaleAfterSec: int(10, 86_400),
+  writerLockMs: int(1, 60_000),
+  writerContentionCount: int(1, 1_000_000),
+  diskLowHours: int(1, 24 * 365),
+  diskLowMiB: int(0, 1024 * 1024),
+  diskWindowSec: int(60, 86_400 * 7),
   slowRequestMs: int(1, 60_000),
   allowedHosts: (key, v) => {
     if (!Array.isArray(v) || !v.every((h) => typeof h === "string" && h !== "")) {

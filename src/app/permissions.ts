@@ -2,7 +2,8 @@
  * The exact Deno permission flags the service needs for one configuration, and nothing
  * more: reads of the stats file, the database (and its `-wal` and `-shm`, which it stats), the config
  * file and the I/O counter file when it is outside /proc; the one listen address; the
- * environment variables it reads.
+ * environment variables it reads; and `statfs`, the one system call of the `sys` group it
+ * makes (the free space of the database's filesystem, for the disk forecast).
  *
  * @module
  */
@@ -11,7 +12,10 @@ import { assertGrantable, type Config, ENV_VARS } from "./config.ts";
 import { isUnderProc } from "../inputs/proc_io.ts";
 import { procSelfDir } from "../inputs/proc_io.ts";
 
-/** Flags never printed: any of them would void the least-privilege promise. */
+/**
+ * Flags never printed, bare or scoped, but the one scoped sys grant ({@linkcode SYS_GRANT}):
+ * any of them would void the least-privilege promise.
+ */
 export const FORBIDDEN_FLAGS = [
   "-A",
   "--allow-all",
@@ -21,6 +25,9 @@ export const FORBIDDEN_FLAGS = [
   "--allow-write",
   "--allow-import",
 ] as const;
+
+/** The one `sys` grant: statfs(2) of the database file (Deno checks it as `sys`, not `read`). */
+export const SYS_GRANT = "--allow-sys=statfs";
 
 /** What besides the config decides the grants. */
 export interface PermissionInputs {
@@ -40,6 +47,7 @@ export interface PermissionInputs {
  *   "--allow-read=/tmp/s.json,/data/m.db,/data/m.db-wal,/data/m.db-shm",
  *   "--allow-net=127.0.0.1:8080",
  *   "--allow-env=CORESCOPE_INGESTOR_STATS,CORESCOPE_PERF_API_KEY",
+ *   "--allow-sys=statfs",
  * ]);
  * ```
  */
@@ -64,5 +72,6 @@ export function permissionFlags(config: Config, inputs: PermissionInputs = {}): 
     `--allow-read=${[...new Set(reads)].join(",")}`,
     `--allow-net=${net}`,
     `--allow-env=${ENV_VARS.join(",")}`,
+    SYS_GRANT,
   ];
 }

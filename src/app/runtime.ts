@@ -27,6 +27,7 @@ import { createResponseBudget } from "../http/response_budget.ts";
 import { createSqliteStats, type SqliteStats } from "../inputs/sqlite_stats.ts";
 import { createIngestWatch, type IngestWatch } from "../judge/ingest_watch.ts";
 import { createStatsCache, type StatsCache } from "../inputs/stats_cache.ts";
+import { type DiskReading, readDiskSpace } from "../inputs/disk_space.ts";
 import { type IngestVerdicts, judgeIngest, type JudgePolicy } from "../judge/verdicts.ts";
 
 /**
@@ -67,6 +68,8 @@ export interface RuntimeOptions {
   /** Monotonic clock (ms) of the stats cache's coalescing and parse interval. */
   mono?: () => number;
   ioReaders?: IoReader[];
+  /** The database's filesystem (statfs of the database file). */
+  readDisk?: () => DiskReading;
   version?: string;
 }
 
@@ -106,18 +109,18 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
   sampler.start(config.ioSampleMs);
   let readiness: Readiness = { ready: true };
   const policy = policyOf(config);
-  const watch = createIngestWatch({
-    windowSec: config.writeWindowSec,
-    onRestart: (before, after) =>
-      log.log(
-        "warn",
-        "ingestor",
-        `the ingestor started again: its counters went back (rows written ${before.writes} → ${after.writes}, write errors ${before.errors} → ${after.errors})`,
-      ),
-  });
+  const watch = ingestWatch(config, log);
   const history = createHistoryRecorder({
     now,
-    sample: historySample({ sampler, stats, sqlite, policy, watch, log }),
+    sample: historySample({
+      sampler,
+      stats,
+      sqlite,
+      policy,
+      watch,
+      log,
+      readDisk: opts.readDisk ?? (() => readDiskSpace(config.dbPath)),
+    }),
   }, { capacity: HISTORY_SAMPLES, intervalMs: opts.historyIntervalMs ?? 1000 });
   const lag = createLagSampler();
 
@@ -162,6 +165,20 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
   };
 }
 
+/** The ingest watch of `config`, logging each restart of the ingestor it sees. */
+function ingestWatch(config: Config, log: Logger): IngestWatch {
+  return createIngestWatch({
+    windowSec: config.writeWindowSec,
+    diskWindowSec: config.diskWindowSec,
+    onRestart: (before, after) =>
+      log.log(
+        "warn",
+        "ingestor",
+        `the ingestor started again: its counters went back (rows written ${before.writes} → ${after.writes}, write errors ${before.errors} → ${after.errors})`,
+      ),
+  });
+}
+
 /**
  * The judge's policy from a configuration.
  *
@@ -181,6 +198,11 @@ export function policyOf(config: Config): JudgePolicy {
     writeStaleAfterSec: config.writeStaleAfterSec,
     writeWindowSec: config.writeWindowSec,
     walResetStaleAfterSec: config.walResetStaleAfterSec,
+    writerLockMs: config.writerLockMs,
+    writerContentionCount: config.writerContentionCount,
+    diskLowHours: config.diskLowHours,
+    diskLowMiB: config.diskLowMiB,
+    diskWindowSec: config.diskWindowSec,
   };
 }
 
@@ -192,6 +214,7 @@ interface SampleSources {
   policy: JudgePolicy;
   watch: IngestWatch;
   log: Logger;
+  readDisk: () => DiskReading;
 }
 
 /**
@@ -205,7 +228,9 @@ function historySample(src: SampleSources): (t: number) => Omit<HistorySample, "
     const io = src.sampler.rates(), state = src.stats.get(), db = src.sqlite.glance();
     const snap = state.kind === "ok" ? state.snapshot : undefined;
     const f = freshnessOf(state, t, src.policy);
-    const facts = src.watch.observe(t, f.fresh ? snap : undefined, db);
+    const disk = src.readDisk();
+    src.log.condition("disk", disk.ok ? undefined : disk.detail);
+    const facts = src.watch.observe(t, f.fresh ? snap : undefined, db, disk);
     const v = judgeIngest(state, t, src.policy, facts);
     changes(verdictKeys(v));
     return {
@@ -231,6 +256,8 @@ function verdictKeys(v: IngestVerdicts): Record<string, string> {
     writes: v.writes,
     database: v.database,
     clock: v.clock,
+    disk: v.disk,
+    "writer lock": v.writerLock,
   };
   for (const [name, verdict] of Object.entries(v.sources)) out[`source ${name}`] = verdict;
   return out;

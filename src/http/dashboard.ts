@@ -41,9 +41,16 @@ export const DASHBOARD_HTML = `<!doctype html>
     <div>checkpoints: <span id="database">–</span></div>
   </section>
   <section>
+    <h2>Disk</h2>
+    <div><span class="big" id="disk-free">–</span> free <span id="disk-size" class="muted"></span></div>
+    <div id="disk-forecast">–</div>
+    <div class="muted">database and WAL <span id="db-bytes">–</span></div>
+  </section>
+  <section>
     <h2>Ingest</h2>
     <div>stats file: <span id="stats-file">–</span> <span id="stats-age" class="muted"></span></div>
     <div>writes: <span id="writes">–</span> · clock: <span id="clock">–</span></div>
+    <div>writer lock: <span id="writer-lock">–</span> · disk: <span id="disk">–</span></div>
     <table id="liveness"><tbody></tbody></table>
   </section>
   <section>
@@ -56,7 +63,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <section class="wide">
     <h2>Write sources</h2>
     <table id="sources">
-      <thead><tr><th>source</th><th class="num">total</th><th class="num">per s</th><th class="num wide">5-min base</th><th class="spark">10 min</th><th></th></tr></thead>
+      <thead><tr><th>source</th><th class="num">total</th><th class="num">now /s</th><th class="num wide" title="the mean rate per second over the last 5 minutes">5-min mean /s</th><th class="spark">10 min</th><th></th></tr></thead>
       <tbody></tbody>
     </table>
   </section>
@@ -105,7 +112,8 @@ td.spark { width:30%; }
 .scale { font-size:11px; color:var(--muted); }
 svg.spark polyline { fill:none; stroke:var(--spark); stroke-width:1.5; }
 .ok, .fresh, .yes { color:var(--ok); } .write_stalled, .stale, .unknown, .invalid { color:var(--warn); }
-.stalled, .missing, .bad, .down, .write_failing, .disconnected, .clock_wrong, .checkpoint_starved, .milliseconds, .ahead, .no { color:var(--bad); }
+.low, .contended { color:var(--warn); }
+.stalled, .missing, .bad, .down, .write_failing, .disconnected, .clock_wrong, .checkpoint_starved, .milliseconds, .ahead, .no, .full { color:var(--bad); }
 .never { color:var(--muted); }
 td.err { word-break:break-word; font-size:13px; }
 .flag { color:var(--bad); font-weight:700; }
@@ -203,11 +211,33 @@ function word(id, v) {
   el.className = v || "";
   el.dataset.verdict = v || "";
 }
+function duration(sec) {
+  if (sec < 90) return Math.round(sec) + " s";
+  if (sec < 3600) return Math.round(sec / 60) + " min";
+  if (sec < 2 * 86400) return Math.round(sec / 3600) + " h";
+  return Math.round(sec / 86400) + " days";
+}
+function showDisk(ingest) {
+  const d = ingest.diskSpace;
+  word("disk", ingest.disk);
+  setText($("disk-free"), d ? bytes(d.freeBytes) : "–");
+  $("disk-free").className = "big " + (ingest.disk || "");
+  setText($("disk-size"), d ? "of " + bytes(d.sizeBytes) : "");
+  setText($("db-bytes"), d ? bytes(d.databaseBytes) + (d.learning ? "" : ", growing " + bytes(d.growthBytesPerSec) + "/s") : "–");
+  const f = $("disk-forecast");
+  f.dataset.verdict = ingest.disk || "";
+  if (!d) setText(f, ingest.disk === "unknown" ? "the filesystem cannot be read (see check)" : "–");
+  else if (d.learning) setText(f, "learning the rate (" + duration(d.spanSec) + " of the " + duration(d.windowSec / 4) + " it needs)");
+  else if (d.fullInSec === undefined) setText(f, "not filling up over the last " + duration(d.spanSec));
+  else setText(f, "full in about " + duration(d.fullInSec) + " at the last " + duration(d.spanSec) + "'s rate");
+}
 function showIngest(hz, ws, ingest, now) {
   const sf = $("stats-file");
   setText(sf, ingest.statsFile); sf.className = ingest.statsFile;
   word("writes", ingest.writes);
   word("clock", ingest.clock);
+  word("writer-lock", ingest.writerLock);
+  showDisk(ingest);
   setText($("stats-age"), typeof ws.ageSec === "number" ? "(" + num(ws.ageSec, 1) + " s old)" : "");
   const live = hz.ingest_liveness || {};
   const ltb = $("liveness").tBodies[0];
@@ -250,7 +280,10 @@ function showSources(ws, hist, samples) {
     setText(c[0], name);
     setText(c[1], num(total)); c[1].className = "num total"; c[1].dataset.value = String(total);
     setText(c[2], d ? num(d.ratePerSec, 1) : "–"); c[2].className = "num rate";
-    setText(c[3], d ? num(d.baselinePerSec, 1) : "–"); c[3].className = "num wide";
+    // The baseline is the same unit as the rate (per second), a 5-minute mean: until there
+    // are 5 minutes of samples it says so instead of a figure the first seconds would skew.
+    setText(c[3], !d ? "–" : d.learning ? "learning" : num(d.baselinePerSec, 1));
+    c[3].className = "num wide baseline" + (d && d.learning ? " muted" : "");
     if (!c[4].firstChild) c[4].appendChild(newSpark());
     c[4].className = "spark";
     spark(c[4].firstChild, rates(samples, name));

@@ -408,6 +408,13 @@ const INGESTOR_FAMILIES: Family[] = [
     samples: (m, snap) => (snap ? [[{ verdict: m.verdicts.clock }, 1]] : []),
   },
   {
+    name: "corescope_ingestor_writer_lock_verdict",
+    type: "gauge",
+    help:
+      "The SQLite writer lock (1 for the current verdict): ok, contended (writes queued over 100 ms writerContentionCount times, or a wait or ingest hold p99 at or over writerLockMs moved, within writeWindowSec), unknown.",
+    samples: (m) => [[{ verdict: m.verdicts.writerLock }, 1]],
+  },
+  {
     name: "corescope_ingestor_restarts_total",
     type: "counter",
     help: "Ingestor restarts this service saw (its cumulative counters went back).",
@@ -465,6 +472,47 @@ const SQLITE_FAMILIES: Family[] = [
     help:
       "Whether checkpoints keep up (1 for the current verdict): ok, checkpoint_starved (the WAL not reset for walResetStaleAfterSec while it grows).",
     samples: (m) => [[{ verdict: m.verdicts.database }, 1]],
+  },
+  {
+    name: "corescope_sqlite_disk_verdict",
+    type: "gauge",
+    help:
+      "The database's filesystem (1 for the current verdict): ok, low (full within diskLowHours at the recent rate, or under diskLowMiB free), full (all but gone, and the ingest fails), unknown.",
+    samples: (m) => [[{ verdict: m.verdicts.disk }, 1]],
+  },
+  {
+    name: "corescope_sqlite_disk_free_bytes",
+    type: "gauge",
+    help:
+      "Free bytes of the database's filesystem an unprivileged writer may use (statfs f_bavail).",
+    samples: (m) => one(m.facts.disk?.freeBytes),
+  },
+  {
+    name: "corescope_sqlite_disk_size_bytes",
+    type: "gauge",
+    help: "Bytes of the database's filesystem.",
+    samples: (m) => one(m.facts.disk?.sizeBytes),
+  },
+  {
+    name: "corescope_sqlite_database_bytes",
+    type: "gauge",
+    help: "Bytes of the database file and its WAL.",
+    samples: (m) => one(m.facts.disk?.dbBytes),
+  },
+  {
+    name: "corescope_sqlite_disk_consumption_bytes_per_second",
+    type: "gauge",
+    help:
+      "The faster of the database's growth and the free space's decline over diskWindowSec, bytes a second; absent while learning.",
+    samples: (m) =>
+      one(m.facts.disk?.learning === false ? m.facts.disk.consumeBytesPerSec : undefined),
+  },
+  {
+    name: "corescope_sqlite_disk_full_in_seconds",
+    type: "gauge",
+    help:
+      "Seconds until the database's filesystem is full at that rate; absent while learning or when nothing is consumed.",
+    samples: (m) => one(m.facts.disk?.learning === false ? m.facts.disk.fullInSec : undefined),
   },
   {
     name: "corescope_sqlite_wal_generation_age_seconds",

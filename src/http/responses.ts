@@ -8,7 +8,8 @@
 
 import type { EventLoopFigures } from "../inputs/event_loop.ts";
 import type { HistorySample, WriteRate } from "../judge/history.ts";
-import { round1 } from "../base/figures.ts";
+import { round1, round3 } from "../base/figures.ts";
+import type { DiskFacts } from "../judge/disk_forecast.ts";
 import type { IoRates } from "../inputs/io_sampler.ts";
 import type { RequestFigures } from "./request_stats.ts";
 import type { SqliteFigures } from "../inputs/sqlite_stats.ts";
@@ -329,4 +330,51 @@ export function perfBody(requests: RequestFigures, cache: StatsCacheCounters, st
  */
 export function historyBody(samples: HistorySample[], writeSources: Record<string, WriteRate>) {
   return { intervalSec: 1, samples, writeSources };
+}
+
+/** The disk forecast in healthz's `ingest.diskSpace`. */
+export interface DiskSpaceBody {
+  freeBytes: number;
+  sizeBytes: number;
+  /** The database file plus its WAL. */
+  databaseBytes: number;
+  /** Seconds the forecast's observations span; it waits for a quarter of `windowSec`. */
+  spanSec: number;
+  /** `diskWindowSec`: the rates are taken over it. */
+  windowSec: number;
+  learning: boolean;
+  /** The database's growth over the span, bytes a second. */
+  growthBytesPerSec: number;
+  /** The faster of that growth and the free space's decline: what the forecast uses. */
+  consumptionBytesPerSec: number;
+  /** Seconds until full at that rate; absent while learning or when nothing is consumed. */
+  fullInSec?: number;
+}
+
+/**
+ * The `diskSpace` object: whole bytes and seconds, rates to three decimals.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { diskSpaceBody } from "./responses.ts";
+ * const f = { freeBytes: 1e9, sizeBytes: 4e9, dbBytes: 5e8, spanSec: 3600, windowSec: 3600,
+ *   learning: false,
+ *   growthBytesPerSec: 10.12345, consumeBytesPerSec: 10.12345, fullInSec: 98_780_000.4 };
+ * assert.equal(diskSpaceBody(f).fullInSec, 98_780_000);
+ * assert.equal(diskSpaceBody({ ...f, learning: true }).fullInSec, undefined);
+ * ```
+ */
+export function diskSpaceBody(d: DiskFacts): DiskSpaceBody {
+  return {
+    freeBytes: d.freeBytes,
+    sizeBytes: d.sizeBytes,
+    databaseBytes: d.dbBytes,
+    spanSec: Math.round(d.spanSec),
+    windowSec: d.windowSec,
+    learning: d.learning,
+    growthBytesPerSec: round3(d.growthBytesPerSec),
+    consumptionBytesPerSec: round3(d.consumeBytesPerSec),
+    ...(!d.learning && d.fullInSec !== undefined ? { fullInSec: Math.round(d.fullInSec) } : {}),
+  };
 }

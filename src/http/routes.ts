@@ -16,6 +16,7 @@ import { checkApiKey } from "./auth.ts";
 import { DASHBOARD_CSP, DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from "./dashboard.ts";
 import { type Freshness, freshnessOf } from "../judge/freshness.ts";
 import type { IngestFacts } from "../judge/ingest_watch.ts";
+import type { DiskFacts } from "../judge/disk_forecast.ts";
 import { type HistorySample, writeRates } from "../judge/history.ts";
 import type { IoRates } from "../inputs/io_sampler.ts";
 import { memoLast } from "../base/memo.ts";
@@ -25,6 +26,7 @@ import { createRequestGuard, pathOf } from "./request_guard.ts";
 import { type Delivery, type SharedBody, sharedBody } from "./response_budget.ts";
 import { type Asked, jsonResponse, NO_STORE, sendJson, sendShared } from "./reply.ts";
 import {
+  diskSpaceBody,
   healthBody,
   healthzBody,
   historyBody,
@@ -37,7 +39,7 @@ import {
 import type { Services } from "./services.ts";
 import type { SqliteFigures } from "../inputs/sqlite_stats.ts";
 import type { StatsState } from "../inputs/stats_cache.ts";
-import { type IngestVerdicts, judgeIngest } from "../judge/verdicts.ts";
+import { type IngestVerdicts, judgeIngest, verdictsValidUntil } from "../judge/verdicts.ts";
 
 const METRICS_HEADERS = { "Content-Type": METRICS_CONTENT_TYPE, ...NO_STORE };
 
@@ -130,19 +132,19 @@ export function createApp(svc: Services): App {
 
 /**
  * The verdicts at the judged time, kept while nothing they depend on changed: the state, its
- * freshness (judged to the millisecond), the whole second (the ingestor's clocks are whole
- * seconds) and the watch's facts.
+ * freshness (judged to the millisecond), the watch's facts, and the clock, up to the next
+ * threshold one of the ingestor's clocks crosses (judged to the millisecond too).
  */
 function verdictsOf(svc: Services): (j: Judged, facts: IngestFacts) => IngestVerdicts {
-  let last: { j: Judged; second: number; facts: IngestFacts; v: IngestVerdicts } | undefined;
+  let last: { j: Judged; until: number; facts: IngestFacts; v: IngestVerdicts } | undefined;
   return (j, facts) => {
-    const second = Math.floor(j.nowMs / 1000);
     if (
       last && last.j.state === j.state && last.j.f.fresh === j.f.fresh &&
-      last.j.f.reason === j.f.reason && last.second === second && last.facts === facts
+      last.j.f.reason === j.f.reason && last.facts === facts &&
+      j.nowMs >= last.j.nowMs && j.nowMs <= last.until
     ) return last.v;
     const v = judgeIngest(j.state, j.nowMs, svc.policy, facts);
-    last = { j, second, facts, v };
+    last = { j, until: verdictsValidUntil(j.state, facts, svc.policy, j.nowMs), facts, v };
     return v;
   };
 }
@@ -264,14 +266,18 @@ function healthRoutes(
   judge: (at?: number) => Judged,
   verdicts: (j: Judged, facts: IngestFacts) => IngestVerdicts,
 ): void {
-  // One body per verdicts object (itself kept while its inputs are).
-  const healthz = memoLast((state: StatsState, ingest: IngestVerdicts) => {
+  // One body per verdicts object (itself kept while its inputs are) and disk reading.
+  const healthz = memoLast((state: StatsState, ingest: IngestVerdicts, disk?: DiskFacts) => {
     const liveness = state.kind === "ok" ? state.snapshot.sourceLiveness : undefined;
     const reason = state.kind === "ok" ? undefined : state.reason;
     return sharedBody(JSON.stringify({
       ...healthzBody({ ready: true }, liveness),
       // Additive: the ingestor's trouble is reported, not turned into a 503.
-      ingest: reason === undefined ? ingest : { ...ingest, statsFileReason: reason },
+      ingest: {
+        ...ingest,
+        ...(reason === undefined ? {} : { statsFileReason: reason }),
+        ...(disk ? { diskSpace: diskSpaceBody(disk) } : {}),
+      },
     }));
   });
   routes.set("/api/healthz", {
@@ -279,7 +285,8 @@ function healthRoutes(
       const readiness = svc.readiness();
       if (!readiness.ready) return jsonResponse(healthzBody(readiness, undefined), 503);
       const j = judge(a.at);
-      return sendShared(svc, a, healthz(j.state, verdicts(j, svc.facts())));
+      const facts = svc.facts();
+      return sendShared(svc, a, healthz(j.state, verdicts(j, facts), facts.disk));
     },
   });
 

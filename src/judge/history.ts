@@ -31,16 +31,23 @@ export interface HistorySample {
 export interface WriteRate {
   /** Per second, over the last two samples that have the counter. */
   ratePerSec: number;
-  /** Mean per-second rate over the baseline window. */
+  /** Mean per-second rate over the baseline window (5 minutes), in the same unit. */
   baselinePerSec: number;
-  /** Rate over `factor` times a non-zero baseline. */
+  /**
+   * True while the samples do not yet span the whole baseline window (a start, a restart of
+   * this service): the baseline is the mean of what there is, and no anomaly is flagged on it.
+   */
+  learning: boolean;
+  /** Rate over `factor` times a non-zero baseline, once it is learnt. */
   anomaly: boolean;
 }
 
 /**
  * Per write source: the current rate, its mean over the `baselineMs` before the current step,
- * and an anomaly flag when the current rate is over `factor` times that baseline. A counter that went
- * backwards (ingestor restart) gives rate 0 for that step.
+ * and an anomaly flag when the current rate is over `factor` times that baseline. Until the
+ * samples span the whole window the baseline is `learning` (the first seconds after a start
+ * would skew it) and flags nothing. A counter that went backwards (ingestor restart) gives
+ * rate 0 for that step.
  *
  * @example
  * ```ts
@@ -48,11 +55,14 @@ export interface WriteRate {
  * import { writeRates } from "./history.ts";
  * const s = (t: number, n: number) =>
  *   ({ t, readBytesPerSec: 0, writeBytesPerSec: 0, walSize: 0, sources: { tx_inserted: n } });
- * assert.deepEqual(writeRates([s(0, 0), s(1000, 1), s(2000, 2), s(3000, 50)]).tx_inserted, {
+ * assert.deepEqual(writeRates([s(0, 0), s(1000, 1), s(2000, 2), s(3000, 50)], 3000).tx_inserted, {
  *   ratePerSec: 48,
  *   baselinePerSec: 1,
+ *   learning: false,
  *   anomaly: true,
  * });
+ * // Two seconds of a five-minute window: learning, no flag.
+ * assert.equal(writeRates([s(0, 0), s(1000, 1), s(2000, 50)]).tx_inserted!.learning, true);
  * ```
  */
 export function writeRates(
@@ -65,6 +75,7 @@ export function writeRates(
   const last = withSources[withSources.length - 1]!;
   const prev = withSources[withSources.length - 2]!;
   const windowStart = withSources.find((s) => s.t >= last.t - baselineMs) ?? withSources[0]!;
+  const learning = withSources[0]!.t > last.t - baselineMs;
   const out: Record<string, WriteRate> = {};
   for (const name of Object.keys(last.sources!).sort()) {
     const rate = perSec(prev, last, name);
@@ -72,7 +83,8 @@ export function writeRates(
     out[name] = {
       ratePerSec: rate,
       baselinePerSec,
-      anomaly: baselinePerSec > 0 && rate > factor * baselinePerSec,
+      learning,
+      anomaly: !learning && baselinePerSec > 0 && rate > factor * baselinePerSec,
     };
   }
   return out;

@@ -13,7 +13,9 @@
  */
 
 import { getOwn } from "../base/records.ts";
+import type { DiskReading } from "../inputs/disk_space.ts";
 import type { StatsSnapshot } from "../inputs/stats_snapshot.ts";
+import { createDiskWatch, type DiskFacts } from "./disk_forecast.ts";
 
 /** One observation of the write counters. */
 export interface CounterPoint {
@@ -24,6 +26,19 @@ export interface CounterPoint {
   errors: number;
   /** `packetsTotal` per source (by its shown name). */
   packets: Record<string, number>;
+  /** The writer lock per component, when the file has `writer_perf`. */
+  writers?: Record<string, WriterPoint>;
+}
+
+/** One component's writer-lock figures as the ingestor publishes them. */
+export interface WriterPoint {
+  /** Writes so far. */
+  count: number;
+  /** Writes so far that waited over 100 ms for the lock. */
+  contention: number;
+  /** p99 of the wait and of the hold, ms, over the component's last 1024 writes. */
+  waitP99: number;
+  holdP99: number;
 }
 
 /** The WAL's current generation, and since when it has been the same. */
@@ -44,6 +59,8 @@ export interface IngestFacts {
   /** The oldest and newest observations within the window, since the last restart. */
   window?: { from: CounterPoint; to: CounterPoint };
   wal?: WalWatch;
+  /** The database's filesystem and its forecast, while it can be read. */
+  disk?: DiskFacts;
   /** Restarts of the ingestor seen so far (a counter went backwards). */
   restarts: number;
 }
@@ -52,14 +69,24 @@ export interface IngestFacts {
 export interface WalReading {
   walSize: number;
   pageSize: number;
+  /** The database file's size (with `walSize`, what the disk forecast follows). */
+  dbSize?: number;
   /** Absent when there is no WAL (or the database is not in WAL mode). */
   walGeneration?: string;
 }
 
 /** The watch. */
 export interface IngestWatch {
-  /** Records one observation at `t`; `snapshot` only while the stats file is fresh. */
-  observe(t: number, snapshot: StatsSnapshot | undefined, wal: WalReading): IngestFacts;
+  /**
+   * Records one observation at `t`; `snapshot` only while the stats file is fresh; `disk`, the
+   * database's filesystem, when it was read.
+   */
+  observe(
+    t: number,
+    snapshot: StatsSnapshot | undefined,
+    wal: WalReading,
+    disk?: DiskReading,
+  ): IngestFacts;
   facts(): IngestFacts;
 }
 
@@ -72,12 +99,25 @@ function pointOf(t: number, snap: StatsSnapshot): CounterPoint | undefined {
   if (c.write_errors === undefined) return undefined;
   const packets: Record<string, number> = {};
   for (const s of snap.sourceStatuses ?? []) packets[s.name] = s.packetsTotal;
-  return {
+  const point: CounterPoint = {
     t,
     writes: c.tx_inserted + c.tx_dupes + c.obs_inserted,
     errors: c.write_errors,
     packets,
   };
+  if (snap.writerPerf) {
+    const writers: Record<string, WriterPoint> = {};
+    for (const [name, w] of Object.entries(snap.writerPerf)) {
+      writers[name] = {
+        count: w.count,
+        contention: w.contention_total,
+        waitP99: w.wait_ms_p99,
+        holdP99: w.hold_ms_p99,
+      };
+    }
+    point.writers = writers;
+  }
+  return point;
 }
 
 /** True when any counter of `b` is below `a`'s: the ingestor started again between them. */
@@ -109,6 +149,8 @@ function wentBack(a: CounterPoint, b: CounterPoint): boolean {
  */
 export function createIngestWatch(opts: {
   windowSec: number;
+  /** The disk forecast's window, seconds (default an hour). */
+  diskWindowSec?: number;
   /** Called once per restart seen, with the counter values before and after. */
   onRestart: (before: CounterPoint, after: CounterPoint) => void;
 }): IngestWatch {
@@ -116,6 +158,7 @@ export function createIngestWatch(opts: {
   const cap = Math.max(4, 4 * opts.windowSec + 4);
   let points: CounterPoint[] = [];
   let facts: IngestFacts = { restarts: 0 };
+  const disks = createDiskWatch({ windowSec: opts.diskWindowSec ?? 3600 });
 
   function observeCounters(t: number, snap: StatsSnapshot | undefined): IngestFacts["window"] {
     const p = snap ? pointOf(t, snap) : undefined;
@@ -152,10 +195,16 @@ export function createIngestWatch(opts: {
   }
 
   return {
-    observe(t, snap, wal) {
+    observe(t, snap, wal, reading) {
       const window = observeCounters(t, snap);
       const w = observeWal(t, wal);
-      facts = { restarts: facts.restarts, ...(window ? { window } : {}), ...(w ? { wal: w } : {}) };
+      const disk = reading && disks.observe(t, reading, (wal.dbSize ?? 0) + wal.walSize);
+      facts = {
+        restarts: facts.restarts,
+        ...(window ? { window } : {}),
+        ...(w ? { wal: w } : {}),
+        ...(disk ? { disk } : {}),
+      };
       return facts;
     },
     facts: () => facts,

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { type DiskPolicy, type DiskVerdict, diskVerdict } from "./disk_forecast.ts";
 import { type Freshness, freshnessOf, type FreshnessPolicy } from "./freshness.ts";
 import type { IngestFacts } from "./ingest_watch.ts";
 import { getOwn } from "../base/records.ts";
@@ -52,14 +53,25 @@ export type DatabaseVerdict = "ok" | "checkpoint_starved";
 /** The ingestor's clock: `milliseconds` (unix stamps ×1000), `ahead` (in our future). */
 export type ClockVerdict = "ok" | "milliseconds" | "ahead";
 
+/**
+ * The SQLite writer lock, from the ingestor's `writer_perf`: `contended` when writes queue for
+ * it or hold it for long within the window (the minutes before `database is locked`);
+ * `unknown` without a fresh window that has `writer_perf`.
+ */
+export type WriterLockVerdict = "ok" | "contended" | "unknown";
+
 /** Everything the judge needs besides the state and the clock. */
-export interface JudgePolicy extends FreshnessPolicy {
+export interface JudgePolicy extends FreshnessPolicy, DiskPolicy {
   receiptStaleAfterSec: number;
   writeStaleAfterSec: number;
   /** The window over which the write counters are compared. */
   writeWindowSec: number;
   /** The WAL not reset for this long while it grows (and is past its usual size): starved. */
   walResetStaleAfterSec: number;
+  /** A writer-lock wait (or the ingest's hold) p99 at or over this, ms, moving: contended. */
+  writerLockMs: number;
+  /** This many writes or more that waited over 100 ms within the window: contended. */
+  writerContentionCount: number;
 }
 
 /** Thresholds of the per-source clock verdicts, in seconds. */
@@ -77,6 +89,10 @@ export interface IngestVerdicts {
   writes: WritesVerdict;
   database: DatabaseVerdict;
   clock: ClockVerdict;
+  /** Additive: the database's filesystem (free space and its forecast). */
+  disk: DiskVerdict;
+  /** Additive: the SQLite writer lock. */
+  writerLock: WriterLockVerdict;
   /** Each disconnected source's last error (masked), when it has one. */
   lastErrors?: Record<string, string>;
 }
@@ -199,6 +215,51 @@ export function databaseVerdict(
   return old && big && wal.size > wal.sizeAtSince ? "checkpoint_starved" : "ok";
 }
 
+/** The component whose hold is the ingest's own: an MQTT message's insert. */
+const INGEST_COMPONENT = "mqtt_handler";
+
+/**
+ * Whether the writer lock is contended within the window: writes that waited over 100 ms for
+ * it (the ingestor's `contention_total`) grew by `writerContentionCount` or more; or, for a
+ * component that wrote within the window, its wait p99 (or, for the ingest's own inserts, its
+ * hold p99: the time SQLite waited for another process's lock, up to its 5 s busy timeout) is
+ * at or over `writerLockMs` and moved within the window. The ingestor's percentiles cover its
+ * last 1024 writes, not a time: a p99 that has not moved is old news, and does not count.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writerLockVerdict } from "./verdicts.ts";
+ * const p = (t: number, count: number, contention: number, holdP99: number) => ({
+ *   t, writes: count, errors: 0, packets: {},
+ *   writers: { mqtt_handler: { count, contention, waitP99: 0.01, holdP99 } },
+ * });
+ * const policy = { writerLockMs: 1000, writerContentionCount: 3 };
+ * assert.equal(writerLockVerdict({ from: p(0, 10, 0, 2), to: p(30_000, 40, 0, 2.5) }, policy), "ok");
+ * assert.equal(writerLockVerdict({ from: p(0, 10, 0, 2), to: p(30_000, 40, 0, 1800) }, policy), "contended");
+ * assert.equal(writerLockVerdict({ from: p(0, 10, 0, 1800), to: p(30_000, 40, 0, 1800) }, policy), "ok");
+ * assert.equal(writerLockVerdict({ from: p(0, 10, 0, 2), to: p(30_000, 40, 3, 2) }, policy), "contended");
+ * ```
+ */
+export function writerLockVerdict(
+  window: IngestFacts["window"],
+  policy: Pick<JudgePolicy, "writerLockMs" | "writerContentionCount">,
+): WriterLockVerdict {
+  const to = window?.to.writers;
+  if (!window || !to) return "unknown";
+  const from = window.from.writers ?? {};
+  let queued = 0;
+  for (const [name, w] of Object.entries(to)) {
+    const before = getOwn(from, name) ?? { count: 0, contention: 0, waitP99: 0, holdP99: 0 };
+    queued += Math.max(0, w.contention - before.contention);
+    if (w.count <= before.count) continue;
+    const slow = (now: number, then: number) => now >= policy.writerLockMs && now !== then;
+    if (slow(w.waitP99, before.waitP99)) return "contended";
+    if (name === INGEST_COMPONENT && slow(w.holdP99, before.holdP99)) return "contended";
+  }
+  return queued >= policy.writerContentionCount ? "contended" : "ok";
+}
+
 /** The ingestor's clock, from the stamps of the file. */
 function clockVerdict(snap: StatsSnapshot, f: Freshness, nowSec: number, skewSec: number) {
   const stamps: number[] = [];
@@ -255,11 +316,12 @@ function sources(
  * const gone = { kind: "unavailable", version: 1, reason: "missing", detail: "" } as const;
  * const policy = {
  *   staleAfterMs: 5000, clockSkewMs: 2000, receiptStaleAfterSec: 120, writeStaleAfterSec: 120,
- *   writeWindowSec: 30, walResetStaleAfterSec: 120,
+ *   writeWindowSec: 30, walResetStaleAfterSec: 120, writerLockMs: 1000,
+ *   writerContentionCount: 3, diskLowHours: 24, diskLowMiB: 256, diskWindowSec: 3600,
  * };
  * assert.deepEqual(judgeIngest(gone, 0, policy, { restarts: 0 }), {
  *   status: "down", statsFile: "missing", sources: {}, writes: "unknown", database: "ok",
- *   clock: "ok",
+ *   clock: "ok", disk: "unknown", writerLock: "unknown",
  * });
  * ```
  */
@@ -274,14 +336,21 @@ export function judgeIngest(
   const database = databaseVerdict(facts.wal, nowMs, policy.walResetStaleAfterSec);
   const snap = state.kind === "ok" ? state.snapshot : undefined;
   const writes = f.fresh ? writesVerdict(facts.window) : "unknown";
-  const nowSec = Math.floor(nowMs / 1000);
+  const writerLock = f.fresh ? writerLockVerdict(facts.window, policy) : "unknown";
+  // The real time, to the millisecond: a clock 120 s old is stale at 120.001 s, not at 121.
+  const nowSec = nowMs / 1000;
   const failing = writes === "write_failing" && facts.window
     ? new Set(packetsGrew(facts.window))
     : undefined;
   const srcs = snap ? sources(snap, nowSec, policy, failing) : {};
   const clock = snap ? clockVerdict(snap, f, nowSec, policy.clockSkewMs / 1000) : "ok";
+  const disk = diskVerdict(facts.disk, policy, {
+    pageSize: facts.wal?.pageSize ?? 0,
+    ingestFailing: writes === "write_failing" || (statsFile !== "fresh" && state.kind === "ok"),
+  });
   const bad = Object.values(srcs).some((v) => v !== "ok" && v !== "never") ||
-    writes === "write_failing" || database !== "ok" || clock !== "ok";
+    writes === "write_failing" || database !== "ok" || clock !== "ok" ||
+    disk === "low" || disk === "full" || writerLock === "contended";
   const out: IngestVerdicts = {
     status: statsFile !== "fresh" ? "down" : bad ? "degraded" : "ok",
     statsFile,
@@ -289,6 +358,8 @@ export function judgeIngest(
     writes,
     database,
     clock,
+    disk,
+    writerLock,
   };
   const errors = (snap?.sourceStatuses ?? []).filter((s) =>
     srcs[s.name] === "disconnected" && s.lastError !== undefined
@@ -297,4 +368,60 @@ export function judgeIngest(
     out.lastErrors = Object.fromEntries(errors.map((s) => [s.name, s.lastError!]));
   }
   return out;
+}
+
+/**
+ * The last millisecond at which {@linkcode judgeIngest} still gives what it gives at `nowMs`
+ * for the same state and facts: the earliest threshold one of its clocks crosses after now (a
+ * source's write or receipt clock going stale, a stamp no longer ahead, the WAL's reset age).
+ * The stats file's own freshness is judged apart. Callers keep the verdicts until then.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { verdictsValidUntil } from "./verdicts.ts";
+ * import { parseStatsSnapshot } from "../inputs/stats_snapshot.ts";
+ * const r = parseStatsSnapshot(JSON.stringify({
+ *   source_liveness: { local: { lastReceiptUnix: 1000, lastMessageUnix: 990 } },
+ * }));
+ * if (!r.ok) throw new Error(r.error);
+ * const state = { kind: "ok", version: 1, snapshot: r.snapshot } as const;
+ * const policy = { receiptStaleAfterSec: 120, writeStaleAfterSec: 60, clockSkewMs: 2000,
+ *   walResetStaleAfterSec: 120 };
+ * // The write clock (990) goes stale after 1050 s: the verdicts hold to that millisecond.
+ * assert.equal(verdictsValidUntil(state, { restarts: 0 }, policy, 1_010_000), 1_050_000);
+ * ```
+ */
+export function verdictsValidUntil(
+  state: StatsState,
+  facts: IngestFacts,
+  policy: Pick<
+    JudgePolicy,
+    "receiptStaleAfterSec" | "writeStaleAfterSec" | "clockSkewMs" | "walResetStaleAfterSec"
+  >,
+  nowMs: number,
+): number {
+  let until = Infinity;
+  // A verdict that flips when `nowMs` passes `edge` holds up to `edge` (inclusive).
+  const after = (edge: number) => {
+    if (edge >= nowMs && edge < until) until = edge;
+  };
+  // One that flips when `nowMs` reaches `edge` holds up to the millisecond before.
+  const at = (edge: number) => after(Math.ceil(edge) - 1);
+  if (facts.wal) at(facts.wal.since + policy.walResetStaleAfterSec * 1000);
+  if (state.kind !== "ok") return until;
+  const snap = state.snapshot;
+  const stamps: number[] = [];
+  for (const l of Object.values(snap.sourceLiveness ?? {})) {
+    after((l.lastMessageUnix + policy.writeStaleAfterSec) * 1000);
+    after((l.lastReceiptUnix + policy.receiptStaleAfterSec) * 1000);
+    stamps.push(l.lastReceiptUnix, l.lastMessageUnix);
+  }
+  for (const s of snap.sourceStatuses ?? []) {
+    after((s.lastPacketUnix + policy.receiptStaleAfterSec) * 1000);
+    stamps.push(s.lastPacketUnix, s.lastConnectUnix);
+  }
+  if (snap.watchdogLastTickUnix !== undefined) stamps.push(snap.watchdogLastTickUnix);
+  for (const st of stamps) if (st < MS_STAMP) at(st * 1000 - policy.clockSkewMs);
+  return until;
 }
