@@ -294,9 +294,9 @@ Deno.test({
         const grew = highs[0]! - start.rss;
         assert.ok(
           grew < floor + copies + 32 + 16,
-          `${path}: grew ${grew.toFixed(0)} MiB (${copies.toFixed(0)} of copies of its ${body.length} bytes); ${
-            report.join("; ")
-          }`,
+          `${path}: grew ${grew.toFixed(0)} MiB (${
+            copies.toFixed(0)
+          } of copies of its ${body.length} bytes); ${report.join("; ")}`,
         );
         // The second and third attack reuse what the first took.
         assert.ok(highs[2]! - highs[0]! < 16, `${path}: high-water ${highs.join(" -> ")} MiB`);
