@@ -7,7 +7,7 @@ import {
   renderVolatile,
 } from "../src/http/metrics.ts";
 import type { StatsState } from "../src/inputs/stats_cache.ts";
-import { parseStatsSnapshot } from "../src/inputs/stats_snapshot.ts";
+import { parseStatsSnapshot, WRITER_PERF_KEYS } from "../src/inputs/stats_snapshot.ts";
 import { judgeIngest } from "../src/judge/verdicts.ts";
 import { fixtureText, serviceArgs, tempDir, TEST_POLICY } from "./_helpers.ts";
 import { startService } from "./_service.ts";
@@ -155,6 +155,33 @@ Deno.test("metrics: label values are escaped and label sets are capped", () => {
     input(JSON.stringify({ source_liveness: { 'a"b\\c': { lastReceiptUnix: 1 } } })),
   );
   assert.ok(escaped.includes('source="a\\"b\\\\c"'), escaped);
+});
+
+Deno.test("metrics: the renderer caps label sets, not samples: a summary keeps every quantile of the 64 components it shows", () => {
+  // More components than the parser ever lets through (it caps at 64 too), straight to the
+  // renderer: its own cap is what is tested.
+  const parsed = parseStatsSnapshot(JSON.stringify({ sampledAt: "2026-11-23T12:00:00Z" }));
+  assert.ok(parsed.ok);
+  const perf = Object.fromEntries(
+    WRITER_PERF_KEYS.map((k) => [k, 1]),
+  ) as Record<typeof WRITER_PERF_KEYS[number], number>;
+  const snapshot = {
+    ...parsed.snapshot,
+    writerPerf: Object.fromEntries(
+      Array.from({ length: 100 }, (_, i) => [`c${String(i).padStart(3, "0")}`, perf]),
+    ),
+  };
+  const t = renderMetrics(input(undefined, {
+    state: { kind: "ok", version: 1, snapshot },
+  }));
+  const family = (name: string) => t.split("\n").filter((l) => l.startsWith(`${name}{`));
+  const quantiles = family("corescope_ingestor_writer_lock_wait_seconds");
+  const components = new Set(quantiles.map((l) => /component="([^"]+)"/.exec(l)![1]));
+  assert.equal(components.size, MAX_SERIES, "64 components");
+  assert.equal(quantiles.length, MAX_SERIES * 3, "each with its three quantiles");
+  assert.equal(family("corescope_ingestor_writer_lock_wait_seconds_count").length, MAX_SERIES);
+  assert.equal(family("corescope_ingestor_writer_lock_acquisitions_total").length, MAX_SERIES);
+  assert.ok(components.has("c063") && !components.has("c064"), "the first 64 by name");
 });
 
 Deno.test("metrics: no control character reaches a label value (ESC, CR, NUL, LF, C1), and names stay distinct", () => {

@@ -136,14 +136,24 @@ function fmt(n: number): string {
   return String(n);
 }
 
-/** A family writer that keeps HELP/TYPE and samples together, as the format requires. */
+/**
+ * A family writer that keeps HELP/TYPE and samples together, as the format requires, and at
+ * most {@linkcode MAX_SERIES} label sets a family: a summary's quantiles and `_count` belong
+ * to their label set, so a component keeps all of its samples or none.
+ */
 class Out {
   lines: string[] = [];
   family(name: string, type: Family["type"], help: string, samples: Sample[]): void {
     if (samples.length === 0) return;
     this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, value, suffix = ""] of samples.slice(0, MAX_SERIES)) {
+    const sets = new Set<string>();
+    for (const [labels, value, suffix = ""] of samples) {
       const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(v)}"`).join(",");
+      const set = Object.entries(labels).filter(([k]) => k !== "quantile").join("\u0000");
+      if (!sets.has(set)) {
+        if (sets.size >= MAX_SERIES) continue;
+        sets.add(set);
+      }
       this.lines.push(`${name}${suffix}${l ? `{${l}}` : ""} ${fmt(value)}`);
     }
   }
