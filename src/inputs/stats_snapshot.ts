@@ -115,6 +115,11 @@ export interface StatsSnapshot {
   sampledAt?: string;
   /** The nine counters: 0 when the file omits one, absent when it has a wrong type. */
   counters: Partial<Record<CounterName, number>>;
+  /**
+   * The counters the file omits (an older ingestor): shown as 0, as Go decodes them, but
+   * nothing to judge the writes by.
+   */
+  omitted?: CounterName[];
   /** Valid `backfillUpdates` entries. */
   backfillUpdates?: Record<string, number>;
   procIO?: ProcIoSample;
@@ -227,6 +232,7 @@ function validate(doc: Record<string, Json>): StatsSnapshot {
     // Older ingestors omit newer counters: 0, as Go decodes them. A wrong type is left out.
     if (!(name in doc)) {
       snap.counters[name] = 0;
+      (snap.omitted ??= []).push(name);
       continue;
     }
     const v = doc[name];

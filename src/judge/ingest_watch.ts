@@ -90,9 +90,18 @@ export interface IngestWatch {
   facts(): IngestFacts;
 }
 
-/** Write counters of a snapshot; `undefined` when the file lacks one of them. */
+/** The counters a point is made of: every row written, and the write errors. */
+const WRITE_COUNTERS = ["tx_inserted", "tx_dupes", "obs_inserted", "write_errors"] as const;
+
+/**
+ * Write counters of a snapshot; `undefined` when the file lacks one of them (omitted by an
+ * older ingestor, or of the wrong type): a 0 that was never counted judges nothing.
+ */
 function pointOf(t: number, snap: StatsSnapshot): CounterPoint | undefined {
   const c = snap.counters;
+  if (snap.omitted?.some((n) => (WRITE_COUNTERS as readonly string[]).includes(n))) {
+    return undefined;
+  }
   if (c.tx_inserted === undefined || c.tx_dupes === undefined || c.obs_inserted === undefined) {
     return undefined;
   }
