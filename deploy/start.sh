@@ -20,12 +20,41 @@ sub=()
 case "${1:-}" in
   check|wait-ready) sub=("$1"); shift ;;
 esac
-# A bad flag or config makes `permissions` print the problem and exit 2: stop there.
-exec {grants}< <(deno run --allow-read --allow-env main.ts permissions --print0 "$@")
-asked=$!
-mapfile -d '' -t flags <&"$grants"
-exec {grants}<&-
-wait "$asked" || exit $?
+# The grants depend on the arguments, the environment variables the config reads, the files the
+# arguments name (a --config file) and the code that computes them: with all of those the same,
+# the last answer is reused from the user's cache and one Deno process starts, not two.
+key=$(
+  {
+    printf '%s\0' "$@" "${CORESCOPE_INGESTOR_STATS-<unset>}" "${CORESCOPE_PERF_API_KEY:+set}"
+    for a in "$@"; do
+      f=${a#--*=}
+      [ -f "$f" ] && [ -r "$f" ] && cat -- "$f"
+    done
+    cat main.ts deno.json src/app/config.ts src/app/permissions.ts src/base/paths.ts \
+      src/inputs/proc_io.ts
+  } 2>/dev/null | sha256sum | cut -c1-32
+)
+cache=${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/corescope-perf/grants
+flags=()
+if [ -f "$cache/$key" ] && [ -O "$cache/$key" ]; then
+  mapfile -d '' -t flags < "$cache/$key"
+  # Only what `permissions` ever prints: anything else in the file is not used.
+  for f in "${flags[@]}"; do
+    [[ $f =~ ^--allow-(read|net|env)=[^[:cntrl:]]+$|^--allow-sys=statfs$ ]] || { flags=(); break; }
+  done
+fi
+if [ ${#flags[@]} -eq 0 ]; then
+  # A bad flag or config makes `permissions` print the problem and exit 2: stop there.
+  exec {grants}< <(deno run --allow-read --allow-env main.ts permissions --print0 "$@")
+  asked=$!
+  mapfile -d '' -t flags <&"$grants"
+  exec {grants}<&-
+  wait "$asked" || exit $?
+  if mkdir -p -m 0700 "$cache" 2>/dev/null; then
+    tmp=$(mktemp "$cache/.$key.XXXXXX" 2>/dev/null) &&
+      printf '%s\0' "${flags[@]}" > "$tmp" && mv -f "$tmp" "$cache/$key" || rm -f "${tmp:-}"
+  fi
+fi
 # V8 tuning, not a grant: small young-generation semispaces keep RSS low and flat under load.
 mapfile -t v8 < deploy/v8-flags
 exec deno run "${flags[@]}" "${v8[@]}" main.ts "${sub[@]}" "$@"

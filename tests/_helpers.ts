@@ -2,6 +2,8 @@
 
 import { join } from "node:path";
 import { createLogger, type Logger } from "../src/base/log.ts";
+import { DEFAULTS } from "../src/app/config.ts";
+import { policyOf } from "../src/app/runtime.ts";
 
 /** The ingestor stats fixture: a realistic stats file as the ingestor writes it, with fake broker passwords. */
 export const FIXTURE_PATH = new URL("./fixtures/ingestor-stats.json", import.meta.url);
@@ -65,19 +67,11 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 10_00
   }
 }
 
-/** The judge's policy the in-process tests use: short clock thresholds (60 s). */
+/** The judge's policy the in-process tests use: the defaults, short clock thresholds (60 s). */
 export const TEST_POLICY = {
-  staleAfterMs: 5000,
-  clockSkewMs: 2000,
+  ...policyOf(DEFAULTS),
   receiptStaleAfterSec: 60,
   writeStaleAfterSec: 60,
-  writeWindowSec: 30,
-  walResetStaleAfterSec: 120,
-  writerLockMs: 1000,
-  writerContentionCount: 3,
-  diskLowHours: 24,
-  diskLowMiB: 256,
-  diskWindowSec: 3600,
 };
 
 /** A stand-in for CoreScope's own server: answers every path with its own name. */

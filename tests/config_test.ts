@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { type Cli, ConfigError, DEFAULTS, loadConfig, parseCli } from "../src/app/config.ts";
+import {
+  allowedHostsOf,
+  type Cli,
+  ConfigError,
+  DEFAULTS,
+  isLoopback,
+  loadConfig,
+  parseCli,
+} from "../src/app/config.ts";
 
 const noFile = { readTextFile: () => "{}", env: () => undefined };
 
@@ -257,5 +265,52 @@ Deno.test("a newline in the config file: install-deno.sh exits 2 naming the key,
     assert.throws(() => Deno.statSync(`${dir}/etc/systemd/system/corescope-perf.service`));
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("the API key: empty disables reset; otherwise 16 characters at least", () => {
+  const key = (v: string) =>
+    load(parseCli(["--config", "c.json"]), JSON.stringify({ apiKey: v })).apiKey;
+  assert.equal(key(""), "");
+  assert.equal(key("0123456789abcdef"), "0123456789abcdef", "16: enough");
+  throwsKey(() => key("0123456789abcde"), "apiKey");
+  throwsKey(
+    () => load(parseCli(["--config", "c.json"]), JSON.stringify({ apiKey: 12345678901234567 })),
+    "apiKey",
+  );
+  // The environment's key overrides the file's, and is held to the same rule.
+  assert.equal(
+    load(parseCli(["--config", "c.json"]), JSON.stringify({ apiKey: "" }), {
+      CORESCOPE_PERF_API_KEY: "fedcba9876543210",
+    }).apiKey,
+    "fedcba9876543210",
+  );
+  throwsKey(
+    () => load(parseCli(["--config", "c.json"]), "{}", { CORESCOPE_PERF_API_KEY: "short" }),
+    "apiKey",
+  );
+});
+
+Deno.test("the Host names a request may name, from the bind address", () => {
+  const cases: [string, string[], string[]][] = [
+    ["127.0.0.1", [], ["localhost", "127.0.0.1", "[::1]"]],
+    ["localhost", [], ["localhost", "127.0.0.1", "[::1]"]],
+    ["::1", [], ["localhost", "127.0.0.1", "[::1]"]],
+    ["127.0.0.2", [], ["localhost", "127.0.0.1", "[::1]", "127.0.0.2"]],
+    ["0.0.0.0", [], []],
+    ["::", [], []],
+    ["[::]", [], []],
+    ["192.0.2.7", [], ["192.0.2.7"]],
+    ["2001:db8::7", [], ["[2001:db8::7]"]],
+    ["0.0.0.0", ["perf.lan"], ["perf.lan"]],
+  ];
+  for (const [host, allowed, want] of cases) {
+    assert.deepEqual(allowedHostsOf({ host, allowedHosts: allowed }), want, host);
+  }
+  for (const h of ["localhost", "LOCALHOST", "::1", "[::1]", "127.0.0.1", "127.255.0.9"]) {
+    assert.equal(isLoopback(h), true, h);
+  }
+  for (const h of ["0.0.0.0", "::", "128.0.0.1", "192.0.2.7", "localhost.example"]) {
+    assert.equal(isLoopback(h), false, h);
   }
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { judgeFreshness } from "../src/judge/freshness.ts";
+import { freshnessOf, judgeFreshness } from "../src/judge/freshness.ts";
 import { parseRfc3339 } from "../src/base/rfc3339.ts";
 import { parseStatsSnapshot, type StatsSnapshot } from "../src/inputs/stats_snapshot.ts";
 
@@ -69,16 +69,33 @@ Deno.test("judgeFreshness: the inner stamp is judged the same way (a stale inner
 Deno.test("judgeFreshness: a future stamp within the skew counts as now, beyond it is not fresh", () => {
   const s = snap({ sampledAt: "2026-11-23T12:00:00Z" });
   assert.deepEqual(judgeFreshness(s, T0 - 2000, POLICY), { fresh: true, ageSec: 0 });
-  assert.equal(judgeFreshness(s, T0 - 2001, POLICY).reason, "in_future");
+  assert.deepEqual(judgeFreshness(s, T0 - 2001, POLICY), {
+    fresh: false,
+    ageSec: -2.001,
+    reason: "in_future",
+  });
 });
 
-Deno.test("judgeFreshness: missing or unparseable stamps are not fresh", () => {
-  assert.equal(judgeFreshness(snap({}), T0, POLICY).reason, "no_timestamp");
-  assert.equal(judgeFreshness(snap({ sampledAt: "soon" }), T0, POLICY).reason, "bad_timestamp");
+Deno.test("judgeFreshness: missing or unparseable stamps are not fresh, and have no age", () => {
+  assert.deepEqual(judgeFreshness(snap({}), T0, POLICY), { fresh: false, reason: "no_timestamp" });
+  assert.deepEqual(judgeFreshness(snap({ sampledAt: "soon" }), T0, POLICY), {
+    fresh: false,
+    reason: "bad_timestamp",
+  });
   assert.equal(
     judgeFreshness(snap({ sampledAt: "soon", procIO: io("2026-11-23T12:00:00Z") }), T0, POLICY)
       .reason,
     "bad_timestamp",
     "a non-empty top-level stamp wins even when it does not parse",
   );
+});
+
+Deno.test("freshnessOf: a snapshot is judged by its stamp; anything else is not fresh, no age", () => {
+  const s = snap({ sampledAt: "2026-11-23T12:00:00Z" });
+  const ok = { kind: "ok", version: 1, snapshot: s } as const;
+  assert.deepEqual(freshnessOf(ok, T0 + 1000, POLICY), { fresh: true, ageSec: 1 });
+  for (const reason of ["missing", "invalid", "too_large"] as const) {
+    const gone = { kind: "unavailable", version: 1, reason, detail: "" } as const;
+    assert.deepEqual(freshnessOf(gone, T0, POLICY), { fresh: false }, reason);
+  }
 });

@@ -78,3 +78,16 @@ Deno.test("the recorder's timer takes a sample every intervalMs", async () => {
     h.stop();
   }
 });
+
+Deno.test("writeRates: a restart inside the baseline window costs it one step, not the counter's fall", () => {
+  // 2/s for 5 minutes, the counter back to 0 in the middle (an ingestor restart), then 2/s on.
+  const samples: HistorySample[] = [];
+  for (let s = 0; s <= 301; s++) samples.push(at(s, s < 150 ? 1000 + s * 2 : (s - 150) * 2));
+  const r = writeRates(samples).tx_inserted!;
+  assert.equal(r.learning, false);
+  assert.ok(r.baselinePerSec >= 1.99 && r.baselinePerSec <= 2, `${r.baselinePerSec}`);
+  assert.equal(r.ratePerSec, 2);
+  // Equal counters are a zero step, not a reset: a flat counter is a baseline of 0.
+  const flat = writeRates(Array.from({ length: 302 }, (_, s) => at(s, 7))).tx_inserted!;
+  assert.deepEqual([flat.baselinePerSec, flat.ratePerSec, flat.anomaly], [0, 0, false]);
+});

@@ -330,3 +330,32 @@ Deno.test("sources named like Object's members are entries like any other", () =
   assert.match(t, /corescope_ingestor_source_verdict\{source="constructor"/);
   assert.ok(!t.includes("native code"));
 });
+
+Deno.test("metrics: the ingestor's I/O rates only while its file is fresh; a source never heard from is not up", () => {
+  const now = Math.floor(Date.parse("2025-11-23T12:00:00Z") / 1000);
+  const text = JSON.stringify({
+    sampledAt: "2025-11-23T12:00:00Z",
+    procIO: {
+      readBytesPerSec: 11,
+      writeBytesPerSec: 22,
+      cancelledWriteBytesPerSec: 0,
+      syscallsRead: 3,
+      syscallsWrite: 4,
+      sampledAt: "2025-11-23T12:00:00Z",
+    },
+    source_liveness: {
+      heard: { lastReceiptUnix: now, lastMessageUnix: now },
+      silent: { lastReceiptUnix: 0, lastMessageUnix: 0 },
+    },
+  });
+  const rateLines = (t: string) =>
+    t.split("\n").filter((l) =>
+      /^corescope_ingestor_io_\S+ /.test(l) || /^corescope_ingestor_\w*per_second /.test(l)
+    );
+  const fresh = scrape(input(text));
+  assert.ok(rateLines(fresh).length >= 2, fresh);
+  const stale = scrape(input(text, { freshness: { fresh: false, ageSec: 60, reason: "too_old" } }));
+  assert.deepEqual(rateLines(stale), [], "a dead ingestor's last rates are not its rates now");
+  assert.equal(value(fresh, 'corescope_ingestor_source_up{source="heard"}'), 1);
+  assert.equal(value(fresh, 'corescope_ingestor_source_up{source="silent"}'), 0, "never: not up");
+});

@@ -27,3 +27,96 @@ Deno.test("parseSqliteHeader rejects what is not a SQLite 3 header", () => {
   bad[16] = 0x03; // page size 768: not a power of two
   assert.equal(parseSqliteHeader(bad, 4096), undefined);
 });
+
+import { parseWalHeader, walChecksum, walFrameValid } from "../src/inputs/sqlite_header.ts";
+
+/** A WAL header and one frame, in `bigEndian` or little-endian checksum order, valid. */
+function walOf(bigEndian: boolean, pageSize = 512) {
+  const header = new Uint8Array(32);
+  const h = new DataView(header.buffer);
+  h.setUint32(0, bigEndian ? 0x377f0683 : 0x377f0682);
+  h.setUint32(4, 3007000);
+  h.setUint32(8, pageSize);
+  h.setUint32(12, 5); // checkpoint sequence
+  h.setUint32(16, 0x11223344);
+  h.setUint32(20, 0x55667788);
+  const hs = walChecksum(header.subarray(0, 24), bigEndian, [0, 0]);
+  h.setUint32(24, hs[0]);
+  h.setUint32(28, hs[1]);
+  const frame = new Uint8Array(24 + pageSize);
+  const f = new DataView(frame.buffer);
+  f.setUint32(0, 1);
+  f.setUint32(4, 1);
+  f.setUint32(8, 0x11223344);
+  f.setUint32(12, 0x55667788);
+  for (let i = 0; i < pageSize; i++) frame[24 + i] = (i * 7) & 0xff;
+  let s = walChecksum(frame.subarray(0, 8), bigEndian, hs);
+  s = walChecksum(frame.subarray(24), bigEndian, s);
+  f.setUint32(16, s[0]);
+  f.setUint32(20, s[1]);
+  return { header, frame };
+}
+
+Deno.test("WAL checksums in both byte orders: the magic number says which", () => {
+  for (const bigEndian of [false, true]) {
+    const { header, frame } = walOf(bigEndian);
+    const wal = parseWalHeader(header);
+    assert.ok(wal, `${bigEndian ? "big" : "little"}-endian header`);
+    assert.equal(wal.bigEndian, bigEndian);
+    assert.deepEqual([wal.pageSize, wal.checkpointSeq, wal.salt1, wal.salt2], [
+      512,
+      5,
+      0x11223344,
+      0x55667788,
+    ]);
+    assert.ok(walFrameValid(frame, wal, wal.checksum), "its frame checks");
+    // Read in the other order, the same bytes do not check.
+    assert.equal(walFrameValid(frame, { ...wal, bigEndian: !bigEndian }, wal.checksum), undefined);
+  }
+  // Unaligned bytes take the slow path and agree with the fast one.
+  const words = new Uint8Array(17);
+  words.set([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0], 1);
+  assert.deepEqual(
+    walChecksum(words.subarray(1), false, [5, 6]),
+    walChecksum(words.slice(1), false, [5, 6]),
+  );
+});
+
+Deno.test("a WAL header is refused on either checksum word, the page size or the magic", () => {
+  const { header } = walOf(false);
+  for (const [name, at] of [["first checksum word", 27], ["second checksum word", 31]] as const) {
+    const bad = header.slice();
+    bad[at]! ^= 1;
+    assert.equal(parseWalHeader(bad), undefined, name);
+  }
+  const magic = header.slice();
+  new DataView(magic.buffer).setUint32(0, 0x377f0684);
+  assert.equal(parseWalHeader(magic), undefined, "magic");
+  for (const size of [256, 768, 131072]) {
+    const { header: h } = walOf(false, 65536);
+    const v = new DataView(h.buffer);
+    v.setUint32(8, size);
+    const s = walChecksum(h.subarray(0, 24), false, [0, 0]);
+    v.setUint32(24, s[0]);
+    v.setUint32(28, s[1]);
+    assert.equal(parseWalHeader(h), undefined, `page size ${size}`);
+  }
+  assert.equal(parseWalHeader(header.subarray(0, 31)), undefined, "short");
+});
+
+Deno.test("a WAL frame is refused on its salts, a zero page number, either checksum word, its size", () => {
+  const { header, frame } = walOf(true);
+  const wal = parseWalHeader(header)!;
+  const cases: [string, (f: Uint8Array) => Uint8Array][] = [
+    ["salt 1", (f) => (f[11]! ^= 1, f)],
+    ["salt 2", (f) => (f[15]! ^= 1, f)],
+    ["page number 0", (f) => (f.fill(0, 0, 4), f)],
+    ["checksum word 1", (f) => (f[19]! ^= 1, f)],
+    ["checksum word 2", (f) => (f[23]! ^= 1, f)],
+    ["a page byte", (f) => (f[100]! ^= 1, f)],
+    ["short", (f) => f.subarray(0, f.length - 1)],
+  ];
+  for (const [name, spoil] of cases) {
+    assert.equal(walFrameValid(spoil(frame.slice()), wal, wal.checksum), undefined, name);
+  }
+});

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { DEFAULTS } from "../src/app/config.ts";
+import { policyOf } from "../src/app/runtime.ts";
 import type { ReadFailureKind } from "../src/base/safe_read.ts";
 import type { StatsState } from "../src/inputs/stats_cache.ts";
 import { parseStatsSnapshot } from "../src/inputs/stats_snapshot.ts";
@@ -47,19 +49,8 @@ Deno.test("sourceVerdict: thresholds are inclusive and separate for the two cloc
   );
 });
 
-const POLICY = {
-  staleAfterMs: 5000,
-  clockSkewMs: 2000,
-  receiptStaleAfterSec: 60,
-  writeStaleAfterSec: 120,
-  writeWindowSec: 30,
-  walResetStaleAfterSec: 120,
-  writerLockMs: 1000,
-  writerContentionCount: 3,
-  diskLowHours: 24,
-  diskLowMiB: 256,
-  diskWindowSec: 3600,
-};
+/** The defaults, with a shorter receipt threshold. */
+const POLICY = { ...policyOf(DEFAULTS), receiptStaleAfterSec: 60 };
 
 function state(doc: Record<string, unknown>): StatsState {
   const p = parseStatsSnapshot(JSON.stringify(doc));
@@ -251,4 +242,85 @@ Deno.test("verdictsValidUntil: the next clock threshold, to the millisecond", ()
   const until = verdictsValidUntil(s1, { restarts: 0 }, policy, at);
   assert.equal(judgeIngest(s1, until, full, { restarts: 0 }).sources.a, "ok");
   assert.equal(judgeIngest(s1, until + 1, full, { restarts: 0 }).sources.a, "write_stalled");
+});
+
+Deno.test("clock: each stamp judged; within the skew is fine; milliseconds outrank ahead", () => {
+  // A real epoch: a stamp in milliseconds is then past 1e11.
+  const R = 1_763_899_200, at = R * 1000, stamp = new Date(at).toISOString();
+  const live = (r: number, m = r) => ({ a: { lastReceiptUnix: r, lastMessageUnix: m } });
+  const cases: [string, Record<string, unknown>, string, string][] = [
+    ["in step", { source_liveness: live(R) }, "ok", "ok"],
+    ["2 s ahead: the skew allowed", { source_liveness: live(R + 2) }, "ok", "ok"],
+    ["3 s ahead", { source_liveness: live(R + 3) }, "ahead", "clock_wrong"],
+    [
+      "the write clock alone ahead",
+      { source_liveness: live(R, R + 60) },
+      "ahead",
+      "clock_wrong",
+    ],
+    ["milliseconds", { source_liveness: live(R * 1000) }, "milliseconds", "clock_wrong"],
+    [
+      "milliseconds outrank ahead",
+      { source_liveness: { a: live(R + 60).a, b: live(R * 1000).a } },
+      "milliseconds",
+      "clock_wrong",
+    ],
+    [
+      "a status stamp ahead",
+      {
+        source_statuses: [{ name: "a", connected: true, lastPacketUnix: R + 600 }],
+      },
+      "ahead",
+      "ok",
+    ],
+    ["the watchdog's stamp ahead", { watchdogLastTickUnix: R + 600 }, "ahead", "-"],
+  ];
+  for (const [name, doc, clock, source] of cases) {
+    const v = judgeIngest(state({ sampledAt: stamp, ...doc }), at, POLICY, { restarts: 0 });
+    assert.equal(v.clock, clock, name);
+    if (source !== "-") assert.equal(v.sources.a, source, `${name}: source`);
+    assert.equal(v.status, clock === "ok" ? "ok" : "degraded", `${name}: status`);
+  }
+  // The file's own stamp in our future, beyond the skew: the clock is ahead (and it is not fresh).
+  const future = new Date(at + 60_000).toISOString();
+  const v = judgeIngest(state({ sampledAt: future }), at, POLICY, { restarts: 0 });
+  assert.equal(v.clock, "ahead");
+  assert.equal(v.statsFile, "stale");
+});
+
+Deno.test("writes and the writer lock are unknown while the stats file is not fresh", () => {
+  const p = (t: number, errors: number) => ({ t, writes: 0, errors, packets: {}, writers: {} });
+  const facts = { restarts: 0, window: { from: p(0, 0), to: p(30_000, 9) } };
+  const old = state({ sampledAt: "2020-01-01T00:00:00Z" });
+  const v = judgeIngest(old, NOW * 1000, POLICY, facts);
+  assert.deepEqual([v.writes, v.writerLock, v.status], ["unknown", "unknown", "down"]);
+  const fresh = judgeIngest(state({ sampledAt: STAMP }), NOW * 1000, POLICY, facts);
+  assert.deepEqual([fresh.writes, fresh.writerLock], ["write_failing", "ok"]);
+});
+
+Deno.test("database: starved only when old, past 2000 pages and still growing", () => {
+  const at = 1_000_000;
+  const wal = (ageMs: number, sizeAtSince: number, size: number, pageSize = 4096) => ({
+    generation: "g",
+    since: at - ageMs,
+    ageSec: Math.round(ageMs / 1000),
+    sizeAtSince,
+    size,
+    pageSize,
+  });
+  const big = 2000 * 4096;
+  const cases: [string, ReturnType<typeof wal> | undefined, string][] = [
+    ["no WAL", undefined, "ok"],
+    ["old, big, growing", wal(120_000, big, big + 1), "checkpoint_starved"],
+    ["119.999 s old", wal(119_999, big, big + 1), "ok"],
+    ["at 2000 pages exactly", wal(120_000, big - 10, big), "ok"],
+    ["quiet: big and old but not growing", wal(600_000, big * 4, big * 4), "ok"],
+    ["shrank", wal(600_000, big * 4, big * 3), "ok"],
+    ["64 KiB pages: 2000 of them is 125 MiB", wal(120_000, big, big * 10, 65536), "ok"],
+  ];
+  for (const [name, w, want] of cases) {
+    const facts = { restarts: 0, ...(w ? { wal: w } : {}) };
+    const v = judgeIngest(state({ sampledAt: new Date(at).toISOString() }), at, POLICY, facts);
+    assert.equal(v.database, want, name);
+  }
 });

@@ -223,41 +223,67 @@ interface Family {
 }
 
 const one = (v: number | undefined): Sample[] => (v === undefined ? [] : [[{}, v]]);
+
+/** A family of one unlabelled sample, absent while `value` is undefined. */
+function single(
+  type: "gauge" | "counter",
+  name: string,
+  help: string,
+  value: (m: MetricsInput, snap: StatsSnapshot | undefined) => number | undefined,
+): Family {
+  return { name, type, help, samples: (m, snap) => one(value(m, snap)) };
+}
+const gauge = (name: string, help: string, value: Parameters<typeof single>[3]) =>
+  single("gauge", name, help, value);
+const counter = (name: string, help: string, value: Parameters<typeof single>[3]) =>
+  single("counter", name, help, value);
+
+/** A gauge of one labelled sample at 1 (a state, a verdict, an info), absent without labels. */
+function info(
+  name: string,
+  help: string,
+  labels: (m: MetricsInput, snap: StatsSnapshot | undefined) => Labels | undefined,
+): Family {
+  return {
+    name,
+    type: "gauge",
+    help,
+    samples: (m, snap) => {
+      const l = labels(m, snap);
+      return l ? [[l, 1]] : [];
+    },
+  };
+}
 const byName = <T>(map: Record<string, T> | undefined): [string, T][] =>
   Object.entries(map ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
 
 /** This process's families, named as every Prometheus client library names them. */
 const PROCESS_FAMILIES: Family[] = [
-  {
-    name: "process_cpu_seconds_total",
-    type: "counter",
-    help: "Total user and system CPU time spent in seconds.",
-    samples: (m) => one(m.process.cpuSeconds),
-  },
-  {
-    name: "process_resident_memory_bytes",
-    type: "gauge",
-    help: "Resident memory size in bytes.",
-    samples: (m) => one(m.process.residentBytes),
-  },
-  {
-    name: "process_start_time_seconds",
-    type: "gauge",
-    help: "Start time of the process since unix epoch in seconds.",
-    samples: (m) => one(m.process.startTimeSeconds),
-  },
-  {
-    name: "process_open_fds",
-    type: "gauge",
-    help: "Number of open file descriptors (from the bound /proc/self directory).",
-    samples: (m) => one(m.process.openFds),
-  },
-  {
-    name: "process_max_fds",
-    type: "gauge",
-    help: "Maximum number of open file descriptors (from the bound /proc/self directory).",
-    samples: (m) => one(m.process.maxFds),
-  },
+  counter(
+    "process_cpu_seconds_total",
+    "Total user and system CPU time spent in seconds.",
+    (m) => m.process.cpuSeconds,
+  ),
+  gauge(
+    "process_resident_memory_bytes",
+    "Resident memory size in bytes.",
+    (m) => m.process.residentBytes,
+  ),
+  gauge(
+    "process_start_time_seconds",
+    "Start time of the process since unix epoch in seconds.",
+    (m) => m.process.startTimeSeconds,
+  ),
+  gauge(
+    "process_open_fds",
+    "Number of open file descriptors (from the bound /proc/self directory).",
+    (m) => m.process.openFds,
+  ),
+  gauge(
+    "process_max_fds",
+    "Maximum number of open file descriptors (from the bound /proc/self directory).",
+    (m) => m.process.maxFds,
+  ),
 ];
 
 /** This service's own families. */
@@ -272,52 +298,42 @@ const PERF_FAMILIES: Family[] = [
       [{ source: "proc_io" }, m.ioSource === "procfs" ? 1 : 0],
     ],
   },
-  {
-    name: "corescope_perf_io_source_info",
-    type: "gauge",
-    help: "Where this process's I/O counters come from, and where the config asks for them.",
-    samples: (m) => [[{ source: m.ioSource, wanted: m.ioWanted }, 1]],
-  },
+  info(
+    "corescope_perf_io_source_info",
+    "Where this process's I/O counters come from, and where the config asks for them.",
+    (m) => ({ source: m.ioSource, wanted: m.ioWanted }),
+  ),
   ...IO_METRICS.map(([key, name, help]): Family => ({
     name,
     type: "counter",
     help,
     samples: (m) => one(m.ioCounters[key] === undefined ? undefined : Number(m.ioCounters[key])),
   })),
-  {
-    name: "corescope_perf_build_info",
-    type: "gauge",
-    help: "This service's version.",
-    samples: (m) => [[{ version: m.version }, 1]],
-  },
-  {
-    name: "corescope_perf_stats_file_opens_total",
-    type: "counter",
-    help: "Times the stats file was opened and read.",
-    samples: (m) => one(m.cache.opens),
-  },
-  {
-    name: "corescope_perf_stats_file_parses_total",
-    type: "counter",
-    help: "Times stats file contents were parsed.",
-    samples: (m) => one(m.cache.parses),
-  },
-  {
-    name: "corescope_perf_stats_file_versions_total",
-    type: "counter",
-    help: "Distinct stats file versions (and failure states) seen.",
-    samples: (m) => one(m.cache.versions),
-  },
+  info("corescope_perf_build_info", "This service's version.", (m) => ({ version: m.version })),
+  counter(
+    "corescope_perf_stats_file_opens_total",
+    "Times the stats file was opened and read.",
+    (m) => m.cache.opens,
+  ),
+  counter(
+    "corescope_perf_stats_file_parses_total",
+    "Times stats file contents were parsed.",
+    (m) => m.cache.parses,
+  ),
+  counter(
+    "corescope_perf_stats_file_versions_total",
+    "Distinct stats file versions (and failure states) seen.",
+    (m) => m.cache.versions,
+  ),
 ];
 
 /** The ingestor's families, from its stats file. */
 const INGESTOR_FAMILIES: Family[] = [
-  {
-    name: "corescope_ingestor_stats_file_state",
-    type: "gauge",
-    help: "The stats file's state (1 for the current one): fresh, stale, missing or invalid.",
-    samples: (m) => [[{ state: m.verdicts.statsFile }, 1]],
-  },
+  info(
+    "corescope_ingestor_stats_file_state",
+    "The stats file's state (1 for the current one): fresh, stale, missing or invalid.",
+    (m) => ({ state: m.verdicts.statsFile }),
+  ),
   ...COUNTER_NAMES.map((name): Family => ({
     name: `corescope_ingestor_${stem(name)}_total`,
     type: "counter",
@@ -404,32 +420,26 @@ const INGESTOR_FAMILIES: Family[] = [
     samples: (m, snap) =>
       snap ? byName(m.verdicts.sources).map(([source, verdict]) => [{ source, verdict }, 1]) : [],
   },
-  {
-    name: "corescope_ingestor_writes_verdict",
-    type: "gauge",
-    help:
-      "Whether the ingest writes (1 for the current verdict): ok, write_failing (write_errors grew, or no row written while packets arrived, within writeWindowSec), unknown.",
-    samples: (m) => [[{ verdict: m.verdicts.writes }, 1]],
-  },
-  {
-    name: "corescope_ingestor_clock_verdict",
-    type: "gauge",
-    help: "The ingestor's clock (1 for the current verdict): ok, milliseconds, ahead.",
-    samples: (m, snap) => (snap ? [[{ verdict: m.verdicts.clock }, 1]] : []),
-  },
-  {
-    name: "corescope_ingestor_writer_lock_verdict",
-    type: "gauge",
-    help:
-      "The SQLite writer lock (1 for the current verdict): ok, contended (writes queued over 100 ms writerContentionCount times, or a wait or ingest hold p99 at or over writerLockMs moved, within writeWindowSec), unknown.",
-    samples: (m) => [[{ verdict: m.verdicts.writerLock }, 1]],
-  },
-  {
-    name: "corescope_ingestor_restarts_total",
-    type: "counter",
-    help: "Ingestor restarts this service saw (its cumulative counters went back).",
-    samples: (m) => one(m.facts.restarts),
-  },
+  info(
+    "corescope_ingestor_writes_verdict",
+    "Whether the ingest writes (1 for the current verdict): ok, write_failing (write_errors grew, or no row written while packets arrived, within writeWindowSec), unknown.",
+    (m) => ({ verdict: m.verdicts.writes }),
+  ),
+  info(
+    "corescope_ingestor_clock_verdict",
+    "The ingestor's clock (1 for the current verdict): ok, milliseconds, ahead.",
+    (m, snap) => (snap ? { verdict: m.verdicts.clock } : undefined),
+  ),
+  info(
+    "corescope_ingestor_writer_lock_verdict",
+    "The SQLite writer lock (1 for the current verdict): ok, contended (writes queued over 100 ms writerContentionCount times, or a wait or ingest hold p99 at or over writerLockMs moved, within writeWindowSec), unknown.",
+    (m) => ({ verdict: m.verdicts.writerLock }),
+  ),
+  counter(
+    "corescope_ingestor_restarts_total",
+    "Ingestor restarts this service saw (its cumulative counters went back).",
+    (m) => m.facts.restarts,
+  ),
   {
     name: "corescope_ingestor_mqtt_connected",
     type: "gauge",
@@ -442,54 +452,45 @@ const INGESTOR_FAMILIES: Family[] = [
     help: "Packets received from each MQTT source.",
     samples: (_m, snap) => statuses(snap).map((s) => [{ source: s.name }, s.packetsTotal]),
   },
-  {
-    name: "corescope_ingestor_watchdog_last_tick_timestamp_seconds",
-    type: "gauge",
-    help: "When the ingestor's watchdog loop last ran.",
-    samples: (_m, snap) => one(snap?.watchdogLastTickUnix),
-  },
-  {
-    name: "corescope_ingestor_watchdog_panics_total",
-    type: "counter",
-    help: "Panics the ingestor's watchdog recovered from.",
-    samples: (_m, snap) => one(snap?.watchdogPanicCount),
-  },
+  gauge(
+    "corescope_ingestor_watchdog_last_tick_timestamp_seconds",
+    "When the ingestor's watchdog loop last ran.",
+    (_m, snap) => snap?.watchdogLastTickUnix,
+  ),
+  counter(
+    "corescope_ingestor_watchdog_panics_total",
+    "Panics the ingestor's watchdog recovered from.",
+    (_m, snap) => snap?.watchdogPanicCount,
+  ),
 ];
 
 /** The database's families; absent when it cannot be read. */
 const SQLITE_FAMILIES: Family[] = [
-  {
-    name: "corescope_sqlite_pages",
-    type: "gauge",
-    help: "Pages in the database file (PRAGMA page_count).",
-    samples: (m) => one(m.sqlite.error === undefined ? m.sqlite.pageCount : undefined),
-  },
-  {
-    name: "corescope_sqlite_page_size_bytes",
-    type: "gauge",
-    help: "Database page size (PRAGMA page_size).",
-    samples: (m) => one(m.sqlite.error === undefined ? m.sqlite.pageSize : undefined),
-  },
-  {
-    name: "corescope_sqlite_wal_size_bytes",
-    type: "gauge",
-    help: "Size of the database's write-ahead log.",
-    samples: (m) => one(m.sqlite.error === undefined ? m.sqlite.walSize : undefined),
-  },
-  {
-    name: "corescope_sqlite_wal_verdict",
-    type: "gauge",
-    help:
-      "Whether checkpoints keep up (1 for the current verdict): ok, checkpoint_starved (the WAL not reset for walResetStaleAfterSec while it grows).",
-    samples: (m) => [[{ verdict: m.verdicts.database }, 1]],
-  },
-  {
-    name: "corescope_sqlite_disk_verdict",
-    type: "gauge",
-    help:
-      "The database's filesystem (1 for the current verdict): ok, low (full within diskLowHours at the recent rate, or under diskLowMiB free), full (all but gone, and the ingest fails), unknown.",
-    samples: (m) => [[{ verdict: m.verdicts.disk }, 1]],
-  },
+  gauge(
+    "corescope_sqlite_pages",
+    "Pages in the database file (PRAGMA page_count).",
+    (m) => m.sqlite.error === undefined ? m.sqlite.pageCount : undefined,
+  ),
+  gauge(
+    "corescope_sqlite_page_size_bytes",
+    "Database page size (PRAGMA page_size).",
+    (m) => m.sqlite.error === undefined ? m.sqlite.pageSize : undefined,
+  ),
+  gauge(
+    "corescope_sqlite_wal_size_bytes",
+    "Size of the database's write-ahead log.",
+    (m) => m.sqlite.error === undefined ? m.sqlite.walSize : undefined,
+  ),
+  info(
+    "corescope_sqlite_wal_verdict",
+    "Whether checkpoints keep up (1 for the current verdict): ok, checkpoint_starved (the WAL not reset for walResetStaleAfterSec while it grows).",
+    (m) => ({ verdict: m.verdicts.database }),
+  ),
+  info(
+    "corescope_sqlite_disk_verdict",
+    "The database's filesystem (1 for the current verdict): ok, low (full within diskLowHours at the recent rate, or under diskLowMiB free), full (all but gone, and the ingest fails), unknown.",
+    (m) => ({ verdict: m.verdicts.disk }),
+  ),
   {
     name: "corescope_sqlite_disk_free_bytes",
     type: "gauge",
@@ -497,18 +498,16 @@ const SQLITE_FAMILIES: Family[] = [
       "Free bytes of the database's filesystem an unprivileged writer may use (statfs f_bavail).",
     samples: (m) => one(m.facts.disk?.freeBytes),
   },
-  {
-    name: "corescope_sqlite_disk_size_bytes",
-    type: "gauge",
-    help: "Bytes of the database's filesystem.",
-    samples: (m) => one(m.facts.disk?.sizeBytes),
-  },
-  {
-    name: "corescope_sqlite_database_bytes",
-    type: "gauge",
-    help: "Bytes of the database file and its WAL.",
-    samples: (m) => one(m.facts.disk?.dbBytes),
-  },
+  gauge(
+    "corescope_sqlite_disk_size_bytes",
+    "Bytes of the database's filesystem.",
+    (m) => m.facts.disk?.sizeBytes,
+  ),
+  gauge(
+    "corescope_sqlite_database_bytes",
+    "Bytes of the database file and its WAL.",
+    (m) => m.facts.disk?.dbBytes,
+  ),
   {
     name: "corescope_sqlite_disk_consumption_bytes_per_second",
     type: "gauge",
@@ -524,12 +523,11 @@ const SQLITE_FAMILIES: Family[] = [
       "Seconds until the database's filesystem is full at that rate; absent while learning or when nothing is consumed.",
     samples: (m) => one(m.facts.disk?.learning === false ? m.facts.disk.fullInSec : undefined),
   },
-  {
-    name: "corescope_sqlite_wal_generation_age_seconds",
-    type: "gauge",
-    help: "Seconds since the WAL was last reset (its salts and checkpoint sequence changed).",
-    samples: (m) => one(m.facts.wal ? m.facts.wal.ageSec : undefined),
-  },
+  gauge(
+    "corescope_sqlite_wal_generation_age_seconds",
+    "Seconds since the WAL was last reset (its salts and checkpoint sequence changed).",
+    (m) => m.facts.wal ? m.facts.wal.ageSec : undefined,
+  ),
 ];
 
 function statuses(snap: StatsSnapshot | undefined) {

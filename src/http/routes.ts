@@ -165,25 +165,23 @@ function statsRoutes(routes: RouteTable, svc: Services, judge: (at?: number) => 
   const sqlite = memoLast((f: SqliteFigures) => sharedBody(JSON.stringify(perfSqliteBody(f, 0))));
   routes.set("/api/perf/sqlite", { GET: (_req, a) => sendShared(svc, a, sqlite(svc.sqlite())) });
 
-  const sources = memoLast((state: StatsState, tenths: number, fresh: boolean) =>
-    sharedBody(JSON.stringify(writeSourcesBody(state, { fresh, tenths })))
-  );
-  routes.set("/api/perf/write-sources", {
-    GET: (_req, a) => {
-      const j = judge(a.at);
-      return sendShared(svc, a, sources(j.state, j.tenths, j.f.fresh));
-    },
-  });
-
-  const mqtt = memoLast((state: StatsState, tenths: number, fresh: boolean) =>
-    sharedBody(JSON.stringify(mqttStatusBody(state, { fresh, tenths })))
-  );
-  routes.set("/api/mqtt/status", {
-    GET: (_req, a) => {
-      const j = judge(a.at);
-      return sendShared(svc, a, mqtt(j.state, j.tenths, j.f.fresh));
-    },
-  });
+  // The stats file's own answers: one body per version, age in tenths and freshness.
+  const fromState = (
+    path: string,
+    body: (state: StatsState, at: { fresh: boolean; tenths: number }) => unknown,
+  ) => {
+    const built = memoLast((state: StatsState, tenths: number, fresh: boolean) =>
+      sharedBody(JSON.stringify(body(state, { fresh, tenths })))
+    );
+    routes.set(path, {
+      GET: (_req, a) => {
+        const j = judge(a.at);
+        return sendShared(svc, a, built(j.state, j.tenths, j.f.fresh));
+      },
+    });
+  };
+  fromState("/api/perf/write-sources", writeSourcesBody);
+  fromState("/api/mqtt/status", mqttStatusBody);
 }
 
 /** `/metrics`, and the history behind the dashboard. */
