@@ -400,3 +400,40 @@ Deno.test("deno task start check and wait-ready run under the service's own gran
     await svc.stop();
   }
 });
+
+Deno.test("deno task start reuses its grants only while everything they come from is the same, and only what permissions prints", async () => {
+  using dir = tempDir();
+  const cache = dir.path("cache");
+  const run = (args: string[]) =>
+    new Deno.Command("bash", {
+      args: ["deploy/start.sh", "check", ...args],
+      cwd: ROOT,
+      env: { ...START_ENV, XDG_CACHE_HOME: cache },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const files = () => [...Deno.readDirSync(`${cache}/corescope-perf/grants`)].map((e) => e.name);
+  const cfg = dir.path("c.json");
+  Deno.writeTextFileSync(cfg, JSON.stringify({ statsPath: dir.path("a.json") }));
+  const args = ["--config", cfg, "--db", dir.path("m.db"), "--port", String(freePort())];
+  await run(args);
+  assert.equal(files().length, 1, "asked once, kept");
+  await run(args);
+  assert.equal(files().length, 1, "the same: reused");
+  // The config file's content changes: another answer (the stats path is in the grants).
+  Deno.writeTextFileSync(cfg, JSON.stringify({ statsPath: dir.path("b.json") }));
+  const out = new TextDecoder().decode((await run(args)).stdout);
+  assert.equal(files().length, 2);
+  assert.match(out, /b\.json/);
+  assert.doesNotMatch(out, /a\.json/, "the old grants were not used");
+  // A cache file that says more than permissions ever prints is not used, and is replaced.
+  for (const f of files()) {
+    Deno.writeTextFileSync(`${cache}/corescope-perf/grants/${f}`, "--allow-all\0--allow-run\0");
+  }
+  const check = new TextDecoder().decode((await run(args)).stdout);
+  assert.doesNotMatch(check.match(/^ok +grants: .*$/m)![0], /--allow-all|--allow-run/);
+  // It ran under them, not under the file's: with --allow-all, /proc would be readable.
+  assert.match(check, /^WARN +I\/O counters: \/proc\/self\/io is under \/proc/m);
+  const mine = files().map((f) => Deno.readTextFileSync(`${cache}/corescope-perf/grants/${f}`));
+  assert.ok(mine.some((t) => t.startsWith("--allow-read=") && t.includes("b.json")), mine.join());
+});
