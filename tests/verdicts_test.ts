@@ -324,3 +324,55 @@ Deno.test("database: starved only when old, past 2000 pages and still growing", 
     assert.equal(v.database, want, name);
   }
 });
+
+Deno.test("sources: every name of either list, worst first, sorted; status-only ones by their last packet", () => {
+  const R = 1_763_899_200, at = R * 1000, stamp = new Date(at).toISOString();
+  const p = (t: number, packets: Record<string, number>, errors = 0) => ({
+    t,
+    writes: 10,
+    errors,
+    packets,
+  });
+  const failing = {
+    restarts: 0,
+    window: { from: p(0, { b: 1, c: 1, e: 1 }), to: p(30_000, { b: 9, c: 9, e: 1 }, 5) },
+  };
+  const doc = {
+    sampledAt: stamp,
+    source_liveness: {
+      // a: fine; b: packets grew while writes fail; c: also disconnected; d: its clock ahead
+      // and also disconnected; e: failing writes, but nothing arrived for it.
+      a: { lastReceiptUnix: R, lastMessageUnix: R },
+      b: { lastReceiptUnix: R, lastMessageUnix: R },
+      c: { lastReceiptUnix: R, lastMessageUnix: R },
+      d: { lastReceiptUnix: R + 600, lastMessageUnix: R },
+      e: { lastReceiptUnix: R, lastMessageUnix: R },
+    },
+    source_statuses: [
+      { name: "c", connected: false, lastError: "EOF" },
+      { name: "d", connected: false, lastError: "refused" },
+      { name: "f", connected: true, lastPacketUnix: R - 119 },
+      { name: "g", connected: true, lastPacketUnix: R - 121 },
+      { name: "h", connected: true, lastPacketUnix: 0 },
+      { name: "b", connected: true },
+    ],
+  };
+  const policy = { ...POLICY, receiptStaleAfterSec: 120, writeStaleAfterSec: 60 };
+  const v = judgeIngest(state(doc), at, policy, failing);
+  assert.deepEqual(Object.keys(v.sources), ["a", "b", "c", "d", "e", "f", "g", "h"], "sorted");
+  assert.deepEqual(v.sources, {
+    a: "ok",
+    b: "write_failing",
+    c: "disconnected",
+    d: "clock_wrong",
+    e: "ok",
+    f: "ok",
+    g: "stalled",
+    h: "never",
+  });
+  // The last error of each disconnected source, only: d is clock_wrong first.
+  assert.deepEqual(v.lastErrors, { c: "EOF" });
+  const none = judgeIngest(state({ sampledAt: stamp }), at, policy, { restarts: 0 });
+  assert.equal(none.lastErrors, undefined);
+  assert.deepEqual(none.sources, {});
+});

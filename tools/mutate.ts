@@ -18,7 +18,7 @@ export const STRYKER_VERSION = "10.1.1";
 
 /** Each core module and the tests that pin its behaviour (their slow load tests left out). */
 export const MODULES: Record<string, { tests: string[]; skip?: string }> = {
-  "src/judge/verdicts.ts": { tests: ["tests/verdicts_test.ts"] },
+  "src/judge/verdicts.ts": { tests: ["tests/verdicts_test.ts", "tests/ingest_watch_test.ts"] },
   "src/judge/ingest_watch.ts": { tests: ["tests/ingest_watch_test.ts"] },
   "src/judge/freshness.ts": { tests: ["tests/freshness_test.ts"] },
   "src/judge/disk_forecast.ts": { tests: ["tests/disk_forecast_test.ts"] },
