@@ -298,8 +298,13 @@ Deno.test({
             copies.toFixed(0)
           } of copies of its ${body.length} bytes); ${report.join("; ")}`,
         );
-        // The second and third attack reuse what the first took.
-        assert.ok(highs[2]! - highs[0]! < 16, `${path}: high-water ${highs.join(" -> ")} MiB`);
+        // The second and third attack reuse what the first took: a service that kept even half
+        // of what one attack takes would raise the mark by a whole attack over two more rounds.
+        // Not 0: when V8 collects is its own choice (CI saw one round add 26 of 93 MiB, then 0).
+        assert.ok(
+          highs[2]! - highs[0]! < Math.max(16, grew / 2),
+          `${path}: high-water ${highs.join(" -> ")} MiB after growing ${grew.toFixed(0)}`,
+        );
       }
       const metrics = await (await fetch(`${svc.base}/metrics`)).text();
       assert.match(

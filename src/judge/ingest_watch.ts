@@ -144,7 +144,8 @@ function wentBack(a: CounterPoint, b: CounterPoint): boolean {
  * import { createIngestWatch } from "./ingest_watch.ts";
  * import { parseStatsSnapshot } from "../inputs/stats_snapshot.ts";
  * const snap = (n: number) => {
- *   const r = parseStatsSnapshot(JSON.stringify({ tx_inserted: n, write_errors: 0 }));
+ *   const counters = { tx_inserted: n, tx_dupes: 0, obs_inserted: 0, write_errors: 0 };
+ *   const r = parseStatsSnapshot(JSON.stringify(counters));
  *   if (!r.ok) throw new Error(r.error);
  *   return r.snapshot;
  * };
