@@ -10,7 +10,8 @@
  * Env: BENCH_SECONDS (per wrk run, default 3), BENCH_ROUNDS (default 3), BENCH_PATHS (a
  * comma-separated subset of the endpoints), BENCH_QUICK=1 (the table only), BENCH_IDLE_SECONDS
  * (the idle CPU window, default 30), BENCH_MILLION (requests for the RSS-growth figure, default
- * 200000). BENCH_NAMES_ONLY=1 runs only the hostile-names figure.
+ * 200000). BENCH_NAMES_ONLY=1 runs only the hostile-names figure, BENCH_BREAKDOWN_ONLY=1 only
+ * the profiles and the heap.
  */
 import { dirname, join } from "node:path";
 import { DEFAULTS } from "../src/app/config.ts";
@@ -190,6 +191,11 @@ async function main(): Promise<void> {
   }
   await ensureWrk();
   const s = await setup();
+  if (Deno.env.get("BENCH_BREAKDOWN_ONLY") === "1") {
+    await breakdown(s);
+    s.stopSimulator();
+    return await Deno.remove(s.dir, { recursive: true });
+  }
   say(`# corescope-perf bench, ${new Date().toISOString()}`);
   say();
   say(
@@ -378,6 +384,7 @@ async function breakdown(s: Setup): Promise<void> {
   try {
     await new Promise((r) => setTimeout(r, 5000)); // idle: a few samples of everything
     await heapFigures(ins);
+    await idleCpuFigures(ins);
     for (const [path] of ENDPOINTS) await cpuFigures(ins, svc, path);
   } finally {
     ins.close();
@@ -424,6 +431,24 @@ async function heapFigures(ins: Awaited<ReturnType<typeof connect>>): Promise<vo
   for (const [site, bytes] of live.bySite.filter(([s]) => s.includes(" src/")).slice(0, 12)) {
     say(`  ${f(bytes / 1024).padStart(8)} KiB  ${site}`);
   }
+  say("```");
+}
+
+/** What runs while nobody asks: 10 s of the stats file rewritten once a second, per second. */
+async function idleCpuFigures(ins: Awaited<ReturnType<typeof connect>>): Promise<void> {
+  const secs = 10;
+  const cpu = await cpuProfile(ins, () => new Promise((r) => setTimeout(r, secs * 1000)));
+  say();
+  say(
+    `## CPU profile at idle (${secs} s, the stats file rewritten at 1 Hz; main thread, under ` +
+      `the profiler's own cost: ${f(cpu.busyUs / secs / 1000, 2)} ms a second busy)`,
+  );
+  say("```");
+  say("by file:");
+  for (const line of topRows(cpu.byFile, secs * 1000, "ms/s", 10)) say(line);
+  say("ours, by function:");
+  const ours = cpu.byFunction.filter(([fn]) => fn.includes(" src/"));
+  for (const line of topRows(ours, secs * 1000, "ms/s", 8)) say(line);
   say("```");
 }
 

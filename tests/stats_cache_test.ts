@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import type { ProbeResult, ReadResult } from "../src/base/safe_read.ts";
-import { createStatsCache } from "../src/inputs/stats_cache.ts";
+import * as fs from "node:fs";
+import { type ProbeResult, readRegularFile, type ReadResult } from "../src/base/safe_read.ts";
+import { createStatsCache, RACY_MS } from "../src/inputs/stats_cache.ts";
 import { captureLogger, fixtureText, isoSec, tempDir } from "./_helpers.ts";
 import { PARSE_BUDGET } from "../src/app/runtime.ts";
 
@@ -108,7 +109,7 @@ Deno.test("a symlink at the stats path is refused and logged", () => {
   assert.match(log.lines[0]!, /symlink: refused/);
 });
 
-Deno.test("the cached version stays open, so its inode is never reused by a new version", () => {
+Deno.test("versions renamed into place within one mtime tick, all the same size, are each read", () => {
   using t = tempDir();
   const path = t.path("stats.json");
   const cache = createStatsCache({ path, maxBytes: 1 << 20, log: captureLogger() });
@@ -116,8 +117,8 @@ Deno.test("the cached version stays open, so its inode is never reused by a new 
     Deno.writeTextFileSync(`${path}.tmp`, `{"tx_inserted": ${n}}`);
     Deno.renameSync(`${path}.tmp`, path);
   };
-  // Same size, same mtime tick, and a filesystem that recycles inodes: without the pin, a
-  // third version could come back with the first one's identity and never be read.
+  // Same size, same mtime tick: only the inode tells them apart (and the racy pin keeps a
+  // freed inode from coming back with a cached identity: the tests below).
   for (let n = 10; n < 40; n++) {
     write(n);
     if (n % 3 === 0) continue; // versions nobody asked for in between
@@ -128,6 +129,91 @@ Deno.test("the cached version stays open, so its inode is never reused by a new 
   const c = cache.counters();
   assert.equal(c.opens, c.parses, "one open per version read");
   cache.close();
+});
+
+/** A cache over a real file that records the descriptors its reads return. */
+function pinWatch(path: string, wallOffset: { ms: number }) {
+  const fds: number[] = [], timers: (() => void)[] = [];
+  const cache = createStatsCache({
+    path,
+    maxBytes: 1 << 20,
+    log: captureLogger(),
+    wall: () => Date.now() + wallOffset.ms,
+    later: (fn, ms) => {
+      assert.ok(ms > RACY_MS, `released ${ms} ms after, not before the racy window`);
+      timers.push(fn);
+    },
+    read: (p, max, o) => {
+      const r = readRegularFile(p, max, o);
+      if (r.ok && r.fd !== undefined) fds.push(r.fd);
+      return r;
+    },
+  });
+  const open = (fd: number) => {
+    try {
+      fs.fstatSync(fd);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return { cache, fds, timers, open };
+}
+
+Deno.test("a version older than the racy window is not held open: freeing it is the writer's work", () => {
+  using t = tempDir();
+  const path = t.path("stats.json");
+  Deno.writeTextFileSync(path, '{"tx_inserted": 1}');
+  const old = new Date(Date.now() - RACY_MS - 1000);
+  Deno.utimeSync(path, old, old);
+  const w = pinWatch(path, { ms: 0 });
+  assert.equal(w.cache.get().kind, "ok");
+  assert.equal(w.fds.length, 1);
+  assert.equal(w.open(w.fds[0]!), false, "closed as soon as it was read");
+  assert.equal(w.timers.length, 0);
+});
+
+Deno.test("a racy version is held while racy, released once the window passed if still in place", () => {
+  using t = tempDir();
+  const path = t.path("stats.json");
+  Deno.writeTextFileSync(path, '{"tx_inserted": 1}');
+  const offset = { ms: 0 };
+  const w = pinWatch(path, offset);
+  assert.equal(w.cache.get().kind, "ok");
+  const pin = w.fds[0]!;
+  assert.equal(w.open(pin), true, "a version written just now is held");
+  assert.equal(fs.fstatSync(pin).ino, Deno.lstatSync(path).ino);
+  // The timer comes early by the wall clock (or the clock went back): held, asked again later.
+  offset.ms = -1000;
+  w.timers.shift()!();
+  assert.equal(w.open(pin), true);
+  assert.equal(w.timers.length, 1);
+  offset.ms = RACY_MS + 1;
+  w.timers.shift()!();
+  assert.equal(w.open(pin), false, "released: any inode reused from now on is stamped later");
+  // Still cached: the same version is served with no new read.
+  assert.equal(w.cache.get().kind, "ok");
+  assert.equal(w.fds.length, 1);
+});
+
+Deno.test("a racy version replaced before its window passed stays held until the next version is read", () => {
+  using t = tempDir();
+  const path = t.path("stats.json");
+  Deno.writeTextFileSync(path, '{"tx_inserted": 1}');
+  const offset = { ms: 0 };
+  const w = pinWatch(path, offset);
+  w.cache.get();
+  const pin = w.fds[0]!;
+  Deno.writeTextFileSync(`${path}.tmp`, '{"tx_inserted": 2}');
+  Deno.renameSync(`${path}.tmp`, path);
+  offset.ms = RACY_MS + 1;
+  w.timers.shift()!();
+  assert.equal(w.open(pin), true, "its inode is not freed while its identity is cached");
+  assert.equal(w.timers.length, 0);
+  const s = w.cache.get();
+  assert.ok(s.kind === "ok");
+  assert.equal(s.snapshot.counters.tx_inserted, 2);
+  w.cache.close();
 });
 
 Deno.test("a file that vanishes between stat and read is 'missing', and comes back when it does", () => {

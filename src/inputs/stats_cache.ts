@@ -1,6 +1,6 @@
 /**
  * The cached reader of the ingestor's stats file. Keyed by file identity (dev, ino, size,
- * mtime in ns): the writer renames a new file into place, so every version has a new inode,
+ * mtime in ms): the writer renames a new file into place, so every version has a new inode,
  * and Deno's own `stat().mtime` has only millisecond precision. Each version is opened and
  * parsed at most once, whatever the request rate; failures are cached per version too.
  *
@@ -87,7 +87,23 @@ export interface StatsCacheOptions {
   parseBudget?: ParseBudget;
   /** Monotonic clock (ms) for `coalesceMs` and the parse budget. */
   mono?: () => number;
+  /** Wall clock (ms since the epoch), the file system's mtimes' clock: what is racy. */
+  wall?: () => number;
+  /** Runs `fn` once after `ms` without keeping the process alive (tests run it by hand). */
+  later?: (fn: () => void, ms: number) => void;
 }
+
+/**
+ * A version whose mtime is this close to when it was read (or later) is racy, as git calls an
+ * index entry written in its file's own mtime tick: a next version could reuse its inode and
+ * size within the same tick (the kernel stamps mtimes from a coarse clock, up to 10 ms behind),
+ * so its identity alone cannot tell them apart. Only a racy version is kept open; once this
+ * long has passed and it is still in place it is released. An older version needs no pin: any
+ * inode reused after it is freed gets a later mtime.
+ */
+export const RACY_MS = 50;
+
+const unrefLater = (fn: () => void, ms: number) => Deno.unrefTimer(setTimeout(fn, ms));
 
 /** Bytes of new stats versions that may be parsed: a rate, and a burst. */
 export interface ParseBudget {
@@ -151,11 +167,27 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
     versions: 0,
     deferred: 0,
   };
-  // The cached version's file stays open: an inode cannot be reused while it is open, so a
-  // new version can never show the cached version's identity (inode numbers are otherwise
-  // recycled, and a same-size rewrite within one mtime tick would look unchanged).
+  // A racy version's file stays open: an inode cannot be reused while it is open, so a new
+  // version can never show its identity (inode numbers are otherwise recycled, and a
+  // same-size rewrite within one mtime tick would look unchanged). An older version is closed
+  // at once: keeping every version open made this process, not the ingestor's rename, pay
+  // for freeing each replaced file (0.4-3 ms of the kernel's time on ext4, every second).
   let cached: Cached | undefined;
-  const io = { read, path, maxBytes };
+  const wall = opts.wall ?? Date.now;
+  const later = opts.later ?? unrefLater;
+  const io = { read, path, maxBytes, wall };
+
+  /** Releases a racy version's pin once it is old enough, if it is still the one in place. */
+  function unpinLater(version: Cached): void {
+    later(() => {
+      if (cached !== version || version.pin === undefined) return;
+      const now = wall();
+      if (keyOf(probe(path)) !== version.key) return; // replaced: the next get() closes it
+      if (version.mtimeMs! >= now - RACY_MS) return unpinLater(version); // the clock went back
+      closeFd(version.pin);
+      version.pin = undefined;
+    }, RACY_MS + 10);
+  }
 
   // Under a burst of requests one lstat serves them all for `coalesceMs` (an lstat costs
   // about as much as a whole bare HTTP response); a lone request always probes.
@@ -180,6 +212,7 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
     c.misses++;
     const previous = cached;
     cached = loadVersion(p, io, c);
+    if (cached.pin !== undefined) unpinLater(cached);
     // The last close of a version renamed over frees its inode: off the event loop.
     closeFdLater(previous?.pin);
     report(log, path, cached.state);
@@ -196,8 +229,8 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
   };
 }
 
-/** One cached version: its identity key, what it holds, and its file kept open. */
-type Cached = { key: string; state: StatsState; pin?: number };
+/** One cached version: its identity key, what it holds, and its file while it is racy. */
+type Cached = { key: string; state: StatsState; pin?: number; mtimeMs?: number };
 
 /** How a version is read. */
 interface VersionIo {
@@ -208,6 +241,7 @@ interface VersionIo {
   ) => ReadResult;
   path: string;
   maxBytes: number;
+  wall: () => number;
 }
 
 /**
@@ -231,13 +265,19 @@ function loadVersion(p: ProbeResult, io: VersionIo, c: StatsCacheCounters): Cach
   if (!p.ok) {
     return { key: keyOf(p), state: { ...unavailable(p.failure.kind, p.failure.detail), version } };
   }
+  // Before the open: the file was in place at least from then, so an inode reused after it
+  // is freed is stamped later than this, give or take the coarse clock's tick.
+  const openedAt = io.wall();
   const r = readOnce(io, c, p);
   if (!r.ok) {
     return { key: keyOf(p), state: { ...unavailable(r.failure.kind, r.failure.detail), version } };
   }
+  const racy = r.identity.mtimeMs >= openedAt - RACY_MS;
+  if (!racy) closeFd(r.fd);
   return {
     key: identityKey(r.identity),
-    pin: r.fd,
+    pin: racy ? r.fd : undefined,
+    mtimeMs: r.identity.mtimeMs,
     state: { ...contentOf(io.path, r.bytes, c), version },
   };
 }
