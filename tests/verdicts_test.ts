@@ -10,6 +10,7 @@ import {
   statsFileVerdict,
   verdictsValidUntil,
   writerLockVerdict,
+  writesVerdict,
 } from "../src/judge/verdicts.ts";
 import type { CounterPoint, WriterPoint } from "../src/judge/ingest_watch.ts";
 
@@ -341,9 +342,9 @@ Deno.test("sources: every name of either list, worst first, sorted; status-only 
     sampledAt: stamp,
     source_liveness: {
       // a: fine; b: packets grew while writes fail; c: also disconnected; d: its clock ahead
-      // and also disconnected; e: failing writes, but nothing arrived for it.
-      a: { lastReceiptUnix: R, lastMessageUnix: R },
+      // and also disconnected; e: failing writes, but nothing arrived for it. Not in order.
       b: { lastReceiptUnix: R, lastMessageUnix: R },
+      a: { lastReceiptUnix: R, lastMessageUnix: R },
       c: { lastReceiptUnix: R, lastMessageUnix: R },
       d: { lastReceiptUnix: R + 600, lastMessageUnix: R },
       e: { lastReceiptUnix: R, lastMessageUnix: R },
@@ -375,4 +376,221 @@ Deno.test("sources: every name of either list, worst first, sorted; status-only 
   const none = judgeIngest(state({ sampledAt: stamp }), at, policy, { restarts: 0 });
   assert.equal(none.lastErrors, undefined);
   assert.deepEqual(none.sources, {});
+});
+
+Deno.test("status: each cause alone degrades, a source never heard from does not, a stale file is down", () => {
+  const R = 1_763_899_200, at = R * 1000, stamp = new Date(at).toISOString();
+  const live = { a: { lastReceiptUnix: R, lastMessageUnix: R } };
+  const p = (t: number, writes: number, errors: number, packets = {}, writers = {}) => ({
+    t,
+    writes,
+    errors,
+    packets,
+    writers,
+  });
+  const flowing = { from: p(at - 30_000, 0, 0), to: p(at, 30, 0) };
+  const disk = (freeBytes: number) => ({
+    freeBytes,
+    sizeBytes: 1 << 30,
+    dbBytes: 1 << 20,
+    spanSec: 3600,
+    windowSec: 3600,
+    learning: false,
+    growthBytesPerSec: 0,
+    consumeBytesPerSec: 0,
+  });
+  const big = 2000 * 4096;
+  type Case = [string, Record<string, unknown>, Record<string, unknown>, Record<string, string>];
+  const cases: Case[] = [
+    ["all well", {}, { window: flowing, disk: disk(1 << 30) }, { status: "ok", disk: "ok" }],
+    [
+      "a source never heard from",
+      {
+        source_liveness: { ...live, z: { lastReceiptUnix: 0, lastMessageUnix: 0 } },
+      },
+      {},
+      { status: "ok" },
+    ],
+    [
+      "a stalled source",
+      {
+        source_liveness: { a: { lastReceiptUnix: R - 600, lastMessageUnix: R - 600 } },
+      },
+      {},
+      { status: "degraded" },
+    ],
+    ["writes failing", {}, { window: { from: p(at - 30_000, 0, 0), to: p(at, 30, 2) } }, {
+      status: "degraded",
+      writes: "write_failing",
+    }],
+    ["the writer lock contended, rows still written", {}, {
+      window: {
+        from: p(at - 30_000, 0, 0, {}, { mqtt_handler: w(1, 0, 0, 0) }),
+        to: p(at, 30, 0, {}, { mqtt_handler: w(9, 3, 0, 0) }),
+      },
+    }, { status: "degraded", writes: "ok", writerLock: "contended" }],
+    ["the WAL starved", {}, {
+      wal: {
+        generation: "g",
+        since: at - 600_000,
+        ageSec: 600,
+        sizeAtSince: big,
+        size: big + 1,
+        pageSize: 4096,
+      },
+    }, { status: "degraded", database: "checkpoint_starved" }],
+    ["the disk low", {}, { window: flowing, disk: disk(1 << 20) }, {
+      status: "degraded",
+      disk: "low",
+    }],
+    ["no room, writes still fine: low, not full", {}, { window: flowing, disk: disk(0) }, {
+      status: "degraded",
+      disk: "low",
+    }],
+    ["no room and writes failing: full", {}, {
+      window: { from: p(at - 30_000, 0, 0), to: p(at, 30, 2) },
+      disk: disk(0),
+    }, { status: "degraded", disk: "full" }],
+    ["no room and the stats file no longer written: full", { sampledAt: "2020-01-01T00:00:00Z" }, {
+      disk: disk(0),
+    }, { status: "down", disk: "full", statsFile: "stale" }],
+  ];
+  for (const [name, doc, facts, want] of cases) {
+    const st = state({ sampledAt: stamp, source_liveness: live, ...doc });
+    const v = judgeIngest(st, at, POLICY, { restarts: 0, ...facts } as never);
+    for (const [k, val] of Object.entries(want)) {
+      assert.equal((v as unknown as Record<string, unknown>)[k], val, `${name}: ${k}`);
+    }
+  }
+  // No file at all and no room: down, and the disk cannot say the ingest failed for lack of it.
+  const gone: StatsState = { kind: "unavailable", version: 1, reason: "missing", detail: "" };
+  const v = judgeIngest(gone, at, POLICY, { restarts: 0, disk: disk(0) });
+  assert.deepEqual([v.status, v.disk], ["down", "low"]);
+});
+
+Deno.test("sources while writes are fine are not write_failing, whatever arrived", () => {
+  const R = 1_763_899_200, at = R * 1000, stamp = new Date(at).toISOString();
+  const p = (t: number, writes: number, packets: Record<string, number>) => ({
+    t,
+    writes,
+    errors: 0,
+    packets,
+  });
+  const facts = {
+    restarts: 0,
+    window: { from: p(at - 30_000, 0, { a: 1 }), to: p(at, 30, { a: 9 }) },
+  };
+  const doc = {
+    sampledAt: stamp,
+    source_liveness: { a: { lastReceiptUnix: R, lastMessageUnix: R } },
+  };
+  const v = judgeIngest(state(doc), at, POLICY, facts);
+  assert.deepEqual([v.writes, v.sources.a], ["ok", "ok"]);
+});
+
+Deno.test("a disconnected source with no error names none; a connected one's error is not shown", () => {
+  const R = 1_763_899_200, at = R * 1000, stamp = new Date(at).toISOString();
+  const doc = {
+    sampledAt: stamp,
+    source_statuses: [
+      { name: "a", connected: false },
+      { name: "b", connected: true, lastPacketUnix: R, lastError: "old" },
+    ],
+  };
+  const v = judgeIngest(state(doc), at, POLICY, { restarts: 0 });
+  assert.deepEqual(v.sources, { a: "disconnected", b: "ok" });
+  assert.equal(v.lastErrors, undefined);
+});
+
+Deno.test("sourceVerdict: a write clock alone is enough; a stamp of exactly 1e11 is milliseconds", () => {
+  assert.equal(sourceVerdict({ lastReceiptUnix: 0, lastMessageUnix: NOW }, NOW, T), "ok");
+  assert.equal(
+    sourceVerdict({ lastReceiptUnix: NOW, lastMessageUnix: 0 }, NOW, T),
+    "write_stalled",
+  );
+  const at = 1_763_899_200_000, stamp = new Date(at).toISOString();
+  const doc = {
+    sampledAt: stamp,
+    source_liveness: { a: { lastReceiptUnix: 1e11, lastMessageUnix: 1e11 } },
+  };
+  assert.equal(judgeIngest(state(doc), at, POLICY, { restarts: 0 }).clock, "milliseconds");
+});
+
+Deno.test("clock: milliseconds outrank ahead in either order, a future sampledAt too", () => {
+  const R = 1_763_899_200, at = R * 1000;
+  const stamp = new Date(at).toISOString(), future = new Date(at + 60_000).toISOString();
+  const ms = { lastReceiptUnix: R * 1000, lastMessageUnix: R * 1000 };
+  const ahead = { lastReceiptUnix: R + 600, lastMessageUnix: R + 600 };
+  for (
+    const [name, doc] of [
+      ["milliseconds first", { sampledAt: stamp, source_liveness: { a: ms, b: ahead } }],
+      ["ahead first", { sampledAt: stamp, source_liveness: { a: ahead, b: ms } }],
+      ["a future file over milliseconds", { sampledAt: future, source_liveness: { a: ms } }],
+    ] as const
+  ) {
+    assert.equal(judgeIngest(state(doc), at, POLICY, { restarts: 0 }).clock, "milliseconds", name);
+  }
+});
+
+Deno.test("flat rows over less than 10 s are not failing, on a real epoch too", () => {
+  const t0 = 1_763_899_200_000;
+  const p = (t: number, packets: Record<string, number>) => ({ t, writes: 5, errors: 0, packets });
+  assert.equal(writesVerdict({ from: p(t0, { a: 1 }), to: p(t0 + 9_999, { a: 5 }) }), "ok");
+  assert.equal(
+    writesVerdict({ from: p(t0, { a: 1 }), to: p(t0 + 10_000, { a: 5 }) }),
+    "write_failing",
+  );
+});
+
+Deno.test("writerLockVerdict: a component first seen in the window counts from zero", () => {
+  const win = lockWindow({}, { mqtt_handler: w(5, 3, 0, 0) });
+  assert.equal(writerLockVerdict(win, POLICY), "contended");
+  const calm = lockWindow({}, { mqtt_handler: w(5, 2, 0, 0) });
+  assert.equal(writerLockVerdict(calm, POLICY), "ok");
+});
+
+Deno.test("verdictsValidUntil: a threshold at this very millisecond, status stamps, the watchdog, stamps in ms", () => {
+  const policy = {
+    receiptStaleAfterSec: 120,
+    writeStaleAfterSec: 60,
+    clockSkewMs: 2000,
+    walResetStaleAfterSec: 120,
+  };
+  const at = NOW * 1000;
+  const snap = (doc: Record<string, unknown>) => state({ sampledAt: STAMP, ...doc });
+  const cases: [string, StatsState, number][] = [
+    [
+      "the write clock stale after this millisecond",
+      snap({
+        source_liveness: { a: { lastReceiptUnix: NOW, lastMessageUnix: NOW - 60 } },
+      }),
+      at,
+    ],
+    [
+      "a status-only source's last packet",
+      snap({
+        source_statuses: [{ name: "s", connected: true, lastPacketUnix: NOW - 100 }],
+      }),
+      (NOW + 20) * 1000,
+    ],
+    [
+      "a status's connect stamp ahead",
+      snap({
+        source_statuses: [{ name: "s", connected: true, lastConnectUnix: NOW + 10 }],
+      }),
+      (NOW + 8) * 1000 - 1,
+    ],
+    ["the watchdog ahead", snap({ watchdogLastTickUnix: NOW + 10 }), (NOW + 8) * 1000 - 1],
+    [
+      "stamps in milliseconds are no threshold",
+      snap({
+        source_statuses: [{ name: "s", connected: true, lastConnectUnix: 1e11 }],
+        watchdogLastTickUnix: 2e11,
+      }),
+      Infinity,
+    ],
+  ];
+  for (const [name, st, want] of cases) {
+    assert.equal(verdictsValidUntil(st, { restarts: 0 }, policy, at), want, name);
+  }
 });
