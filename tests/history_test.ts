@@ -91,3 +91,92 @@ Deno.test("writeRates: a restart inside the baseline window costs it one step, n
   const flat = writeRates(Array.from({ length: 302 }, (_, s) => at(s, 7))).tx_inserted!;
   assert.deepEqual([flat.baselinePerSec, flat.ratePerSec, flat.anomaly], [0, 0, false]);
 });
+
+/** Samples every second from `t0` (seconds) with `sources` given per second by `f`. */
+function series(t0: number, n: number, f: (s: number) => Record<string, number>): HistorySample[] {
+  return Array.from({ length: n }, (_, i) => ({
+    t: (t0 + i) * 1000,
+    readBytesPerSec: 0,
+    writeBytesPerSec: 0,
+    walSize: 0,
+    sources: f(t0 + i),
+  }));
+}
+
+Deno.test("writeRates: the baseline is the last five minutes, its first sample included", () => {
+  // Ten minutes: 10/s for the first five, then 2/s; a jump of 300 in the step right after the
+  // window's first sample (t = 300 s) is inside the window, the steps before it are not.
+  const count = (s: number) => (s <= 300 ? s * 10 : 3000 + 300 + (s - 301) * 2);
+  const samples = series(0, 601, (s) => ({ tx_inserted: count(s) }));
+  const r = writeRates(samples).tx_inserted!;
+  // From t = 300 to the previous sample (599): 300 + 298 * 2 over 299 s.
+  assert.equal(r.baselinePerSec, Math.round(((300 + 298 * 2) / 299) * 1000) / 1000);
+  assert.equal(r.learning, false);
+});
+
+Deno.test("writeRates: learning until the first sample is a whole window old, to the millisecond", () => {
+  const samples = series(0, 301, (s) => ({ tx_inserted: s }));
+  assert.equal(writeRates(samples).tx_inserted!.learning, false, "300 s exactly");
+  assert.equal(writeRates(samples.slice(1)).tx_inserted!.learning, true, "299 s");
+});
+
+Deno.test("writeRates: the anomaly rule, each part as a case", () => {
+  const base = (rate: number, last: number) => {
+    const s = series(0, 302, (t) => ({ tx_inserted: t <= 300 ? t * rate : 300 * rate + last }));
+    return writeRates(s).tx_inserted!;
+  };
+  assert.equal(base(2, 21).anomaly, true, "over 10x");
+  assert.equal(base(2, 20).anomaly, false, "10x exactly is not over");
+  assert.equal(base(0, 500).anomaly, false, "no baseline: nothing to be 10x of");
+  const learning = series(0, 30, (t) => ({ tx_inserted: t < 29 ? t : 10_000 }));
+  assert.equal(writeRates(learning).tx_inserted!.anomaly, false, "still learning");
+});
+
+Deno.test("writeRates: names sorted; one new since the last sample is 0, not NaN; one absent a while keeps its steps", () => {
+  const s = series(
+    0,
+    3,
+    (t): Record<string, number> => (t < 2 ? { b: t, a: t } : { b: t, a: t, c: 5 }),
+  );
+  const r = writeRates(s);
+  assert.deepEqual(Object.keys(r), ["a", "b", "c"]);
+  assert.equal(r.c!.ratePerSec, 0);
+  // "a" missing from the middle sample: the step from 0 to 4 over the two seconds still counts.
+  const gap = series(
+    0,
+    4,
+    (t): Record<string, number> => (t === 1 ? { b: t } : { a: t * 2, b: t }),
+  );
+  assert.equal(writeRates(gap).a!.baselinePerSec, 2);
+});
+
+Deno.test("writeRates: two samples with the same time are no rate", () => {
+  const s = series(0, 2, (t) => ({ a: t * 5 }));
+  s[1]!.t = s[0]!.t;
+  assert.deepEqual(writeRates(s).a, {
+    ratePerSec: 0,
+    baselinePerSec: 0,
+    learning: true,
+    anomaly: false,
+  });
+});
+
+Deno.test("the recorder samples once at creation; with intervalMs 0 never by itself; stop stops it", async () => {
+  let n = 0;
+  const inputs = {
+    now: () => ++n,
+    sample: () => ({ readBytesPerSec: 0, writeBytesPerSec: 0, walSize: 0 }),
+  };
+  const manual = createHistoryRecorder(inputs, { capacity: 10, intervalMs: 0 });
+  assert.equal(manual.samples().length, 1);
+  // The absence of a timer has no event to await: several turns of the event loop pass.
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(manual.samples().length, 1);
+  manual.stop();
+  const timed = createHistoryRecorder(inputs, { capacity: 100, intervalMs: 5 });
+  while (timed.samples().length < 3) await new Promise((r) => setTimeout(r, 5));
+  timed.stop();
+  const after = timed.samples().length;
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(timed.samples().length, after, "no sample after stop");
+});
