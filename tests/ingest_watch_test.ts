@@ -9,7 +9,11 @@ import {
   type IngestFacts,
   type WalReading,
 } from "../src/judge/ingest_watch.ts";
-import { parseStatsSnapshot, type StatsSnapshot } from "../src/inputs/stats_snapshot.ts";
+import {
+  COUNTER_NAMES,
+  parseStatsSnapshot,
+  type StatsSnapshot,
+} from "../src/inputs/stats_snapshot.ts";
 import { writesVerdict } from "../src/judge/verdicts.ts";
 
 /** A snapshot with these counters (rows as tx_inserted), packets per source, writer_perf. */
@@ -76,7 +80,8 @@ Deno.test("no window: one observation, no observation within it, or a file witho
   for (const omit of ["tx_inserted", "tx_dupes", "obs_inserted", "write_errors"]) {
     const r = watch([[0, snap({ omit })], [1000, snap({ omit })]]);
     assert.equal(r.facts.window, undefined, `${omit} omitted: an older ingestor`);
-    const typed = parseStatsSnapshot(JSON.stringify({ tx_inserted: 1, [omit]: "x" }));
+    // Every other counter there: only the wrong type can make this one absent.
+    const typed = parseStatsSnapshot(JSON.stringify({ ...ALL_COUNTERS, [omit]: "x" }));
     assert.ok(typed.ok);
     const t = watch([[0, typed.snapshot], [1000, typed.snapshot]]);
     assert.equal(t.facts.window, undefined, `${omit} of the wrong type`);
@@ -84,6 +89,18 @@ Deno.test("no window: one observation, no observation within it, or a file witho
   // Counters the watch does not judge by may be missing: the window is there.
   const other = watch([[0, snap({ omit: "node_upserts" })], [1000, snap({})]]);
   assert.ok(other.facts.window);
+});
+
+/** Every counter of a current ingestor, none omitted. */
+const ALL_COUNTERS = Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0]));
+
+Deno.test("a file with every counter and no source list: a window, and no packets", () => {
+  const full = parseStatsSnapshot(JSON.stringify({ ...ALL_COUNTERS, tx_inserted: 4 }));
+  assert.ok(full.ok);
+  assert.equal(full.snapshot.omitted, undefined);
+  const { facts, w } = watch([[0, full.snapshot], [1000, full.snapshot]]);
+  assert.deepEqual(facts.window!.to, { t: 1000, writes: 4, errors: 0, packets: {} });
+  assert.deepEqual(w.facts(), facts, "facts() is the last observation's");
 });
 
 Deno.test("a restart: seen through any counter going back, reported once, the window afresh", () => {
@@ -144,8 +161,9 @@ Deno.test("the window's memory is bounded however fast it is called", () => {
   const w = createIngestWatch({ windowSec: 10, onRestart: () => {} });
   let facts: IngestFacts = w.facts();
   for (let i = 0; i < 10_000; i++) facts = w.observe(i, snap({ rows: i }), NO_WAL);
-  // 4 × windowSec + 4 points at most: the oldest kept is at most that many calls back.
-  assert.ok(facts.window!.to.t - facts.window!.from.t <= 44, `${facts.window!.from.t}`);
+  // 4 × windowSec + 4 points at most: the oldest kept is exactly that many calls back.
+  assert.equal(facts.window!.from.t, 9999 - 43);
+  assert.equal(facts.window!.to.t, 9999);
 });
 
 Deno.test("writer_perf becomes each component's count, contention and p99s", () => {
@@ -193,6 +211,7 @@ Deno.test("the WAL: its generation since it was first seen, its age in whole sec
   assert.equal(f.wal!.sizeAtSince, 5000);
   assert.equal(w.observe(4000, undefined, wal(undefined, 0)).wal, undefined, "no WAL");
   assert.equal(w.observe(5000, undefined, wal("g2", 0)).wal!.since, 5000, "seen anew");
+  assert.equal(w.observe(7600, undefined, wal("g2", 0)).wal!.ageSec, 3, "2.6 s since");
 });
 
 Deno.test("the disk: observed with the database and its WAL's bytes, absent when not read", () => {

@@ -182,9 +182,10 @@ export function createIngestWatch(opts: {
       points.push(p);
     }
     const start = t - opts.windowSec * 1000;
-    // Keep one point at or before the window's start, so the window spans all of it.
+    // Keep one point at or before the window's start, so the window spans all of it; points
+    // all older than the start (the file went stale) leave one, and no window.
     while (points.length > 1 && (points[1]!.t <= start || points.length > cap)) points.shift();
-    if (points.length < 2 || points.at(-1)!.t < t - opts.windowSec * 1000) return undefined;
+    if (points.length < 2) return undefined;
     return { from: points[0]!, to: points.at(-1)! };
   }
 
