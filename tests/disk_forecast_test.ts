@@ -157,3 +157,23 @@ Deno.test("disk space: statfs of the database file itself; a failure says why", 
   const real = readDiskSpace(new URL(import.meta.url).pathname);
   assert.ok(real.ok && real.sizeBytes > 0 && real.freeBytes <= real.sizeBytes);
 });
+
+Deno.test("disk forecast: a point every window/60, the oldest kept at the window's start exactly", () => {
+  // An hour's window observed every second for two: points every 60 s, 61 of them.
+  const w = createDiskWatch({ windowSec: 3600 });
+  const at = (s: number) => w.observe(s * 1000, disk(1e12 - s * 500), s * 1000)!;
+  for (let s = 0; s < 7200; s++) at(s);
+  const f = at(7200);
+  assert.deepEqual([f.spanSec, f.growthBytesPerSec, f.consumeBytesPerSec], [3600, 1000, 1000]);
+  // 5 s on: the point at 3600 s is older than the window, the next kept is at 3660 s.
+  assert.equal(at(7205).spanSec, 3545);
+  assert.equal(at(7205).spanSec, 3545, "the same time again changes nothing");
+  assert.equal(at(7260).spanSec, 3600, "a new point at 7260 s");
+});
+
+Deno.test("disk forecast: an observation after a gap longer than the window stands alone", () => {
+  const w = createDiskWatch({ windowSec: 60 });
+  w.observe(0, disk(100 * MiB), 0);
+  const f = w.observe(3 * 3600_000, disk(90 * MiB), 10 * MiB)!;
+  assert.deepEqual([f.spanSec, f.learning, f.consumeBytesPerSec], [0, true, 0]);
+});
