@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  COUNTER_NAMES,
   MAX_NAME_CHARS,
   MAX_NAMES,
   parseStatsSnapshot,
@@ -155,7 +156,6 @@ Deno.test("JSON parse errors are masked before they reach a log", () => {
 // A test-only package, kept out of deno.json so `deno compile` never embeds it.
 // deno-lint-ignore no-import-prefix
 import fc from "npm:fast-check@4.10.2";
-import { COUNTER_NAMES } from "../src/inputs/stats_snapshot.ts";
 
 function assertWellTyped(s: StatsSnapshot): void {
   for (const v of Object.values(s.counters)) assert.ok(Number.isSafeInteger(v));
@@ -343,4 +343,141 @@ Deno.test("control characters in names and text leave as U+FFFD, the names still
   assert.deepEqual(names.sort(), ["a\uFFFD", "a\uFFFD (2)", "a\uFFFD[2J"]);
   assert.equal(s.sourceStatuses?.[0]?.broker, "mqtt://h\uFFFD31m");
   assert.equal(s.sourceStatuses?.[0]?.lastError, "e\uFFFDf");
+});
+
+Deno.test("each problem names its field, what was expected and what came, in the file's order", () => {
+  const s = snap(JSON.stringify({
+    sampledAt: 5,
+    tx_inserted: "12",
+    obs_inserted: 7,
+    tx_dupes: 1.5,
+    node_upserts: 2 ** 60,
+    observer_upserts: -3,
+    sig_drops: null,
+    walCommits: [1],
+    groupCommitFlushes: true,
+    backfillUpdates: { good: 1, bad: "x" },
+    procIO: { readBytesPerSec: "fast", writeBytesPerSec: 10, sampledAt: 1 },
+    writer_perf: { a: { count: 1.5, wait_ms_p50: 0.5, hold_ms_p99: -1 }, b: [] },
+    source_liveness: {
+      ok: { lastReceiptUnix: 1, lastMessageUnix: 2 },
+      bad: { lastReceiptUnix: "1" },
+      worse: 3,
+    },
+    source_statuses: [
+      { name: "x", connected: "yes", packetsTotal: 3, broker: 1, lastPacketUnix: -5 },
+      7,
+    ],
+    watchdogPanicCount: -1.25,
+    watchdogLastTickUnix: {},
+  }));
+  assert.deepEqual(s.problems, [
+    "sampledAt: expected an RFC 3339 time, got a number",
+    "tx_inserted: expected a non-negative integer, got a string",
+    "tx_dupes: expected a non-negative integer, got a number",
+    "node_upserts: expected a non-negative integer, got an integer beyond 2^53",
+    "observer_upserts: expected a non-negative integer, got a negative number",
+    "sig_drops: expected a non-negative integer, got null",
+    "walCommits: expected a non-negative integer, got an array",
+    "groupCommitFlushes: expected a non-negative integer, got a boolean",
+    "backfillUpdates.bad: expected a non-negative integer, got a string",
+    "procIO.readBytesPerSec: expected a non-negative number, got a string",
+    "procIO.sampledAt: expected an RFC 3339 time, got a number",
+    "writer_perf.a.count: expected a non-negative integer, got a number",
+    "writer_perf.a.hold_ms_p99: expected a non-negative number, got a negative number",
+    "writer_perf.b: expected an object, got an array",
+    "source_liveness.bad.lastReceiptUnix: expected a non-negative integer, got a string",
+    "source_liveness.worse: expected an object, got a number",
+    "source_statuses[0].broker: expected a string, got a number",
+    "source_statuses[0].connected: expected a boolean, got a string",
+    "source_statuses[0].lastPacketUnix: expected a non-negative integer, got a negative number",
+    "source_statuses[1]: expected an object, got a number",
+    "watchdogLastTickUnix: expected a non-negative integer, got an object",
+    "watchdogPanicCount: expected a non-negative integer, got a negative number",
+  ]);
+  // Sections that are not objects or lists, by name.
+  const shapes = snap(JSON.stringify({
+    backfillUpdates: [],
+    procIO: "x",
+    writer_perf: 1,
+    source_liveness: null,
+    source_statuses: {},
+  }));
+  assert.deepEqual(shapes.problems, [
+    "backfillUpdates: expected an object, got an array",
+    "procIO: expected an object, got a string",
+    "writer_perf: expected an object, got a number",
+    "source_liveness: expected an object, got null",
+    "source_statuses: expected an array, got an object",
+  ]);
+});
+
+Deno.test("not a stats object, each error exactly: where JSON broke, or what the top level is", () => {
+  const cases: [string, string][] = [
+    ["", "not valid JSON"],
+    ["{", "not valid JSON at byte 1"],
+    ['{"aaaaaaaaaaaaaaaa": 1,}', "not valid JSON at byte 23"],
+    ["null", "top level is null, not an object"],
+    ["[]", "top level is an array, not an object"],
+    ["42", "top level is a number, not an object"],
+    ['"x"', "top level is a string, not an object"],
+    ["true", "top level is a boolean, not an object"],
+  ];
+  for (const [text, error] of cases) {
+    assert.deepEqual(parseStatsSnapshot(text), { ok: false, error });
+  }
+});
+
+Deno.test("stamps: none, an empty one is none, the top one first, procIO's when alone", () => {
+  const at = "2026-11-23T12:00:00Z", ms = Date.parse(at);
+  const later = "2026-11-23T12:00:05Z";
+  assert.equal(snap("{}").stampMs, "none");
+  const empty = snap(JSON.stringify({ sampledAt: "", procIO: { sampledAt: at } }));
+  assert.deepEqual([empty.stampMs, empty.problems], [ms, []]);
+  assert.equal(snap(JSON.stringify({ sampledAt: at })).stampMs, ms);
+  const both = snap(JSON.stringify({ sampledAt: at, procIO: { sampledAt: later } }));
+  assert.equal(both.stampMs, ms);
+});
+
+Deno.test("omitted counters are listed by name; sources are keyed in sorted order", () => {
+  assert.equal(
+    snap(JSON.stringify(Object.fromEntries(COUNTER_NAMES.map((n) => [n, 1])))).omitted,
+    undefined,
+  );
+  assert.deepEqual(snap('{"tx_inserted": 1}').omitted, COUNTER_NAMES.slice(1));
+  const s = snap(JSON.stringify({ walCommits: 2, backfillUpdates: { zz: 1, aa: 2 } }));
+  assert.deepEqual(Object.keys(s.sources), [...Object.keys(s.sources)].sort());
+  assert.equal(Object.keys(s.sources)[0], "backfill_aa");
+});
+
+Deno.test("64 entries exactly are all kept and nothing is said; the 65th is cut and named", () => {
+  const map = (n: number) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`n${i}`, { lastReceiptUnix: 1 }]));
+  const list = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `n${i}` }));
+  const full = snap(
+    JSON.stringify({ source_liveness: map(MAX_NAMES), source_statuses: list(MAX_NAMES) }),
+  );
+  assert.deepEqual(full.truncated, []);
+  assert.equal(Object.keys(full.sourceLiveness!).length, MAX_NAMES);
+  const over = snap(JSON.stringify({ source_liveness: map(65), source_statuses: list(65) }));
+  assert.deepEqual(over.truncated, [
+    "source_liveness: kept 64 of 65 entries",
+    "source_statuses: kept 64 of 65 entries",
+  ]);
+});
+
+Deno.test("names equal once masked get (2), (3) by their raw order, whatever order they come in", () => {
+  const row = (pw: string) => ({ name: `mqtt://u:${pw}@h`, connected: true });
+  const s = snap(JSON.stringify({ source_statuses: [row("c"), row("a"), row("b")] }));
+  assert.deepEqual(s.sourceStatuses!.map((r) => r.name), [
+    "mqtt://u:****@h (3)",
+    "mqtt://u:****@h",
+    "mqtt://u:****@h (2)",
+  ]);
+});
+
+Deno.test("a write-source name must be plain from its first character to its last", () => {
+  const s = snap(JSON.stringify({ backfillUpdates: { "<b>ok": 1, "ok<b>": 2, fine: 3 } }));
+  assert.deepEqual(s.backfillUpdates, { fine: 3 });
+  assert.deepEqual(s.problems, ["backfillUpdates: 2 name(s) outside [A-Za-z0-9_.-] left out"]);
 });

@@ -166,7 +166,7 @@ function describe(v: Json): string {
   if (typeof v === "number" && !Number.isSafeInteger(v) && Number.isInteger(v)) {
     return "an integer beyond 2^53";
   }
-  return `a ${typeof v}`;
+  return typeof v === "object" ? "an object" : `a ${typeof v}`;
 }
 
 /**
