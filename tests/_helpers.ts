@@ -6,6 +6,13 @@ import { DEFAULTS } from "../src/app/config.ts";
 import { policyOf } from "../src/app/runtime.ts";
 
 /** The ingestor stats fixture: a realistic stats file as the ingestor writes it, with fake broker passwords. */
+/**
+ * Set by `deno task mutate`, which runs a module's tests once per mutant: the few slow load
+ * tests among them (seconds each, pinning no line of the mutated module that a unit test does
+ * not) are ignored there, and only there.
+ */
+export const MUTATING = Deno.env.get("CORESCOPE_PERF_MUTATE") === "1";
+
 export const FIXTURE_PATH = new URL("./fixtures/ingestor-stats.json", import.meta.url);
 
 /** Fixture text with every `sampledAt` rewritten to `iso`. */

@@ -189,7 +189,7 @@ Deno.test({
 
 import { h2cStreams } from "./_h2c.ts";
 import { DENO, spawnService, startService, V8_FLAGS } from "./_service.ts";
-import { fixture, isoSec, tempDir } from "./_helpers.ts";
+import { fixture, isoSec, MUTATING, tempDir } from "./_helpers.ts";
 import { procFigures } from "./_load.ts";
 
 /** VmRSS and VmHWM (the high-water mark) of a process, MiB. */
@@ -224,6 +224,7 @@ async function attack(base: string, pid: number, path: string) {
 Deno.test({
   name:
     "h2c 100 connections x 200 unread streams of /, /livez and a 150 KB answer: RSS within a bare Deno.serve's growth plus the budget, reused by the next attacks, healthz answering",
+  ignore: MUTATING,
   sanitizeResources: false,
   async fn() {
     using dir = tempDir();

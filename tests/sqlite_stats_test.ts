@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createSqliteStats } from "../src/inputs/sqlite_stats.ts";
 import { readFileHead } from "../src/base/safe_read.ts";
-import { captureLogger, tempDir } from "./_helpers.ts";
+import { captureLogger, MUTATING, tempDir } from "./_helpers.ts";
 
 function makeDb(path: string, rows = 200, mode = "WAL"): DatabaseSync {
   const db = new DatabaseSync(path);
@@ -387,22 +387,26 @@ Deno.test("a WAL commit that claims more pages than the files hold (4,294,967,29
   );
 });
 
-Deno.test("a sparse WAL of 2 GiB with a valid header (twice the 1 GiB attack): answered at once", () => {
-  using t = tempDir();
-  const pages = walDbHeader(t.path("m.db"));
-  const header = craftWal(4096, 0, [0, 0]);
-  const f = Deno.openSync(t.path("m.db-wal"), { create: true, write: true });
-  f.writeSync(header);
-  f.truncateSync(2 * 1024 ** 3); // zeros: salts 0/0 match, but page number 0 is no frame
-  f.close();
-  const s = createSqliteStats({ path: t.path("m.db"), log: captureLogger() });
-  const t0 = performance.now();
-  const r = s.read();
-  const ms = performance.now() - t0;
-  s.close();
-  assert.ok(ms < 100, `${ms} ms`);
-  assert.equal(r.walSize, 2 * 1024 ** 3);
-  assert.equal(r.pageCount, pages, "the database's own header: the WAL holds no commit");
+Deno.test({
+  name: "a sparse WAL of 2 GiB with a valid header (twice the 1 GiB attack): answered at once",
+  ignore: MUTATING,
+  fn: () => {
+    using t = tempDir();
+    const pages = walDbHeader(t.path("m.db"));
+    const header = craftWal(4096, 0, [0, 0]);
+    const f = Deno.openSync(t.path("m.db-wal"), { create: true, write: true });
+    f.writeSync(header);
+    f.truncateSync(2 * 1024 ** 3); // zeros: salts 0/0 match, but page number 0 is no frame
+    f.close();
+    const s = createSqliteStats({ path: t.path("m.db"), log: captureLogger() });
+    const t0 = performance.now();
+    const r = s.read();
+    const ms = performance.now() - t0;
+    s.close();
+    assert.ok(ms < 100, `${ms} ms`);
+    assert.equal(r.walSize, 2 * 1024 ** 3);
+    assert.equal(r.pageCount, pages, "the database's own header: the WAL holds no commit");
+  },
 });
 
 Deno.test("a long valid WAL is checked in slices of the budget, each reading bounded", () => {
@@ -439,29 +443,34 @@ Deno.test("a long valid WAL is checked in slices of the budget, each reading bou
 
 import { startService } from "./_service.ts";
 
-Deno.test("the service over a rollback-mode database of 2,400 tables x 1,000 columns: listening within 2 s, healthz and sqlite within 1 s, SIGTERM within 2 s", async () => {
-  using t = tempDir();
-  const db = t.path("big.db");
-  bigSchemaDb(db, 2400);
-  const t0 = performance.now();
-  const svc = await startService(["--port", "0", "--stats", t.path("s.json"), "--db", db]);
-  const listeningMs = performance.now() - t0;
-  try {
-    assert.ok(listeningMs < 2000, `listening after ${listeningMs.toFixed(0)} ms`);
-    for (const path of ["/api/healthz", "/api/perf/sqlite", "/metrics"]) {
-      const p0 = performance.now();
-      const res = await fetch(`${svc.base}${path}`);
-      const text = await res.text();
-      const ms = performance.now() - p0;
-      assert.equal(res.status, 200, path);
-      assert.ok(ms < 1000, `${path}: ${ms.toFixed(0)} ms`);
-      if (path === "/api/perf/sqlite") {
-        assert.equal(JSON.parse(text).pageCount, Deno.statSync(db).size / 4096);
+Deno.test({
+  name:
+    "the service over a rollback-mode database of 2,400 tables x 1,000 columns: listening within 2 s, healthz and sqlite within 1 s, SIGTERM within 2 s",
+  ignore: MUTATING,
+  fn: async () => {
+    using t = tempDir();
+    const db = t.path("big.db");
+    bigSchemaDb(db, 2400);
+    const t0 = performance.now();
+    const svc = await startService(["--port", "0", "--stats", t.path("s.json"), "--db", db]);
+    const listeningMs = performance.now() - t0;
+    try {
+      assert.ok(listeningMs < 2000, `listening after ${listeningMs.toFixed(0)} ms`);
+      for (const path of ["/api/healthz", "/api/perf/sqlite", "/metrics"]) {
+        const p0 = performance.now();
+        const res = await fetch(`${svc.base}${path}`);
+        const text = await res.text();
+        const ms = performance.now() - p0;
+        assert.equal(res.status, 200, path);
+        assert.ok(ms < 1000, `${path}: ${ms.toFixed(0)} ms`);
+        if (path === "/api/perf/sqlite") {
+          assert.equal(JSON.parse(text).pageCount, Deno.statSync(db).size / 4096);
+        }
       }
+    } finally {
+      const { code, ms } = await svc.stop();
+      assert.equal(code, 0);
+      assert.ok(ms < 2000, `SIGTERM took ${ms.toFixed(0)} ms`);
     }
-  } finally {
-    const { code, ms } = await svc.stop();
-    assert.equal(code, 0);
-    assert.ok(ms < 2000, `SIGTERM took ${ms.toFixed(0)} ms`);
-  }
+  },
 });
