@@ -8,6 +8,7 @@ import {
   loadConfig,
   parseCli,
 } from "../src/app/config.ts";
+import { MUTATING } from "./_helpers.ts";
 
 const noFile = { readTextFile: () => "{}", env: () => undefined };
 
@@ -136,26 +137,30 @@ Deno.test("the README's configuration table lists every key with its default", (
   }
 });
 
-Deno.test("a comma in the --config path exits 2 naming the flag, for every command, no stack trace", async () => {
-  for (const command of [[], ["permissions"], ["check"]]) {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-env",
-        new URL("../main.ts", import.meta.url).pathname,
-        ...command,
-        "--config",
-        "/x,y/c.json",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const err = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 2, `${command}: ${err}`);
-    assert.match(err, /^corescope-perf: --config: \/x,y\/c\.json: a path holding a comma/m);
-    assert.doesNotMatch(err, /at .*\.ts:\d+/, "no stack trace");
-  }
+Deno.test({
+  name: "a comma in the --config path exits 2 naming the flag, for every command, no stack trace",
+  ignore: MUTATING,
+  async fn() {
+    for (const command of [[], ["permissions"], ["check"]]) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-read",
+          "--allow-env",
+          new URL("../main.ts", import.meta.url).pathname,
+          ...command,
+          "--config",
+          "/x,y/c.json",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, `${command}: ${err}`);
+      assert.match(err, /^corescope-perf: --config: \/x,y\/c\.json: a path holding a comma/m);
+      assert.doesNotMatch(err, /at .*\.ts:\d+/, "no stack trace");
+    }
+  },
 });
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -226,46 +231,66 @@ Deno.test("a config file that is not JSON is named by line and column, never quo
   );
 });
 
-Deno.test("a newline-injected --allow-run exits 2 at every entry point, and nothing runs with it", async () => {
-  const inj = "/tmp/s.json\n--allow-run";
-  const entries: [string, string[], Record<string, string>?][] = [
-    [Deno.execPath(), ["run", "--allow-read", "--allow-env", MAIN, "--stats", inj]],
-    [Deno.execPath(), ["run", "--allow-read", "--allow-env", MAIN, "permissions", "--stats", inj]],
-    [Deno.execPath(), ["run", "--allow-read", "--allow-env", MAIN, "check", "--stats", inj]],
-    [Deno.execPath(), ["run", "--allow-read", "--allow-env", MAIN, "permissions"], {
-      CORESCOPE_INGESTOR_STATS: inj,
-    }],
-    ["bash", ["deploy/start.sh", "--stats", inj]],
-    ["bash", ["deploy/start.sh", "check", "--host", "127.0.0.1\n--inspect"]],
-    ["bash", ["deploy/start.sh"], { CORESCOPE_INGESTOR_STATS: inj }],
-    ["bash", ["deploy/compile.sh", "--db", inj], { CORESCOPE_PERF_OUT: "/nonexistent/x" }],
-  ];
-  for (const [cmd, args, env] of entries) {
-    const r = await runFromRoot(cmd, args, env);
-    const what = `${cmd.split("/").at(-1)} ${args.join(" ")}`;
-    assert.equal(r.code, 2, `${what}: ${r.stderr}`);
-    assert.match(r.stderr, /(statsPath|dbPath|host): holds a control character \(U\+000a\)/, what);
-    assert.doesNotMatch(r.stderr, /listening|compile\.sh: built/, what);
-  }
+Deno.test({
+  name: "a newline-injected --allow-run exits 2 at every entry point, and nothing runs with it",
+  ignore: MUTATING,
+  async fn() {
+    const inj = "/tmp/s.json\n--allow-run";
+    const entries: [string, string[], Record<string, string>?][] = [
+      [Deno.execPath(), ["run", "--allow-read", "--allow-env", MAIN, "--stats", inj]],
+      [Deno.execPath(), [
+        "run",
+        "--allow-read",
+        "--allow-env",
+        MAIN,
+        "permissions",
+        "--stats",
+        inj,
+      ]],
+      [Deno.execPath(), ["run", "--allow-read", "--allow-env", MAIN, "check", "--stats", inj]],
+      [Deno.execPath(), ["run", "--allow-read", "--allow-env", MAIN, "permissions"], {
+        CORESCOPE_INGESTOR_STATS: inj,
+      }],
+      ["bash", ["deploy/start.sh", "--stats", inj]],
+      ["bash", ["deploy/start.sh", "check", "--host", "127.0.0.1\n--inspect"]],
+      ["bash", ["deploy/start.sh"], { CORESCOPE_INGESTOR_STATS: inj }],
+      ["bash", ["deploy/compile.sh", "--db", inj], { CORESCOPE_PERF_OUT: "/nonexistent/x" }],
+    ];
+    for (const [cmd, args, env] of entries) {
+      const r = await runFromRoot(cmd, args, env);
+      const what = `${cmd.split("/").at(-1)} ${args.join(" ")}`;
+      assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /(statsPath|dbPath|host): holds a control character \(U\+000a\)/,
+        what,
+      );
+      assert.doesNotMatch(r.stderr, /listening|compile\.sh: built/, what);
+    }
+  },
 });
 
-Deno.test("a newline in the config file: install-deno.sh exits 2 naming the key, and writes no unit", async () => {
-  const dir = Deno.makeTempDirSync();
-  try {
-    Deno.mkdirSync(`${dir}/etc/corescope-perf`, { recursive: true });
-    Deno.writeTextFileSync(
-      `${dir}/etc/corescope-perf/config.json`,
-      JSON.stringify({ dbPath: "/var/lib/m.db\n--allow-run" }),
-    );
-    const r = await runFromRoot("bash", ["deploy/install-deno.sh", "--root", dir], {
-      DENO: Deno.execPath(),
-    });
-    assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /dbPath: holds a control character \(U\+000a\)/);
-    assert.throws(() => Deno.statSync(`${dir}/etc/systemd/system/corescope-perf.service`));
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+Deno.test({
+  name: "a newline in the config file: install-deno.sh exits 2 naming the key, and writes no unit",
+  ignore: MUTATING,
+  async fn() {
+    const dir = Deno.makeTempDirSync();
+    try {
+      Deno.mkdirSync(`${dir}/etc/corescope-perf`, { recursive: true });
+      Deno.writeTextFileSync(
+        `${dir}/etc/corescope-perf/config.json`,
+        JSON.stringify({ dbPath: "/var/lib/m.db\n--allow-run" }),
+      );
+      const r = await runFromRoot("bash", ["deploy/install-deno.sh", "--root", dir], {
+        DENO: Deno.execPath(),
+      });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /dbPath: holds a control character \(U\+000a\)/);
+      assert.throws(() => Deno.statSync(`${dir}/etc/systemd/system/corescope-perf.service`));
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("the API key: empty disables reset; otherwise 16 characters at least", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { maskCredentials } from "../src/base/mask.ts";
+import { MUTATING } from "./_helpers.ts";
 
 Deno.test("maskCredentials: a password holding another scheme:// is still masked whole", () => {
   assert.equal(maskCredentials("mqtt://u:a ws://b@host:1"), "mqtt://u:****@host:1");
@@ -197,7 +198,8 @@ Deno.test("masking is linear: doubling an adversarial input at most ~2.5x the ti
         [tSmall, tBig] = perCall(() => maskCredentials(small), () => maskCredentials(big));
       }
       assert.ok(tBig <= 2.5 * tSmall, `${unit}: ${tSmall} ms -> ${tBig} ms`);
-      assert.ok(tBig < 10, `${unit}: 16 KB took ${tBig} ms`);
+      // Stryker's instrumented code is several times slower: the ratio still judges there.
+      if (!MUTATING) assert.ok(tBig < 10, `${unit}: 16 KB took ${tBig} ms`);
     }
   }
 });

@@ -9,7 +9,7 @@ import {
 import type { StatsState } from "../src/inputs/stats_cache.ts";
 import { parseStatsSnapshot, WRITER_PERF_KEYS } from "../src/inputs/stats_snapshot.ts";
 import { judgeIngest } from "../src/judge/verdicts.ts";
-import { fixtureText, serviceArgs, tempDir, TEST_POLICY } from "./_helpers.ts";
+import { fixtureText, MUTATING, serviceArgs, tempDir, TEST_POLICY } from "./_helpers.ts";
 import { startService } from "./_service.ts";
 import { missing, needs, TOOLS } from "./_env.ts";
 
@@ -239,17 +239,21 @@ Deno.test(
   ),
 );
 
-Deno.test("GET /metrics over HTTP has the exact 0.0.4 content type", async () => {
-  using dir = tempDir();
-  const svc = await startService(serviceArgs(dir));
-  try {
-    const res = await fetch(`${svc.base}/metrics`);
-    assert.equal(res.headers.get("content-type"), METRICS_CONTENT_TYPE);
-    const text = await res.text();
-    assert.match(text, /^corescope_perf_source_up\{source="stats_file"\} 0$/m);
-  } finally {
-    await svc.stop();
-  }
+Deno.test({
+  name: "GET /metrics over HTTP has the exact 0.0.4 content type",
+  ignore: MUTATING,
+  async fn() {
+    using dir = tempDir();
+    const svc = await startService(serviceArgs(dir));
+    try {
+      const res = await fetch(`${svc.base}/metrics`);
+      assert.equal(res.headers.get("content-type"), METRICS_CONTENT_TYPE);
+      const text = await res.text();
+      assert.match(text, /^corescope_perf_source_up\{source="stats_file"\} 0$/m);
+    } finally {
+      await svc.stop();
+    }
+  },
 });
 
 /** Metric family names (or `*` patterns) in the first column of docs/metrics.md's table. */
