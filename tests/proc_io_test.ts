@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseProcIo } from "../src/inputs/proc_io.ts";
+import { isUnderProc, parseProcIo, procSelfDir } from "../src/inputs/proc_io.ts";
 
 const SAMPLE = `rchar: 323934931
 wchar: 323929600
@@ -90,4 +90,16 @@ Deno.test("property: well-formed lines round-trip, whatever surrounds them", () 
       },
     ),
   );
+});
+
+Deno.test("parseProcIo: a padded key still counts", () => {
+  assert.deepEqual(parseProcIo(" read_bytes : 5\n").counters, { read_bytes: 5n });
+});
+
+Deno.test("isUnderProc and procSelfDir: /proc itself, an empty path, a file that is not io", () => {
+  assert.equal(isUnderProc("/proc"), true);
+  assert.equal(isUnderProc(""), false);
+  assert.equal(isUnderProc("/procfs/self/io"), false);
+  assert.equal(procSelfDir("/run/x/stat"), undefined);
+  assert.equal(procSelfDir("/run/x/io"), "/run/x");
 });

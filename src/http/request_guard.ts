@@ -20,7 +20,7 @@ export interface Refusal {
 }
 
 /** Host values whose verdict is remembered at most (a client may send any number of them). */
-const HOST_MEMO_SIZE = 64;
+export const HOST_MEMO_SIZE = 64;
 
 // `host[:port]`: a bracketed IPv6 literal, or a name or IPv4 address of the characters DNS
 // and container names use; a port of 1-5 digits. Anchored, no nested repetition: linear.
@@ -93,11 +93,12 @@ function declaredLength(v: string): number {
  */
 export function createRequestGuard(
   allowedHosts: readonly string[],
+  /** The memory of verdicts by authority, at most 64 of them (tests pass one to watch it). */
+  verdicts: Map<string, Refusal | undefined> = new Map(),
 ): (req: Request) => Refusal | undefined {
   const allowed = new Set(allowedHosts);
   // The verdict on an authority depends on nothing else: the few values real clients send
   // are judged once (a Map lookup instead of a lower-case and a pattern per request).
-  const verdicts = new Map<string, Refusal | undefined>();
   const judge = (authority: string): Refusal | undefined => {
     const name = hostName(authority);
     if (name === undefined) return { status: 400, error: "malformed Host: not host[:port]" };
@@ -108,7 +109,7 @@ export function createRequestGuard(
   };
   // The last authority and its verdict: a client sends the same one request after request,
   // and comparing it is cheaper than hashing it for the map.
-  let lastAuthority = "", lastVerdict: Refusal | undefined = { status: 400, error: "" };
+  let lastAuthority: string | undefined, lastVerdict: Refusal | undefined;
   return (req) => {
     const authority = authorityOf(req.url);
     let verdict: Refusal | undefined;
@@ -148,7 +149,8 @@ export function createRequestGuard(
 export function pathOf(url: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   if (start === -1) return "/";
-  const q = url.indexOf("?", start), h = url.indexOf("#", start);
-  const end = q === -1 ? (h === -1 ? url.length : h) : q;
+  // The path ends at the first "?" or "#", whichever comes first.
+  let end = start;
+  while (end < url.length && url[end] !== "?" && url[end] !== "#") end++;
   return url.slice(start, end);
 }
