@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  CHUNK_BYTES,
   createResponseBudget,
   type Delivery,
   MAX_BYTES_IN_FLIGHT,
@@ -25,6 +26,84 @@ function delivery(port = 1) {
 
 /** Lets the budget's completion callbacks run. */
 const settle = () => new Promise((r) => setTimeout(r, 0));
+
+Deno.test("short texts are measured without encoding, as TextEncoder would, surrogates and all", () => {
+  const enc = new TextEncoder();
+  const units = [
+    "a",
+    "\u007f",
+    "\u0080",
+    "\u07ff",
+    "\u0800",
+    "\ud7ff",
+    "\ue000",
+    "\uffff",
+    "\ud800\udc00",
+    "\udbff\udfff",
+    "\ud800",
+    "\udbff",
+    "\udc00",
+    "\udfff",
+    "\ud800a",
+    "\udbff\ue000",
+    "\ud800\udbff",
+    "a\ud800",
+  ];
+  for (const u of units) {
+    for (const text of [u, `x${u}y`, u.repeat(3)]) {
+      const b = sharedBody(text);
+      assert.equal(b.byteLength, enc.encode(text).length, JSON.stringify(text));
+      assert.equal(b.text, text);
+    }
+  }
+  // Too many characters to skip encoding, too few bytes to stream: its text and size.
+  assert.deepEqual(sharedBody("x".repeat(1400)), { text: "x".repeat(1400), byteLength: 1400 });
+});
+
+Deno.test("a streamed body of one chunk or many arrives whole, and is released when read", async () => {
+  const budget = createResponseBudget();
+  for (const n of [STREAM_MIN_BYTES, CHUNK_BYTES, CHUNK_BYTES + 1, 3 * CHUNK_BYTES + 5]) {
+    const body = sharedBody("z".repeat(n));
+    const stream = budget.bodyOf(body, "GET") as ReadableStream<Uint8Array>;
+    const chunks: number[] = [];
+    for await (const c of stream) chunks.push(c.length);
+    const whole = Array.from(
+      { length: Math.ceil(n / CHUNK_BYTES) },
+      (_, i) => Math.min(CHUNK_BYTES, n - i * CHUNK_BYTES),
+    );
+    assert.deepEqual(chunks, whole, `${n} bytes`);
+    assert.equal(budget.pinnedBytes(), 0, `${n} bytes: released`);
+  }
+  assert.equal(CHUNK_BYTES, 64 * 1024);
+});
+
+Deno.test("per connection: up to its bound exactly, counted while any of its answers is held", async () => {
+  const budget = createResponseBudget({ maxBytesPerConnection: 2 * OWN });
+  const a = delivery(7), b = delivery(7);
+  assert.ok(budget.bodyOf(big("a"), "GET", a.d), "the first");
+  assert.ok(budget.bodyOf(big("b"), "GET", b.d), "the second reaches the bound exactly");
+  assert.equal(budget.bodyOf(big("c"), "GET", delivery(7).d), undefined, "the third passes it");
+  assert.equal(budget.refused(), 1);
+  assert.equal(budget.connections(), 1);
+  a.sent();
+  await settle();
+  assert.equal(budget.connections(), 1, "still holding one answer");
+  assert.ok(budget.bodyOf(big("d"), "GET", delivery(7).d), "room for one again");
+  assert.equal(budget.bodyOf(big("e"), "GET", delivery(7).d), undefined, "and no more");
+  assert.equal(budget.refused(), 2);
+});
+
+Deno.test("unix-socket clients are told apart by their path", () => {
+  const budget = createResponseBudget({ maxBytesPerConnection: OWN });
+  const unix = (path: string | null): Delivery => ({
+    completed: new Promise(() => {}),
+    remoteAddr: { transport: "unix", path } as Deno.UnixAddr,
+  });
+  assert.ok(budget.bodyOf(big("a"), "GET", unix("/a")));
+  assert.ok(budget.bodyOf(big("b"), "GET", unix("/b")));
+  assert.equal(budget.bodyOf(big("c"), "GET", unix("/a")), undefined);
+  assert.equal(budget.connections(), 2);
+});
 
 Deno.test("the defaults: 16 MiB in flight, 1 MiB per connection, bodies of 4 KiB and more counted", () => {
   assert.equal(MAX_BYTES_IN_FLIGHT, 16 * 1024 * 1024);
