@@ -216,6 +216,26 @@ Deno.test("a racy version replaced before its window passed stays held until the
   w.cache.close();
 });
 
+Deno.test("racy versions as fast as they come: one release timer at most, one file held", async () => {
+  using t = tempDir();
+  const path = t.path("stats.json");
+  const w = pinWatch(path, { ms: 0 });
+  for (let n = 0; n < 200; n++) {
+    Deno.writeTextFileSync(`${path}.tmp`, `{"tx_inserted": ${n}}`);
+    Deno.renameSync(`${path}.tmp`, path);
+    const s = w.cache.get();
+    assert.ok(s.kind === "ok" && s.snapshot.counters.tx_inserted === n);
+  }
+  assert.equal(w.timers.length, 1);
+  // Every earlier version's file is closed once the next is read (off the event loop: the
+  // closes land a few turns later; waited for, up to 5 s).
+  const heldNow = () => new Set(w.fds.filter((fd) => w.open(fd))).size;
+  const until = performance.now() + 5000;
+  while (heldNow() > 1 && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(heldNow(), 1, "only the cached version's file");
+  w.cache.close();
+});
+
 Deno.test("a file that vanishes between stat and read is 'missing', and comes back when it does", () => {
   const f = fakeFile('{"tx_inserted": 1}');
   let vanish = true;

@@ -174,20 +174,14 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
   // for freeing each replaced file (0.4-3 ms of the kernel's time on ext4, every second).
   let cached: Cached | undefined;
   const wall = opts.wall ?? Date.now;
-  const later = opts.later ?? unrefLater;
   const io = { read, path, maxBytes, wall };
 
-  /** Releases a racy version's pin once it is old enough, if it is still the one in place. */
-  function unpinLater(version: Cached): void {
-    later(() => {
-      if (cached !== version || version.pin === undefined) return;
-      const now = wall();
-      if (keyOf(probe(path)) !== version.key) return; // replaced: the next get() closes it
-      if (version.mtimeMs! >= now - RACY_MS) return unpinLater(version); // the clock went back
-      closeFd(version.pin);
-      version.pin = undefined;
-    }, RACY_MS + 10);
-  }
+  const unpinLater = pinReleaser({
+    later: opts.later ?? unrefLater,
+    wall,
+    current: () => cached,
+    inPlace: (v) => keyOf(probe(path)) === v.key,
+  });
 
   // Under a burst of requests one lstat serves them all for `coalesceMs` (an lstat costs
   // about as much as a whole bare HTTP response); a lone request always probes.
@@ -212,7 +206,7 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
     c.misses++;
     const previous = cached;
     cached = loadVersion(p, io, c);
-    if (cached.pin !== undefined) unpinLater(cached);
+    if (cached.pin !== undefined) unpinLater();
     // The last close of a version renamed over frees its inode: off the event loop.
     closeFdLater(previous?.pin);
     report(log, path, cached.state);
@@ -227,6 +221,34 @@ export function createStatsCache(opts: StatsCacheOptions): StatsCache {
     },
     counters: () => ({ ...c }),
   };
+}
+
+/**
+ * The release of racy pins: one timer at most, whatever the rate of racy versions, holding no
+ * version of its own (when it fires it looks at whichever version is cached then); a version
+ * old enough and still in place is closed, one replaced is left to the next read to close.
+ */
+function pinReleaser(o: {
+  later: (fn: () => void, ms: number) => void;
+  wall: () => number;
+  current: () => Cached | undefined;
+  inPlace: (v: Cached) => boolean;
+}): () => void {
+  let pending = false;
+  const release = (): void => {
+    if (pending) return;
+    pending = true;
+    o.later(() => {
+      pending = false;
+      const version = o.current();
+      if (version?.pin === undefined) return;
+      if (version.mtimeMs! >= o.wall() - RACY_MS) return release(); // not yet, or the clock went back
+      if (!o.inPlace(version)) return; // replaced: the next read closes it
+      closeFd(version.pin);
+      version.pin = undefined;
+    }, RACY_MS + 10);
+  };
+  return release;
 }
 
 /** One cached version: its identity key, what it holds, and its file while it is racy. */
