@@ -7,6 +7,7 @@ import {
   isLoopback,
   loadConfig,
   parseCli,
+  whereInJson,
 } from "../src/app/config.ts";
 import { MUTATING } from "./_helpers.ts";
 
@@ -338,4 +339,215 @@ Deno.test("the Host names a request may name, from the bind address", () => {
   for (const h of ["0.0.0.0", "::", "128.0.0.1", "192.0.2.7", "localhost.example"]) {
     assert.equal(isLoopback(h), false, h);
   }
+});
+
+/** The ConfigError `fn` throws, as `key: message`. */
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    assert.equal(e.name, "ConfigError");
+    return e.message;
+  }
+  throw new Error("no error");
+}
+
+Deno.test("the command line, case by case: subcommands, switches, values, and each refusal's words", () => {
+  const ok: [string[], Cli][] = [
+    [["--help"], { command: "help", flags: {} }],
+    [["-h"], { command: "help", flags: {} }],
+    [["--version"], { command: "version", flags: {} }],
+    [["-V"], { command: "version", flags: {} }],
+    [[], { command: "serve", flags: {} }],
+    [["check"], { command: "check", flags: {} }],
+    [["--port", "0", "wait-ready"], { command: "wait-ready", flags: { port: "0" } }],
+    [["permissions", "--print0"], { command: "permissions", print0: true, flags: {} }],
+    [["--config", "c.json"], { command: "serve", configPath: "c.json", flags: {} }],
+    [
+      [
+        "--host=h",
+        "--port=1",
+        "--stats",
+        "-",
+        "--db=-x",
+        "--proc-io",
+        "p-",
+        "--log-format",
+        "json",
+      ],
+      {
+        command: "serve",
+        flags: {
+          host: "h",
+          port: "1",
+          statsPath: "-",
+          dbPath: "-x",
+          procIoPath: "p-",
+          logFormat: "json",
+        },
+      },
+    ],
+  ];
+  for (const [argv, want] of ok) assert.deepEqual(parseCli(argv), want, argv.join(" "));
+  const bad: [string[], string][] = [
+    [["bogus"], "bogus: unknown argument (see --help)"],
+    [["check", "check"], "check: unknown argument (see --help)"],
+    [["-"], "-: unknown argument (see --help)"],
+    [["--", "--port"], "--port: unknown argument (see --help)"],
+    [["--print0"], "--print0: only with permissions"],
+    [["check", "--print0"], "--print0: only with permissions"],
+    [["--port"], "--port: needs a value"],
+    [["--port", "--db"], "--port: needs a value"],
+    [["--stats", "-x"], "--stats: needs a value"],
+    [["--help=1"], "--help: takes no value"],
+    [["--print0=yes"], "--print0: takes no value"],
+    [["--nope"], "--nope: unknown argument (see --help)"],
+    [["--nope=1"], "--nope: unknown argument (see --help)"],
+    [["--nope", "x"], "--nope: unknown argument (see --help)"],
+    [["-x"], "-x: unknown argument (see --help)"],
+    [["-p", "1"], "-p: unknown argument (see --help)"],
+  ];
+  for (const [argv, message] of bad) {
+    assert.equal(errorOf(() => parseCli(argv)), message, argv.join(" "));
+  }
+});
+
+Deno.test("every bounded setting: its least and greatest value taken, one past either refused in words", () => {
+  const bounds: [string, number, number][] = [
+    ["port", 0, 65535],
+    ["staleAfterMs", 1, 86_400_000],
+    ["maxStatsBytes", 1024, 1048576],
+    ["clockSkewMs", 0, 3_600_000],
+    ["ioSampleMs", 100, 60_000],
+    ["receiptStaleAfterSec", 1, 2_592_000],
+    ["writeStaleAfterSec", 1, 2_592_000],
+    ["writeWindowSec", 10, 3600],
+    ["walResetStaleAfterSec", 10, 86_400],
+    ["writerLockMs", 1, 60_000],
+    ["writerContentionCount", 1, 1_000_000],
+    ["diskLowHours", 1, 8760],
+    ["diskLowMiB", 0, 1_048_576],
+    ["diskWindowSec", 60, 604_800],
+    ["slowRequestMs", 1, 60_000],
+  ];
+  const file = (doc: Record<string, unknown>) => () =>
+    load(parseCli(["--config", "c.json"]), JSON.stringify(doc));
+  for (const [key, min, max] of bounds) {
+    for (const v of [min, max]) {
+      assert.equal((file({ [key]: v })() as unknown as Record<string, unknown>)[key], v);
+    }
+    for (const v of [min - 1, max + 1, min + 0.5, `${min}.0`, true, null]) {
+      assert.equal(
+        errorOf(file({ [key]: v })),
+        `${key}: must be an integer from ${min} to ${max}`,
+        `${key} = ${JSON.stringify(v)}`,
+      );
+    }
+  }
+  // From a flag, digits (of any length) are a number.
+  assert.equal(load(parseCli(["--port", "10"])).port, 10);
+  assert.equal(
+    errorOf(() => load(parseCli(["--port", "1e3"]))),
+    "port: must be an integer from 0 to 65535",
+  );
+});
+
+Deno.test("strings, hosts, choices, the API key: each refusal in words", () => {
+  const file = (doc: Record<string, unknown>) => () =>
+    load(parseCli(["--config", "c.json"]), JSON.stringify(doc));
+  const cases: [Record<string, unknown>, string][] = [
+    [{ host: "" }, "host: must be a non-empty string"],
+    [{ host: 5 }, "host: must be a non-empty string"],
+    [{ host: "a,b" }, "host: a,b: a host holding a comma cannot be granted"],
+    [{ statsPath: "/a,b" }, "statsPath: /a,b: a path holding a comma cannot be granted"],
+    [{ statsPath: "/a\nb" }, "statsPath: holds a control character (U+000a), which no setting may"],
+    [{ dbPath: "/a\u0085b" }, "dbPath: holds a control character (U+0085), which no setting may"],
+    [{ logFormat: "xml" }, "logFormat: must be one of text, json"],
+    [{ logFormat: 1 }, "logFormat: must be one of text, json"],
+    [{ allowedHosts: "perf.lan" }, "allowedHosts: must be an array of host names"],
+    [{ allowedHosts: ["perf.lan", ""] }, "allowedHosts: must be an array of host names"],
+    [{ allowedHosts: [5] }, "allowedHosts: must be an array of host names"],
+    [{ allowedHosts: ["a,b"] }, "allowedHosts: a,b: a host holding a comma cannot be granted"],
+    [{ apiKey: 5 }, "apiKey: must be a string"],
+    [{ apiKey: "x".repeat(15) }, "apiKey: must be empty or at least 16 characters"],
+    [
+      { apiKey: `${"x".repeat(16)}\t` },
+      "apiKey: holds a control character (U+0009), which no setting may",
+    ],
+  ];
+  for (const [doc, message] of cases) {
+    assert.equal(errorOf(file(doc)), message, JSON.stringify(doc));
+  }
+  const c = file({
+    allowedHosts: ["PERF.Lan"],
+    apiKey: "x".repeat(16),
+    statsPath: "/a/../b/s.json",
+    logFormat: "json",
+  })();
+  assert.deepEqual(c.allowedHosts, ["perf.lan"]);
+  assert.equal(c.apiKey, "x".repeat(16));
+  assert.equal(c.statsPath, "/b/s.json");
+  assert.equal(c.logFormat, "json");
+  assert.equal(file({ apiKey: "" })().apiKey, "");
+});
+
+Deno.test("the config file: unreadable, not JSON, not an object, comments, unknown keys, then environment and flags", () => {
+  const cli = parseCli(["--config", "c.json"]);
+  const unreadable = {
+    readTextFile: () => {
+      throw new Error("denied");
+    },
+    env: () => undefined,
+  };
+  assert.equal(errorOf(() => loadConfig(cli, unreadable)), "--config: cannot read c.json: denied");
+  assert.equal(
+    errorOf(() => load(cli, "")),
+    "--config: c.json is not JSON (it ends too soon or holds no JSON)",
+  );
+  for (const doc of ["[]", "null", "5", '"x"']) {
+    assert.equal(errorOf(() => load(cli, doc)), "--config: c.json must hold a JSON object", doc);
+  }
+  assert.equal(load(cli, '{"_note": "anything", "port": 9}').port, 9);
+  assert.equal(errorOf(() => load(cli, '{"colour": 1}')), "colour: unknown config key");
+  const k64 = "k".repeat(64), k65 = "k".repeat(65);
+  assert.equal(
+    errorOf(() => load(cli, JSON.stringify({ [k64]: 1 }))),
+    `${k64}: unknown config key`,
+  );
+  assert.equal(errorOf(() => load(cli, JSON.stringify({ [k65]: 1 }))), "a key: unknown config key");
+  assert.equal(errorOf(() => load(cli, '{"a\\u001bb": 1}')), "a key: unknown config key");
+  // The environment over the file, the flags over both; an empty variable is no value.
+  const env = { CORESCOPE_INGESTOR_STATS: "/env/s.json", CORESCOPE_PERF_API_KEY: "k".repeat(16) };
+  const fromEnv = load(cli, '{"statsPath": "/file/s.json", "apiKey": ""}', env);
+  assert.deepEqual([fromEnv.statsPath, fromEnv.apiKey], ["/env/s.json", "k".repeat(16)]);
+  const flagged = load(parseCli(["--config", "c.json", "--stats", "/flag/s.json"]), "{}", env);
+  assert.equal(flagged.statsPath, "/flag/s.json");
+  const empty = load(cli, '{"statsPath": "/file/s.json"}', { CORESCOPE_INGESTOR_STATS: "" });
+  assert.equal(empty.statsPath, "/file/s.json");
+});
+
+Deno.test("whereInJson: line and column, a byte, or neither; never the text", () => {
+  assert.equal(
+    whereInJson(new Error("Unexpected x in JSON at line 12 column 34")),
+    "(at line 12, column 34)",
+  );
+  assert.equal(whereInJson(new Error("Unexpected x in JSON at position 123")), "(at byte 123)");
+  assert.equal(
+    whereInJson(new Error("Unexpected end of JSON input")),
+    "(it ends too soon or holds no JSON)",
+  );
+  assert.equal(whereInJson("not an error"), "(it ends too soon or holds no JSON)");
+});
+
+Deno.test("loopback: brackets only around the whole address; a bracketed bind address is itself", () => {
+  assert.equal(isLoopback("[::1]"), true);
+  assert.equal(isLoopback("::[1"), false);
+  assert.equal(isLoopback("::1]x"), false);
+  assert.deepEqual(allowedHostsOf({ host: "[::1]", allowedHosts: [] }), [
+    "localhost",
+    "127.0.0.1",
+    "[::1]",
+  ]);
+  assert.deepEqual(allowedHostsOf({ host: "[2001:db8::7]", allowedHosts: [] }), ["[2001:db8::7]"]);
 });

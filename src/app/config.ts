@@ -174,8 +174,10 @@ export function parseCli(argv: readonly string[]): Cli {
   return cli;
 }
 
-/** Flags that take no value, with their one-letter spellings. */
-const SWITCHES: Record<string, string> = { help: "h", version: "V", print0: "" };
+/** Flags that take no value. */
+const SWITCHES = new Set(["help", "version", "print0"]);
+/** The one-letter spellings of two of them. */
+const SHORT = new Map([["-h", "help"], ["-V", "version"]]);
 /** Flags that take a value. */
 const VALUED = new Set(["config", ...Object.keys(FLAG_KEYS)]);
 
@@ -199,11 +201,9 @@ function parseFlags(argv: readonly string[]) {
       continue;
     }
     const eq = arg.indexOf("=");
-    const name = arg.startsWith("--")
-      ? arg.slice(2, eq === -1 ? undefined : eq)
-      : Object.keys(SWITCHES).find((k) => SWITCHES[k] !== "" && `-${SWITCHES[k]}` === arg);
+    const name = arg.startsWith("--") ? arg.slice(2, eq === -1 ? undefined : eq) : SHORT.get(arg);
     const shown = eq === -1 ? arg : arg.slice(0, eq);
-    if (name !== undefined && Object.hasOwn(SWITCHES, name)) {
+    if (name !== undefined && SWITCHES.has(name)) {
       if (eq !== -1) throw new ConfigError(shown, "takes no value");
       values[name] = true;
     } else if (name !== undefined && VALUED.has(name)) {
