@@ -120,3 +120,65 @@ Deno.test("a WAL frame is refused on its salts, a zero page number, either check
     assert.equal(walFrameValid(spoil(frame.slice()), wal, wal.checksum), undefined, name);
   }
 });
+
+/** A database header: the magic, `rawPage` as the page size field, the counters given. */
+function dbHeader(o: {
+  rawPage?: number;
+  headerPages?: number;
+  change?: number;
+  validFor?: number;
+  versions?: [number, number];
+}): Uint8Array {
+  const b = new Uint8Array(100);
+  b.set(new TextEncoder().encode("SQLite format 3\0"));
+  const v = new DataView(b.buffer);
+  v.setUint16(16, o.rawPage ?? 4096);
+  [b[18], b[19]] = o.versions ?? [1, 1];
+  v.setUint32(24, o.change ?? 7);
+  v.setUint32(28, o.headerPages ?? 3);
+  v.setUint32(92, o.validFor ?? o.change ?? 7);
+  return b;
+}
+
+Deno.test("parseSqliteHeader, field by field: size, magic, page sizes, the in-header count, WAL mode", () => {
+  assert.equal(parseSqliteHeader(dbHeader({}).subarray(0, 99), 4096), undefined, "99 bytes");
+  const noMagic = dbHeader({});
+  noMagic[0] = 0x73;
+  assert.equal(parseSqliteHeader(noMagic, 4096), undefined, "no magic");
+  for (
+    const [raw, want] of [[256, undefined], [512, 512], [1, 65536], [768, undefined], [
+      0,
+      undefined,
+    ]]
+  ) {
+    assert.equal(
+      parseSqliteHeader(dbHeader({ rawPage: raw }), 1 << 20)?.pageSize,
+      want,
+      `raw ${raw}`,
+    );
+  }
+  const count = (o: Parameters<typeof dbHeader>[0]) =>
+    parseSqliteHeader(dbHeader(o), 40960)?.pageCount;
+  assert.equal(count({ headerPages: 3 }), 3, "the header's count when valid");
+  assert.equal(count({ headerPages: 3, validFor: 6 }), 10, "stale: from the file's size");
+  assert.equal(count({ headerPages: 0, change: 0, validFor: 0 }), 10, "none: from the file's size");
+  const wal = (versions: [number, number]) => parseSqliteHeader(dbHeader({ versions }), 4096)?.wal;
+  assert.deepEqual([wal([2, 2]), wal([1, 1]), wal([2, 1]), wal([1, 2])], [
+    true,
+    false,
+    false,
+    false,
+  ]);
+});
+
+Deno.test("a WAL header: 64 KiB pages taken; a wrong magic refused even with a right checksum", () => {
+  const { header } = walOf(false, 65536);
+  assert.equal(parseWalHeader(header)?.pageSize, 65536);
+  const magic = header.slice();
+  const v = new DataView(magic.buffer);
+  v.setUint32(0, 0x377f0684);
+  const s = walChecksum(magic.subarray(0, 24), false, [0, 0]);
+  v.setUint32(24, s[0]);
+  v.setUint32(28, s[1]);
+  assert.equal(parseWalHeader(magic), undefined);
+});
