@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  fmt,
   MAX_SERIES,
   METRICS_CONTENT_TYPE,
   type MetricsInput,
@@ -362,4 +363,132 @@ Deno.test("metrics: the ingestor's I/O rates only while its file is fresh; a sou
   assert.deepEqual(rateLines(stale), [], "a dead ingestor's last rates are not its rates now");
   assert.equal(value(fresh, 'corescope_ingestor_source_up{source="heard"}'), 1);
   assert.equal(value(fresh, 'corescope_ingestor_source_up{source="silent"}'), 0, "never: not up");
+});
+
+/** The families of a scrape: name, HELP text, TYPE, sample lines, in order. */
+function families(text: string) {
+  const out: { name: string; help: string; type: string; samples: string[] }[] = [];
+  const lines = text.trimEnd().split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const help = /^# HELP (\S+) (.*)$/.exec(lines[i]!);
+    if (help) {
+      const type = /^# TYPE (\S+) (\S+)$/.exec(lines[++i]!);
+      assert.ok(type && type[1] === help[1], `TYPE after HELP of ${help[1]}`);
+      out.push({ name: help[1]!, help: help[2]!, type: type[2]!, samples: [] });
+    } else out.at(-1)!.samples.push(lines[i]!);
+  }
+  return out;
+}
+
+Deno.test("metrics: every family written has words in its HELP, a TYPE, samples of its own name; none empty", () => {
+  const fams = families(scrape(input(FIX)));
+  assert.ok(fams.length > 50, `${fams.length} families`);
+  for (const f of fams) {
+    assert.ok(f.help.trim().length > 10, `${f.name}: HELP "${f.help}"`);
+    assert.ok(["gauge", "counter", "summary"].includes(f.type), `${f.name}: ${f.type}`);
+    assert.ok(f.samples.length > 0, `${f.name} has samples`);
+    for (const l of f.samples) assert.ok(l.startsWith(f.name), `${f.name}: ${l}`);
+  }
+  assert.equal(new Set(fams.map((f) => f.name)).size, fams.length, "each family once");
+  // A family with nothing to say is not written at all, not even its HELP.
+  const bare = scrape(input(FIX, { facts: { restarts: 0 } }));
+  for (
+    const name of [
+      "corescope_sqlite_disk_free_bytes",
+      "corescope_sqlite_wal_generation_age_seconds",
+    ]
+  ) {
+    assert.ok(!bare.includes(name), name);
+  }
+});
+
+Deno.test("metrics: the cache and freshness lines, exactly", () => {
+  assert.equal(
+    renderVolatile(
+      { hits: 9, misses: 1, opens: 1, parses: 1, versions: 1, deferred: 0 },
+      { fresh: false, ageSec: 7.25 },
+      { bytes: 4096, refused: 3 },
+    ),
+    [
+      "# HELP corescope_perf_response_bytes_in_flight Bytes that answers waiting on their clients hold (the response budget's count).",
+      "# TYPE corescope_perf_response_bytes_in_flight gauge",
+      "corescope_perf_response_bytes_in_flight 4096",
+      "# HELP corescope_perf_responses_refused_total Answers refused with 503 because they would have passed the response budget.",
+      "# TYPE corescope_perf_responses_refused_total counter",
+      "corescope_perf_responses_refused_total 3",
+      "# HELP corescope_perf_stats_cache_lookups_total Stats cache lookups by result.",
+      "# TYPE corescope_perf_stats_cache_lookups_total counter",
+      'corescope_perf_stats_cache_lookups_total{result="hit"} 9',
+      'corescope_perf_stats_cache_lookups_total{result="miss"} 1',
+      "# HELP corescope_ingestor_stats_fresh Whether the ingestor's stats sample is fresh (1) or stale or missing (0).",
+      "# TYPE corescope_ingestor_stats_fresh gauge",
+      "corescope_ingestor_stats_fresh 0",
+      "# HELP corescope_ingestor_stats_age_seconds Age of the ingestor's stats sample.",
+      "# TYPE corescope_ingestor_stats_age_seconds gauge",
+      "corescope_ingestor_stats_age_seconds 7.25",
+      "",
+    ].join("\n"),
+  );
+  assert.equal(METRICS_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+  assert.deepEqual([fmt(NaN), fmt(Infinity), fmt(-Infinity), fmt(1.5)], [
+    "NaN",
+    "+Inf",
+    "-Inf",
+    "1.5",
+  ]);
+});
+
+Deno.test("metrics: labelled samples in name order whatever the file's order", () => {
+  const doc = {
+    sampledAt: "2025-11-23T12:00:00Z",
+    backfillUpdates: { zeta: 1, alpha: 2, mid: 3 },
+    source_statuses: [
+      { name: "zz", connected: true, lastPacketUnix: 1763899199 },
+      { name: "aa", connected: true, lastPacketUnix: 1763899199 },
+    ],
+  };
+  const t = scrape(input(JSON.stringify(doc)));
+  const order = (prefix: string, label: string) =>
+    t.split("\n").filter((l) => l.startsWith(prefix)).map((l) =>
+      new RegExp(`${label}="([^"]+)"`).exec(l)![1]
+    );
+  assert.deepEqual(order("corescope_ingestor_backfill_updates_total{", "kind"), [
+    "alpha",
+    "mid",
+    "zeta",
+  ]);
+  assert.deepEqual(order("corescope_ingestor_mqtt_connected{", "source"), ["aa", "zz"]);
+});
+
+Deno.test("metrics: the disk while learning, without a reading; the database's figures only when it was read; no procIO, no rates", () => {
+  const base = input(FIX).facts.disk!;
+  const learning = scrape(
+    input(FIX, { facts: { restarts: 0, disk: { ...base, learning: true } } }),
+  );
+  assert.equal(value(learning, "corescope_sqlite_disk_free_bytes"), base.freeBytes);
+  assert.equal(value(learning, "corescope_sqlite_disk_consumption_bytes_per_second"), undefined);
+  assert.equal(value(learning, "corescope_sqlite_disk_full_in_seconds"), undefined);
+  const known = scrape(input(FIX));
+  assert.equal(value(known, "corescope_sqlite_disk_consumption_bytes_per_second"), 1200);
+  assert.equal(value(known, "corescope_sqlite_disk_full_in_seconds"), base.fullInSec);
+  assert.equal(value(known, "corescope_sqlite_disk_size_bytes"), base.sizeBytes);
+  assert.equal(value(known, "corescope_sqlite_database_bytes"), base.dbBytes);
+  const none = scrape(input(FIX, { facts: { restarts: 0 } }));
+  assert.equal(value(none, "corescope_sqlite_disk_size_bytes"), undefined);
+  assert.equal(value(none, "corescope_sqlite_database_bytes"), undefined);
+  const gone = scrape(input(FIX, {
+    sqlite: { walSizeMB: 0, walSize: 9, pageCount: 9, pageSize: 4096, cacheSize: 0, error: "gone" },
+  }));
+  for (
+    const name of [
+      "corescope_sqlite_pages",
+      "corescope_sqlite_page_size_bytes",
+      "corescope_sqlite_wal_size_bytes",
+    ]
+  ) {
+    assert.equal(value(gone, name), undefined, name);
+    assert.notEqual(value(known, name), undefined, name);
+  }
+  const noIo = scrape(input(JSON.stringify({ sampledAt: "2025-11-23T12:00:00Z" })));
+  assert.equal(value(noIo, "corescope_ingestor_io_read_bytes_per_second"), undefined);
 });

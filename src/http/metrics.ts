@@ -129,7 +129,17 @@ function esc(v: string): string {
     .replace(CONTROL, "\uFFFD");
 }
 
-function fmt(n: number): string {
+/**
+ * A sample value as the text format writes it: `NaN`, `+Inf`, `-Inf`, or the number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fmt } from "./metrics.ts";
+ * assert.equal(fmt(-Infinity), "-Inf");
+ * ```
+ */
+export function fmt(n: number): string {
   if (Number.isNaN(n)) return "NaN";
   if (n === Infinity) return "+Inf";
   if (n === -Infinity) return "-Inf";
