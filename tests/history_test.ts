@@ -180,3 +180,23 @@ Deno.test("the recorder samples once at creation; with intervalMs 0 never by its
   await new Promise((r) => setTimeout(r, 40));
   assert.equal(timed.samples().length, after, "no sample after stop");
 });
+
+Deno.test("the recorder's timer never keeps a process alive", async () => {
+  const module = new URL("../src/judge/history.ts", import.meta.url).href;
+  const code = `import { createHistoryRecorder } from "${module}";
+createHistoryRecorder({ now: () => 0, sample: () => ({ readBytesPerSec: 0, writeBytesPerSec: 0, walSize: 0 }) }, { capacity: 2, intervalMs: 1000 });`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  // A referenced 1 s interval would run forever: 10 s is the bound, exiting is the event.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  const { code: exit, signal } = await child.output().then((o) => ({
+    code: o.code,
+    signal: o.signal,
+  }));
+  clearTimeout(timer);
+  assert.equal(signal, null, "killed: the timer kept it alive");
+  assert.equal(exit, 0);
+});
