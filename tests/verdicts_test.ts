@@ -594,3 +594,36 @@ Deno.test("verdictsValidUntil: a threshold at this very millisecond, status stam
     assert.equal(verdictsValidUntil(st, { restarts: 0 }, policy, at), want, name);
   }
 });
+
+Deno.test("status: one bad source among good ones degrades; disk full is judged in the database's own pages", () => {
+  const R = 1_763_899_200, at = R * 1000, stamp = new Date(at).toISOString();
+  const two = {
+    a: { lastReceiptUnix: R, lastMessageUnix: R },
+    b: { lastReceiptUnix: R - 600, lastMessageUnix: R - 600 },
+  };
+  const v = judgeIngest(state({ sampledAt: stamp, source_liveness: two }), at, POLICY, {
+    restarts: 0,
+  });
+  assert.deepEqual([v.sources.a, v.sources.b, v.status], ["ok", "stalled", "degraded"]);
+  // 1000 pages of 64 KiB is 62.5 MiB: 10 MiB free with writes failing is full there, where
+  // 1000 pages of 4 KiB (3.9 MiB) would call it low.
+  const p = (t: number, errors: number) => ({ t, writes: 0, errors, packets: {} });
+  const facts = (pageSize: number) => ({
+    restarts: 0,
+    window: { from: p(at - 30_000, 0), to: p(at, 3) },
+    wal: { generation: "g", since: at, ageSec: 0, sizeAtSince: 0, size: 0, pageSize },
+    disk: {
+      freeBytes: 10 * 1024 * 1024,
+      sizeBytes: 1 << 30,
+      dbBytes: 1 << 20,
+      spanSec: 3600,
+      windowSec: 3600,
+      learning: false,
+      growthBytesPerSec: 0,
+      consumeBytesPerSec: 0,
+    },
+  });
+  const disk = (pageSize: number) =>
+    judgeIngest(state({ sampledAt: stamp }), at, POLICY, facts(pageSize)).disk;
+  assert.deepEqual([disk(65536), disk(4096)], ["full", "low"]);
+});
