@@ -88,9 +88,14 @@ Deno.test("per connection: up to its bound exactly, counted while any of its ans
   a.sent();
   await settle();
   assert.equal(budget.connections(), 1, "still holding one answer");
-  assert.ok(budget.bodyOf(big("d"), "GET", delivery(7).d), "room for one again");
+  const d = delivery(7);
+  assert.ok(budget.bodyOf(big("d"), "GET", d.d), "room for one again");
   assert.equal(budget.bodyOf(big("e"), "GET", delivery(7).d), undefined, "and no more");
   assert.equal(budget.refused(), 2);
+  b.sent();
+  d.sent();
+  await settle();
+  assert.deepEqual([budget.connections(), budget.pinnedBytes()], [0, 0], "all sent: forgotten");
 });
 
 Deno.test("unix-socket clients are told apart by their path", () => {
