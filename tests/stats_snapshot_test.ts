@@ -47,23 +47,35 @@ Deno.test("every field is optional; missing counters read 0 as in Go", () => {
   assert.deepEqual(s.problems, []);
 });
 
+/** A file with a wrong-typed or impossible value in every kind of field. */
+const WRONG_TYPED = {
+  sampledAt: 5,
+  tx_inserted: "12",
+  obs_inserted: 7,
+  tx_dupes: 1.5,
+  node_upserts: 2 ** 60,
+  observer_upserts: -3,
+  sig_drops: null,
+  walCommits: [1],
+  groupCommitFlushes: true,
+  backfillUpdates: { good: 1, bad: "x" },
+  procIO: { readBytesPerSec: "fast", writeBytesPerSec: 10, sampledAt: 1 },
+  writer_perf: { a: { count: 1.5, wait_ms_p50: 0.5, hold_ms_p99: -1 }, b: [] },
+  source_liveness: {
+    ok: { lastReceiptUnix: 1, lastMessageUnix: 2 },
+    bad: { lastReceiptUnix: "1" },
+    worse: 3,
+  },
+  source_statuses: [
+    { name: "x", connected: "yes", packetsTotal: 3, broker: 1, lastPacketUnix: -5 },
+    7,
+  ],
+  watchdogPanicCount: -1.25,
+  watchdogLastTickUnix: {},
+};
+
 Deno.test("a wrong-typed field is left out and named; the rest is served", () => {
-  const s = snap(JSON.stringify({
-    sampledAt: 5,
-    tx_inserted: "12",
-    obs_inserted: 7,
-    tx_dupes: 1.5,
-    node_upserts: 2 ** 60,
-    backfillUpdates: { good: 1, bad: "x" },
-    procIO: { readBytesPerSec: "fast", writeBytesPerSec: 10, sampledAt: 1 },
-    writer_perf: { a: { count: 1.5, wait_ms_p50: 0.5 }, b: [] },
-    source_liveness: {
-      ok: { lastReceiptUnix: 1, lastMessageUnix: 2 },
-      bad: { lastReceiptUnix: "1" },
-    },
-    source_statuses: [{ name: "x", connected: "yes", packetsTotal: 3 }, 7],
-    watchdogPanicCount: -1.25,
-  }));
+  const s = snap(JSON.stringify(WRONG_TYPED));
   assert.equal(s.sampledAt, undefined);
   assert.equal(s.counters.tx_inserted, undefined);
   assert.equal(s.counters.obs_inserted, 7);
@@ -346,31 +358,7 @@ Deno.test("control characters in names and text leave as U+FFFD, the names still
 });
 
 Deno.test("each problem names its field, what was expected and what came, in the file's order", () => {
-  const s = snap(JSON.stringify({
-    sampledAt: 5,
-    tx_inserted: "12",
-    obs_inserted: 7,
-    tx_dupes: 1.5,
-    node_upserts: 2 ** 60,
-    observer_upserts: -3,
-    sig_drops: null,
-    walCommits: [1],
-    groupCommitFlushes: true,
-    backfillUpdates: { good: 1, bad: "x" },
-    procIO: { readBytesPerSec: "fast", writeBytesPerSec: 10, sampledAt: 1 },
-    writer_perf: { a: { count: 1.5, wait_ms_p50: 0.5, hold_ms_p99: -1 }, b: [] },
-    source_liveness: {
-      ok: { lastReceiptUnix: 1, lastMessageUnix: 2 },
-      bad: { lastReceiptUnix: "1" },
-      worse: 3,
-    },
-    source_statuses: [
-      { name: "x", connected: "yes", packetsTotal: 3, broker: 1, lastPacketUnix: -5 },
-      7,
-    ],
-    watchdogPanicCount: -1.25,
-    watchdogLastTickUnix: {},
-  }));
+  const s = snap(JSON.stringify(WRONG_TYPED));
   assert.deepEqual(s.problems, [
     "sampledAt: expected an RFC 3339 time, got a number",
     "tx_inserted: expected a non-negative integer, got a string",
