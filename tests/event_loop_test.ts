@@ -17,8 +17,8 @@ Deno.test("a blocked event loop shows as the timer's lateness against its schedu
   }
 });
 
-Deno.test("percentiles cover the last `keep` firings (a minute at 500 ms); the maximum is since start", () => {
-  const s = createLagSampler({ intervalMs: 0 }); // the defaults: 500 ms, 120 kept
+Deno.test("percentiles cover the last `keep` firings (two minutes at 1 s); the maximum is since start", () => {
+  const s = createLagSampler({ intervalMs: 0 }); // the defaults: 1 s, 120 kept
   s.record(300);
   for (let i = 0; i < 120; i++) s.record(1);
   const f = s.figures();
@@ -34,4 +34,30 @@ Deno.test("an early firing counts as no lag, and figures are rounded to 0.1 ms",
   const f = s.figures();
   assert.equal(f.currentLagMs, 1.3);
   assert.equal(f.p50Ms, 0);
+});
+
+Deno.test("each firing records its lateness, then runs the tick's work", async () => {
+  // A clock that reads 7 ms past the schedule at every firing.
+  let t = 0;
+  const seen: number[] = [];
+  let fired!: () => void;
+  const done = new Promise<void>((r) => fired = r);
+  const keepAlive = setTimeout(() => {}, 60_000); // the sampler's own timer is unref'd
+  const s = createLagSampler({
+    intervalMs: 5,
+    mono: () => t,
+    onTick() {
+      seen.push(s.figures().currentLagMs);
+      t += 5 + 7;
+      if (seen.length === 3) fired();
+    },
+  });
+  t = 5 + 7;
+  try {
+    await done;
+    assert.deepEqual(seen, [7, 7, 7]);
+  } finally {
+    s.stop();
+    clearTimeout(keepAlive);
+  }
 });

@@ -492,3 +492,95 @@ Deno.test("metrics: the disk while learning, without a reading; the database's f
   const noIo = scrape(input(JSON.stringify({ sampledAt: "2025-11-23T12:00:00Z" })));
   assert.equal(value(noIo, "corescope_ingestor_io_read_bytes_per_second"), undefined);
 });
+
+Deno.test("metrics: each one-line family says exactly its state, verdict, version or source", () => {
+  const base = input(FIX);
+  const t = scrape({
+    ...base,
+    ioSource: "rusage",
+    ioWanted: "procfs",
+    version: '1.2\n"3\\\u001b',
+    verdicts: {
+      ...base.verdicts,
+      statsFile: "stale",
+      writes: "write_failing",
+      clock: "ahead",
+      writerLock: "contended",
+      database: "checkpoint_starved",
+      disk: "low",
+    },
+  });
+  const lines = t.split("\n");
+  for (
+    const line of [
+      'corescope_perf_source_up{source="stats_file"} 1',
+      'corescope_perf_source_up{source="database"} 1',
+      'corescope_perf_source_up{source="proc_io"} 0',
+      'corescope_perf_io_source_info{source="rusage",wanted="procfs"} 1',
+      // Line feed, quote and backslash as the format escapes them; any other control as U+FFFD.
+      'corescope_perf_build_info{version="1.2\\n\\"3\\\\\uFFFD"} 1',
+      'corescope_ingestor_stats_file_state{state="stale"} 1',
+      'corescope_ingestor_writes_verdict{verdict="write_failing"} 1',
+      'corescope_ingestor_clock_verdict{verdict="ahead"} 1',
+      'corescope_ingestor_writer_lock_verdict{verdict="contended"} 1',
+      'corescope_sqlite_wal_verdict{verdict="checkpoint_starved"} 1',
+      'corescope_sqlite_disk_verdict{verdict="low"} 1',
+    ]
+  ) assert.ok(lines.includes(line), line);
+  const up = scrape(input(FIX, { sqlite: { ...base.sqlite, error: "locked" } }));
+  assert.ok(up.split("\n").includes('corescope_perf_source_up{source="database"} 0'));
+  assert.ok(up.split("\n").includes('corescope_perf_source_up{source="proc_io"} 1'));
+});
+
+Deno.test("metrics: every rate of the ingestor's own I/O under its own name", () => {
+  const doc = {
+    sampledAt: "2025-11-23T12:00:00Z",
+    procIO: {
+      readBytesPerSec: 11,
+      writeBytesPerSec: 22,
+      cancelledWriteBytesPerSec: 33,
+      syscallsRead: 44,
+      syscallsWrite: 55,
+      sampledAt: "2025-11-23T12:00:00Z",
+    },
+  };
+  const lines = scrape(input(JSON.stringify(doc))).split("\n")
+    .filter((l) => l.startsWith("corescope_ingestor_io_"));
+  assert.deepEqual(lines, [
+    "corescope_ingestor_io_read_bytes_per_second 11",
+    "corescope_ingestor_io_write_bytes_per_second 22",
+    "corescope_ingestor_io_cancelled_write_bytes_per_second 33",
+    "corescope_ingestor_io_read_syscalls_per_second 44",
+    "corescope_ingestor_io_write_syscalls_per_second 55",
+  ]);
+});
+
+Deno.test("metrics: writer-lock contentions per component; MQTT sources in name order from any order", () => {
+  const perf = (contention: number) => ({
+    ...Object.fromEntries(WRITER_PERF_KEYS.map((k) => [k, 1])),
+    contention_total: contention,
+  });
+  const doc = {
+    sampledAt: "2025-11-23T12:00:00Z",
+    writer_perf: { b: perf(7), a: perf(3) },
+    source_statuses: ["mm", "zz", "aa", "qq"].map((name) => ({
+      name,
+      connected: true,
+      lastPacketUnix: 1763899199,
+    })),
+  };
+  const lines = scrape(input(JSON.stringify(doc))).split("\n");
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith("corescope_ingestor_writer_lock_contentions_total")),
+    [
+      'corescope_ingestor_writer_lock_contentions_total{component="a"} 3',
+      'corescope_ingestor_writer_lock_contentions_total{component="b"} 7',
+    ],
+  );
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith("corescope_ingestor_mqtt_connected{")).map((l) =>
+      /source="(\w+)"/.exec(l)![1]
+    ),
+    ["aa", "mm", "qq", "zz"],
+  );
+});

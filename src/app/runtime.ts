@@ -106,7 +106,11 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
       ? [rusageReader()]
       : [procfsReader(config.procIoPath), rusageReader()]);
   const sampler = createIoSampler({ readers, log, now });
-  sampler.start(config.ioSampleMs);
+  const tickMs = opts.historyIntervalMs ?? 1000;
+  // At the default interval the I/O sample rides the one 1 Hz timer; another gets its own.
+  const ioOnTick = tickMs > 0 && config.ioSampleMs === tickMs;
+  if (ioOnTick) sampler.sample();
+  else sampler.start(config.ioSampleMs);
   let readiness: Readiness = { ready: true };
   const policy = policyOf(config);
   const watch = ingestWatch(config, log);
@@ -121,8 +125,16 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
       log,
       readDisk: opts.readDisk ?? (() => readDiskSpace(config.dbPath)),
     }),
-  }, { capacity: HISTORY_SAMPLES, intervalMs: opts.historyIntervalMs ?? 1000 });
-  const lag = createLagSampler();
+  }, { capacity: HISTORY_SAMPLES, intervalMs: 0 });
+  // The one timer of the 1 Hz work: its own lateness, this process's I/O, then the history
+  // sample (the ingest watch and the verdicts). One wake-up a second, not three.
+  const lag = createLagSampler({
+    intervalMs: tickMs,
+    onTick() {
+      if (ioOnTick) sampler.sample();
+      history.record();
+    },
+  });
 
   const services: Services = {
     policy,

@@ -159,7 +159,8 @@ class Out {
     const sets = new Set<string>();
     for (const [labels, value, suffix = ""] of samples) {
       const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(v)}"`).join(",");
-      const set = Object.entries(labels).filter(([k]) => k !== "quantile").join("\u0000");
+      const { quantile: _, ...series } = labels; // a summary's quantiles are one set
+      const set = JSON.stringify(series);
       if (!sets.has(set)) {
         if (sets.size >= MAX_SERIES) continue;
         sets.add(set);

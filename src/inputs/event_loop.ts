@@ -1,6 +1,7 @@
 /**
  * Event-loop lag, measured honestly: a timer asks to fire every `intervalMs`, and how late it
- * fires against its schedule is the lag. `/api/health` reports the current, maximum and
+ * fires against its schedule is the lag. The same timer runs the service's once-a-second work
+ * (`onTick`): one wake-up a second, not one per sampler. `/api/health` reports the current, maximum and
  * percentile lags, as CoreScope's perf page shows them for a non-Go engine.
  *
  * @module
@@ -27,8 +28,9 @@ export interface LagSampler {
 }
 
 /**
- * Starts a sampler; the timer is unref'd, so it never keeps the process alive. With
- * `intervalMs` 0 no timer runs (tests feed {@linkcode LagSampler.record}).
+ * Starts a sampler; the timer is unref'd, so it never keeps the process alive. Each firing
+ * records its lateness, then calls `onTick`. With `intervalMs` 0 no timer runs (tests feed
+ * {@linkcode LagSampler.record}).
  *
  * @example
  * ```ts
@@ -42,9 +44,10 @@ export interface LagSampler {
  * ```
  */
 export function createLagSampler(
-  opts: { intervalMs?: number; keep?: number; mono?: () => number } = {},
+  opts: { intervalMs?: number; keep?: number; mono?: () => number; onTick?: () => void } = {},
 ): LagSampler {
-  const intervalMs = opts.intervalMs ?? 500;
+  const intervalMs = opts.intervalMs ?? 1000;
+  const onTick = opts.onTick;
   const mono = opts.mono ?? (() => performance.now());
   const lags = createRing<number>(opts.keep ?? 120);
   let current = 0, max = 0;
@@ -59,6 +62,7 @@ export function createLagSampler(
       const t = mono();
       record(t - expected);
       expected = t + intervalMs;
+      onTick?.();
     }, intervalMs)
     : undefined;
   if (timer !== undefined) Deno.unrefTimer(timer);
