@@ -469,3 +469,52 @@ Deno.test("a write-source name must be plain from its first character to its las
   assert.deepEqual(s.backfillUpdates, { fine: 3 });
   assert.deepEqual(s.problems, ["backfillUpdates: 2 name(s) outside [A-Za-z0-9_.-] left out"]);
 });
+
+Deno.test("stats file: a rate of 1e999 (JSON's infinity) and a fractional contention count are named problems", () => {
+  const s = snap(
+    JSON.stringify({ sampledAt: "2025-11-23T12:00:00Z" }).replace(
+      "}",
+      ',"procIO":{"readBytesPerSec":1e999},"writer_perf":{"w":{"count":1,"contention_total":1.5}}}',
+    ),
+  );
+  assert.equal(s.procIO?.readBytesPerSec, 0);
+  assert.equal(s.writerPerf?.w?.contention_total, 0);
+  assert.deepEqual(s.problems, [
+    "procIO.readBytesPerSec: expected a non-negative number, got a number",
+    "writer_perf.w.contention_total: expected a non-negative integer, got a number",
+  ]);
+});
+
+Deno.test("stats file: a zero where a string belongs is 'a number', not 'a negative number'", () => {
+  const s = snap(JSON.stringify({ source_statuses: [{ name: 0 }] }));
+  assert.deepEqual(s.problems, ["source_statuses[0].name: expected a string, got a number"]);
+});
+
+Deno.test("stats file: procIO without a stamp, or with an empty one, is no problem; a stamp of the wrong type is one", () => {
+  const rates = { readBytesPerSec: 1 };
+  assert.deepEqual(snap(JSON.stringify({ procIO: rates })).problems, []);
+  assert.deepEqual(snap(JSON.stringify({ procIO: { ...rates, sampledAt: "" } })).problems, []);
+  for (const [bad, got] of [[null, "null"], [7, "a number"], [{}, "an object"]] as const) {
+    assert.deepEqual(
+      snap(JSON.stringify({ procIO: { ...rates, sampledAt: bad } })).problems,
+      [`procIO.sampledAt: expected an RFC 3339 time, got ${got}`],
+    );
+  }
+});
+
+Deno.test("stats file: source rows without a name, or with equal ones, stay distinct rows, suffixed in file order", () => {
+  const rows = (list: unknown[]) =>
+    snap(JSON.stringify({ source_statuses: list })).sourceStatuses!.map((r) =>
+      `${r.name}|${r.broker}`
+    );
+  assert.deepEqual(rows([{ connected: true }]), ["|"], "no name, no broker: empty, not made up");
+  assert.deepEqual(rows([{ broker: "tcp://a" }, { name: "" }]), ["|tcp://a", " (2)|"]);
+  assert.deepEqual(rows([{ name: "" }, { name: "" }]), ["|", " (2)|"]);
+  assert.deepEqual(
+    rows([{ name: "x", broker: "a" }, { name: "x", broker: "b" }, {
+      name: "x",
+      broker: "c",
+    }]),
+    ["x|a", "x (2)|b", "x (3)|c"],
+  );
+});
