@@ -7,6 +7,7 @@ import {
   isLoopback,
   loadConfig,
   parseCli,
+  USAGE,
   whereInJson,
 } from "../src/app/config.ts";
 import { MUTATING } from "./_helpers.ts";
@@ -550,4 +551,49 @@ Deno.test("loopback: brackets only around the whole address; a bracketed bind ad
     "[::1]",
   ]);
   assert.deepEqual(allowedHostsOf({ host: "[2001:db8::7]", allowedHosts: [] }), ["[2001:db8::7]"]);
+});
+
+Deno.test("after `--` every argument is positional, wherever the `--` stands", () => {
+  assert.equal(parseCli(["--port", "1", "--", "check"]).command, "check");
+  assert.equal(
+    errorOf(() => parseCli(["--port", "1", "--", "--port"])),
+    "--port: unknown argument (see --help)",
+  );
+});
+
+Deno.test("--help's text names every flag the parser takes", () => {
+  const flags = [...USAGE.matchAll(/--[a-z][a-z0-9-]*/g)].map((m) => m[0]);
+  for (const flag of ["--config", "--stats", "--db", "--port", "--host", "--help", "--version"]) {
+    assert.ok(flags.includes(flag), flag);
+    if (!["--help", "--version"].includes(flag)) {
+      assert.doesNotThrow(() => parseCli([flag, flag === "--port" ? "1" : "/x"]), flag);
+    }
+  }
+});
+
+Deno.test("paths: an absolute one is normalized; a relative one needs a working directory", () => {
+  assert.equal(load(parseCli(["--stats", "/a/./b//c/../d"])).statsPath, "/a/b/d");
+  const home = Deno.cwd(), gone = Deno.makeTempDirSync();
+  Deno.chdir(gone);
+  try {
+    Deno.removeSync(gone);
+    assert.equal(
+      errorOf(() => load(parseCli(["--stats", "s.json"]))),
+      "statsPath: must be an absolute path",
+    );
+  } finally {
+    Deno.chdir(home);
+  }
+});
+
+Deno.test("integers: only a number or a string of digits; an array holding one is neither", () => {
+  assert.equal(
+    errorOf(() => load(parseCli(["--config", "c.json"]), JSON.stringify({ port: ["10"] }))),
+    "port: must be an integer from 0 to 65535",
+  );
+});
+
+Deno.test("loopback: a bracket inside a name is not stripped", () => {
+  assert.equal(isLoopback("local]host"), false);
+  assert.equal(isLoopback("[localhost"), true, "the opening bracket of an address, as [::1] has");
 });
