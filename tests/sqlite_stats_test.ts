@@ -474,3 +474,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test("glance: the WAL's header is read again only when the WAL changed, or changed too recently to tell", () => {
+  using dir = tempDir();
+  const path = dir.path("g.db");
+  walDbHeader(path);
+  const wal = `${path}-wal`;
+  const at = new Date(1_700_000_000_000);
+  const put = (salts: number[]) => {
+    Deno.writeFileSync(wal, craftWal(4096, 8, salts));
+    Deno.utimeSync(wal, at, at); // same size and mtime: the same identity each time
+  };
+  let now = at.getTime() + 60_000;
+  const s = createSqliteStats({ path, log: captureLogger(), wall: () => now });
+  put([7, 9]);
+  assert.equal(s.glance().walGeneration, "7.9.0");
+  put([8, 9]);
+  assert.equal(s.glance().walGeneration, "7.9.0", "a settled, unchanged identity: not read");
+  const later = new Date(at.getTime() + 1);
+  Deno.utimeSync(wal, later, later);
+  assert.equal(s.glance().walGeneration, "8.9.0", "a new mtime: read again");
+  // Read within its own mtime's racy window, a reading is not kept.
+  const recent = new Date(at.getTime() + 2);
+  now = recent.getTime() + 10;
+  put([1, 2]);
+  Deno.utimeSync(wal, recent, recent);
+  assert.equal(s.glance().walGeneration, "1.2.0");
+  put([3, 4]);
+  Deno.utimeSync(wal, recent, recent);
+  assert.equal(s.glance().walGeneration, "3.4.0", "racy: read again though the identity is equal");
+});

@@ -54,6 +54,16 @@ export type ProbeResult =
   | { ok: true; identity: FileIdentity }
   | { ok: false; failure: ReadFailure };
 
+/**
+ * A version whose mtime is this close to when it was read (or later) is racy, as git calls an
+ * index entry written in its file's own mtime tick: a next version could have the same inode,
+ * size and mtime within the same tick (the kernel stamps mtimes from a coarse clock, up to
+ * 10 ms behind), so its identity alone cannot tell them apart. A reader that caches by
+ * identity trusts a racy reading only until this much time has passed (the stats cache keeps
+ * a racy version open meanwhile, so its inode cannot be reused; the WAL's header is read again).
+ */
+export const RACY_MS = 50;
+
 const { O_RDONLY, O_NONBLOCK } = fs.constants;
 
 /**

@@ -22,6 +22,7 @@ import {
   identityKey,
   probeFile,
   type ProbeResult,
+  RACY_MS,
   readFileHead,
   type ReadResult,
   withRegularFile,
@@ -33,6 +34,7 @@ import {
   WAL_HEADER_BYTES,
   type WalChecksum,
   walFrameValid,
+  type WalHeader,
 } from "./sqlite_header.ts";
 
 /**
@@ -84,15 +86,19 @@ export interface Glance {
 
 /**
  * A glance at the database `path` (see {@linkcode SqliteStats.glance}); `pageSizeOf` gives
- * the page size from the database header when the WAL has none.
+ * the page size from the database header when the WAL has none, `walHeaderOf` the WAL's
+ * header (both read again only when their file changed).
  */
-function glanceAt(path: string, pageSizeOf: (probe: ProbeResult) => number): Glance {
+function glanceAt(
+  path: string,
+  pageSizeOf: (probe: ProbeResult) => number,
+  walHeaderOf: (probe: ProbeResult) => WalHeader | undefined,
+): Glance {
   const probe = probeFile(path), walProbe = probeFile(`${path}-wal`);
   const dbSize = probe.ok ? probe.identity.size : 0;
   const walSize = walProbe.ok ? walProbe.identity.size : 0;
   if (walSize >= WAL_HEADER_BYTES) {
-    const head = readFileHead(`${path}-wal`, WAL_HEADER_BYTES, walProbe);
-    const h = head.ok ? parseWalHeader(head.bytes) : undefined;
+    const h = walHeaderOf(walProbe);
     if (h) {
       return {
         dbSize,
@@ -115,6 +121,8 @@ export interface SqliteStatsOptions {
   coalesceMs?: number;
   /** Monotonic clock (ms) for `coalesceMs`. */
   mono?: () => number;
+  /** Wall clock (ms), against file mtimes: is the WAL's last change settled? */
+  wall?: () => number;
   /** Bytes of WAL one reading checks at most (default {@linkcode WAL_SLICE_BYTES}). */
   walSliceBytes?: number;
   /**
@@ -309,6 +317,7 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
   const sliceBytes = opts.walSliceBytes ?? WAL_SLICE_BYTES;
   const readHead = opts.readHead ?? readFileHead;
   const schedule = opts.schedule ?? later;
+  const wall = opts.wall ?? Date.now;
   let wal: WalScan | undefined;
   let cancelNext: (() => void) | undefined;
   let last: SqliteFigures = ZERO;
@@ -362,9 +371,22 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
     return pageSize = h?.pageSize ?? 0;
   };
 
+  // The WAL's header, read again only when the WAL changed: a reset rewrites it, and any
+  // write moves the file's size or mtime. A second with nothing written reads nothing.
+  let walKey = "", walHeader: WalHeader | undefined;
+  const walHeaderOf = (probe: ProbeResult) => {
+    const key = probe.ok ? identityKey(probe.identity) : "";
+    if (key !== "" && key === walKey) return walHeader;
+    const head = readFileHead(`${path}-wal`, WAL_HEADER_BYTES, probe);
+    // Kept only once its mtime is past: a change within the same millisecond looks the same.
+    const settled = probe.ok && wall() - probe.identity.mtimeMs >= RACY_MS;
+    walKey = head.ok && settled ? key : "";
+    return walHeader = head.ok ? parseWalHeader(head.bytes) : undefined;
+  };
+
   return {
     read,
-    glance: () => glanceAt(path, pageSizeOf),
+    glance: () => glanceAt(path, pageSizeOf, walHeaderOf),
     close() {
       cancelNext?.();
       cancelNext = undefined;

@@ -15,11 +15,14 @@ import {
   identityKey,
   probeFile,
   type ProbeResult,
+  RACY_MS,
   type ReadFailureKind,
   readRegularFile,
   type ReadResult,
 } from "../base/safe_read.ts";
 import { parseStatsSnapshot, type StatsSnapshot } from "./stats_snapshot.ts";
+
+export { RACY_MS };
 
 /** What one read of the stats file gave. */
 export type StatsContent =
@@ -92,16 +95,6 @@ export interface StatsCacheOptions {
   /** Runs `fn` once after `ms` without keeping the process alive (tests run it by hand). */
   later?: (fn: () => void, ms: number) => void;
 }
-
-/**
- * A version whose mtime is this close to when it was read (or later) is racy, as git calls an
- * index entry written in its file's own mtime tick: a next version could reuse its inode and
- * size within the same tick (the kernel stamps mtimes from a coarse clock, up to 10 ms behind),
- * so its identity alone cannot tell them apart. Only a racy version is kept open; once this
- * long has passed and it is still in place it is released. An older version needs no pin: any
- * inode reused after it is freed gets a later mtime.
- */
-export const RACY_MS = 50;
 
 const unrefLater = (fn: () => void, ms: number) => Deno.unrefTimer(setTimeout(fn, ms));
 
