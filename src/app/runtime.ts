@@ -8,9 +8,13 @@
 
 import type { Readiness, Services } from "../http/services.ts";
 import { allowedHostsOf, type Config } from "./config.ts";
-import { createLagSampler } from "../inputs/event_loop.ts";
+import { createLagSampler, type LagSampler } from "../inputs/event_loop.ts";
 import { freshnessOf } from "../judge/freshness.ts";
-import { createHistoryRecorder, type HistorySample } from "../judge/history.ts";
+import {
+  createHistoryRecorder,
+  type HistoryRecorder,
+  type HistorySample,
+} from "../judge/history.ts";
 import {
   createIoSampler,
   type IoReader,
@@ -106,11 +110,6 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
       ? [rusageReader()]
       : [procfsReader(config.procIoPath), rusageReader()]);
   const sampler = createIoSampler({ readers, log, now });
-  const tickMs = opts.historyIntervalMs ?? 1000;
-  // At the default interval the I/O sample rides the one 1 Hz timer; another gets its own.
-  const ioOnTick = tickMs > 0 && config.ioSampleMs === tickMs;
-  if (ioOnTick) sampler.sample();
-  else sampler.start(config.ioSampleMs);
   let readiness: Readiness = { ready: true };
   const policy = policyOf(config);
   const watch = ingestWatch(config, log);
@@ -126,16 +125,7 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
       readDisk: opts.readDisk ?? (() => readDiskSpace(config.dbPath)),
     }),
   }, { capacity: HISTORY_SAMPLES, intervalMs: 0 });
-  // The one timer of the 1 Hz work: its own lateness, this process's I/O, then the history
-  // sample (the ingest watch and the verdicts). One wake-up a second, not three.
-  const lag = createLagSampler({
-    intervalMs: tickMs,
-    onTick() {
-      if (ioOnTick) sampler.sample();
-      history.record();
-    },
-  });
-
+  const lag = startTicker(opts.historyIntervalMs ?? 1000, config.ioSampleMs, sampler, history);
   const services: Services = {
     policy,
     facts: watch.facts,
@@ -175,6 +165,29 @@ export function createRuntime(config: Config, log: Logger, opts: RuntimeOptions 
       stats.close();
     },
   };
+}
+
+/**
+ * The one timer of the 1 Hz work, every `tickMs` (0: none): its own lateness, this process's
+ * I/O (when sampled at the same interval; another interval gets its own timer), then the
+ * history sample (the ingest watch and the verdicts). One wake-up a second, not three.
+ */
+function startTicker(
+  tickMs: number,
+  ioSampleMs: number,
+  sampler: IoSampler,
+  history: HistoryRecorder,
+): LagSampler {
+  const ioOnTick = tickMs > 0 && ioSampleMs === tickMs;
+  if (ioOnTick) sampler.sample();
+  else sampler.start(ioSampleMs);
+  return createLagSampler({
+    intervalMs: tickMs,
+    onTick() {
+      if (ioOnTick) sampler.sample();
+      history.record();
+    },
+  });
 }
 
 /** The ingest watch of `config`, logging each restart of the ingestor it sees. */

@@ -317,7 +317,6 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
   const sliceBytes = opts.walSliceBytes ?? WAL_SLICE_BYTES;
   const readHead = opts.readHead ?? readFileHead;
   const schedule = opts.schedule ?? later;
-  const wall = opts.wall ?? Date.now;
   let wal: WalScan | undefined;
   let cancelNext: (() => void) | undefined;
   let last: SqliteFigures = ZERO;
@@ -360,6 +359,25 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
     return last;
   }, { windowMs: opts.coalesceMs ?? 0, mono: opts.mono });
 
+  return {
+    read,
+    glance: glancer(path, readHead, opts.wall ?? Date.now),
+    close() {
+      cancelNext?.();
+      cancelNext = undefined;
+    },
+  };
+}
+
+/**
+ * The glance of {@linkcode SqliteStats.glance}, with the headers it needs kept by their file's
+ * identity.
+ */
+function glancer(
+  path: string,
+  readHead: NonNullable<SqliteStatsOptions["readHead"]>,
+  wall: () => number,
+): () => Glance {
   // The page size from the database's header, read again only when the file changes.
   let pageSizeKey = "", pageSize = 0;
   const pageSizeOf = (probe: ProbeResult) => {
@@ -384,14 +402,7 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
     return walHeader = head.ok ? parseWalHeader(head.bytes) : undefined;
   };
 
-  return {
-    read,
-    glance: () => glanceAt(path, pageSizeOf, walHeaderOf),
-    close() {
-      cancelNext?.();
-      cancelNext = undefined;
-    },
-  };
+  return () => glanceAt(path, pageSizeOf, walHeaderOf);
 }
 
 /** Runs `next` after {@linkcode WAL_SLICE_PAUSE_MS}, without keeping the process alive. */
