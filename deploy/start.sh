@@ -20,15 +20,24 @@ sub=()
 case "${1:-}" in
   check|wait-ready) sub=("$1"); shift ;;
 esac
-# The grants depend on the arguments, the environment variables the config reads, the files the
-# arguments name (a --config file) and the code that computes them: with all of those the same,
+# The grants depend on the arguments, the environment variables the config reads, the config
+# file (--config) and the code that computes them: with all of those the same,
 # the last answer is reused from the user's cache and one Deno process starts, not two.
 key=$(
   {
     printf '%s\0' "$@" "${CORESCOPE_INGESTOR_STATS-<unset>}" "${CORESCOPE_PERF_API_KEY:+set}"
+    # The config file's content (the one file an argument names whose bytes change the
+    # grants); never the stats file or the database, which change every second and can be
+    # gigabytes.
+    next=
     for a in "$@"; do
-      f=${a#--*=}
-      [ -f "$f" ] && [ -r "$f" ] && cat -- "$f"
+      f=
+      case "$a" in
+        --config=*) f=${a#--config=} ;;
+        *) [ "$next" = config ] && f=$a ;;
+      esac
+      next=; [ "$a" = --config ] && next=config
+      [ -n "$f" ] && [ -f "$f" ] && [ -r "$f" ] && cat -- "$f"
     done
     cat main.ts deno.json src/app/config.ts src/app/permissions.ts src/base/paths.ts \
       src/inputs/proc_io.ts

@@ -420,6 +420,18 @@ Deno.test("deno task start reuses its grants only while everything they come fro
   assert.equal(files().length, 1, "asked once, kept");
   await run(args);
   assert.equal(files().length, 1, "the same: reused");
+  // The database an argument names changes all the time (so does the stats file): its bytes
+  // are not the config's, and the answer is still reused.
+  Deno.writeTextFileSync(dir.path("m.db"), "changed");
+  await run(args);
+  Deno.writeTextFileSync(dir.path("m.db"), "changed again");
+  await run([...args.slice(0, 2), `--db=${dir.path("m.db")}`, ...args.slice(4)]);
+  assert.equal(files().length, 2, "--db=PATH is another argument list, its bytes no key");
+  Deno.writeTextFileSync(dir.path("m.db"), "and again");
+  await run([...args.slice(0, 2), `--db=${dir.path("m.db")}`, ...args.slice(4)]);
+  assert.equal(files().length, 2, "reused");
+  for (const f of files()) Deno.removeSync(`${cache}/corescope-perf/grants/${f}`);
+  await run(args);
   // The config file's content changes: another answer (the stats path is in the grants).
   Deno.writeTextFileSync(cfg, JSON.stringify({ statsPath: dir.path("b.json") }));
   const out = new TextDecoder().decode((await run(args)).stdout);
