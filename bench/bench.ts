@@ -119,13 +119,27 @@ async function cpuMicros(pid: number): Promise<number> {
 }
 
 /**
- * CPU time of a process's live threads in microseconds, from the scheduler's own count
- * (`schedstat` of each thread in /proc/PID/task, nanoseconds): the tick-based utime+stime moves in 10 ms
- * steps, a third of an idle process's whole figure over 30 s.
+ * CPU time of each live thread of a process in microseconds, by thread id, from the
+ * scheduler's own count (`schedstat` of each thread in /proc/PID/task, nanoseconds): the
+ * tick-based utime+stime moves in 10 ms steps, a third of an idle process's whole figure over
+ * 30 s.
  */
-async function schedMicros(pid: number): Promise<number> {
-  const r = await sh("sh", ["-c", 'cat "/proc/$0"/task/*/schedstat', String(pid)]);
-  return r.out.trim().split("\n").reduce((n, l) => n + Number(l.split(" ")[0]), 0) / 1000;
+async function schedMicros(pid: number): Promise<Map<string, number>> {
+  const r = await sh("sh", [
+    "-c",
+    'cd "/proc/$0/task" && for t in *; do echo "$t $(cat "$t/schedstat")"; done',
+    String(pid),
+  ]);
+  return new Map(
+    r.out.trim().split("\n").map((l) => l.split(" ")).map(([t, ns]) => [t!, Number(ns) / 1000]),
+  );
+}
+
+/** CPU used between two {@linkcode schedMicros} readings: threads that left take theirs along. */
+function schedDelta(before: Map<string, number>, after: Map<string, number>): number {
+  let us = 0;
+  for (const [t, v] of after) us += v - (before.get(t) ?? 0);
+  return us;
 }
 
 async function rssMiB(pid: number): Promise<number> {
@@ -297,7 +311,7 @@ async function idleFigures(svc: Proc, base: Proc, dir: string): Promise<void> {
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
     const c1 = await Promise.all(procs.map((p) => schedMicros(p.pid)));
     const secs = (performance.now() - t0) / 1000;
-    const [cOurs, cBare, cRead] = c1.map((c, i) => (c - c0[i]!) / 1000 / secs) as [
+    const [cOurs, cBare, cRead] = c1.map((c, i) => schedDelta(c0[i]!, c) / 1000 / secs) as [
       number,
       number,
       number,

@@ -230,3 +230,50 @@ Deno.test("maskBounded: cuts before it masks, and masks what the cut leaves open
   assert.equal(cut, `${"a".repeat(127)}\uFFFD…`);
   assert.ok(cut.isWellFormed());
 });
+
+Deno.test("maskCredentials: a bare user is exactly [A-Za-z0-9._~-], each edge of each range", () => {
+  for (const user of ["A", "Z", "a", "z", "0", "9", ".", "_", "~", "-", "uSer.9_~-"]) {
+    assert.equal(maskCredentials(`${user}:pw@h`), `${user}:****@h`, user);
+  }
+  // The characters just outside each range: no bare user starts the token, nothing is masked.
+  for (const c of ["@", "[", "`", "{", "/", "+", "!"]) {
+    assert.equal(maskCredentials(`${c}:pw@h`), `${c}:pw@h`, c);
+  }
+  assert.equal(maskCredentials("apikey=secret&x=1"), "apikey=****&x=1");
+  assert.equal(maskCredentials("x api_key=secret"), "x api_key=****");
+});
+
+Deno.test("maskCredentials: host:port is no userinfo, however its digits run; a colon past the authority neither", () => {
+  const cases: [string, string][] = [
+    // Digits alone after the colon: a port, so the next URL stands on its own.
+    ["mqtt://h:1090 ws://u:p@h2", "mqtt://h:1090 ws://u:****@h2"],
+    ["mqtt://h:9 ws://u:p@h2", "mqtt://h:9 ws://u:****@h2"],
+    ["mqtt://h:0 ws://u:p@h2", "mqtt://h:0 ws://u:****@h2"],
+    // Not only digits: a password still open, which the next URL's "@" closes.
+    ["mqtt://u:1.5 ws://x:p@h", "mqtt://u:****@h"],
+    ["mqtt://u:9/ ws://x:p@h", "mqtt://u:9/ ws://x:****@h"],
+    // The colon is in the path, past the authority: not a password.
+    ["mqtt://host/a:b ws://u:p@h", "mqtt://host/a:b ws://u:****@h"],
+    // No "@" anywhere after it: nothing to mask.
+    ["mqtt://u:pw", "mqtt://u:pw"],
+    ["mqtt://u:pw ws://h", "mqtt://u:pw ws://h"],
+  ];
+  for (const [text, want] of cases) assert.equal(maskCredentials(text), want, text);
+});
+
+Deno.test("maskBounded: exactly at the bound, one past it, twice it, and a cut that ends a query", () => {
+  const cases: [string, number, string][] = [
+    ["abcd", 4, "abcd"],
+    ["abcde", 4, "abcd…"],
+    // Exactly twice the bound is not cut before masking: no "@" is added, nothing is masked.
+    ["u:pppppp", 4, "u:pp…"],
+    // Past twice the bound it is cut first, and the cut closes the userinfo.
+    ["u:ppppppp", 4, "u:**…"],
+    // What lies past the cut plays no part (here a later "@" that would end another token).
+    ["u:pppppp x@h", 4, "u:**…"],
+    ["x".repeat(100), 10, `${"x".repeat(10)}…`],
+    // A query value swallows the added "@": the masked text keeps all of its own characters.
+    [`password=${"x".repeat(30)}`, 16, "password=****…"],
+  ];
+  for (const [raw, max, want] of cases) assert.equal(maskBounded(raw, max), want, `${raw} ${max}`);
+});

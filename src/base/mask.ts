@@ -90,12 +90,15 @@ function maskUrls(text: string): string {
     at.push(m.index);
     bodyAt.push(m.index + m[0].length);
   }
-  if (at.length === 0) return text;
   const endOf = (k: number) => (k < at.length ? at[k]! : text.length);
-  // The next "@" at or after a position; positions only grow, so one search serves many.
-  let nextAt = -2;
+  // The next "@" at or after a position (Infinity: none); positions only grow, so one search
+  // serves many.
+  let nextAt = -1;
   const atFrom = (p: number) => {
-    if (nextAt !== -1 && nextAt < p) nextAt = text.indexOf("@", p);
+    if (nextAt < p) {
+      const found = text.indexOf("@", p);
+      nextAt = found === -1 ? Infinity : found;
+    }
     return nextAt;
   };
   // Only masked bodies are spliced in; the text between them is copied once, at the end.
@@ -104,57 +107,50 @@ function maskUrls(text: string): string {
   for (let i = 0; i < at.length;) {
     const body0 = bodyAt[i]!;
     const firstAt = atFrom(body0);
-    const hasAt = (end: number) => firstAt !== -1 && firstAt < end;
+    const hasAt = (end: number) => firstAt < end;
     let j = i + 1;
     // A password may itself hold " ws://": while this URL's userinfo is still open (a colon
     // not followed by a port) and no "@" closed it, the next "scheme://" is part of it.
-    // (No colon before the next URL: not open, and no need to look at the authority.)
-    const colon = text.indexOf(":", body0);
-    if (!hasAt(endOf(j)) && colon !== -1 && colon < endOf(j)) {
-      const opens = userinfoOpens(text, body0, colon);
+    if (!hasAt(endOf(j))) {
+      const opens = userinfoOpens(text, body0);
       while (!hasAt(endOf(j)) && j < at.length && opens(endOf(j))) j++;
     }
     if (hasAt(endOf(j))) {
-      const body = text.slice(body0, endOf(j));
-      const masked = maskBody(body);
-      if (masked !== body) {
-        parts.push(text.slice(copied, body0), masked);
-        copied = endOf(j);
-      }
+      parts.push(text.slice(copied, body0), maskBody(text.slice(body0, endOf(j))));
+      copied = endOf(j);
     }
     i = j;
   }
-  if (copied === 0) return text;
   parts.push(text.slice(copied));
   return parts.join("");
 }
 
 /**
  * For the URL body starting at `bodyAt`: whether the text up to `end` starts like
- * `user:secret` (not `host:port`); `colon` is the first ":" at or after `bodyAt`. One scan of the authority, then O(1) per question.
+ * `user:secret` (not `host:port`). One scan of the authority, then O(1) per question. (The
+ * authority ends at white space or `/`, and every `scheme://` holds a `/`: each scan stops
+ * before the next URL's body, so all of them together stay linear.)
  */
-function userinfoOpens(
-  text: string,
-  bodyAt: number,
-  colon: number,
-): (end: number) => boolean {
+function userinfoOpens(text: string, bodyAt: number): (end: number) => boolean {
   AUTHORITY_END.lastIndex = bodyAt;
   const authEnd = AUTHORITY_END.exec(text)?.index ?? text.length;
-  const colonAt = colon !== -1 && colon < authEnd ? colon : -1;
-  let nonDigit = colonAt + 1;
-  if (colonAt !== -1) {
-    while (
-      nonDigit < authEnd && text.charCodeAt(nonDigit) >= 48 && text.charCodeAt(nonDigit) <= 57
-    ) {
-      nonDigit++;
-    }
-  }
+  // The authority's colon (Infinity: none), and the first character after it that is no
+  // digit (an authority ends at no digit, so the run stops there at the latest).
+  const found = text.slice(bodyAt, authEnd).indexOf(":");
+  const colon = found === -1 ? Infinity : bodyAt + found;
+  let nonDigit = colon + 1;
+  while (isDigit(text.charCodeAt(nonDigit))) nonDigit++;
   return (end) => {
     const authorityEnd = Math.min(authEnd, end);
-    if (colonAt === -1 || colonAt >= authorityEnd) return false;
-    // An empty rest is open ("u:"); digits alone are a port.
-    return colonAt + 1 === authorityEnd || nonDigit < authorityEnd;
+    // Open: the colon stands right at the authority's end ("u:"), or a character that is no
+    // digit stands after it within the authority (digits alone are a port). Both put the
+    // colon inside the authority; with no colon (Infinity) neither holds.
+    return colon + 1 === authorityEnd || nonDigit < authorityEnd;
   };
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
 
 /** Masks the userinfo password at the start of `body` (the text after `scheme://`). */
@@ -175,14 +171,12 @@ function maskBare(text: string): string {
   let out = "", from = 0;
   for (const m of text.matchAll(TOKEN)) {
     const token = m[0];
-    const lastAt = token.lastIndexOf("@");
-    if (lastAt <= 0) continue;
-    const colon = bareColon(token, lastAt);
+    const colon = bareColon(token, token.lastIndexOf("@"));
     if (colon === -1) continue;
     out += text.slice(from, m.index + colon + 1) + MASK;
-    from = m.index + lastAt;
+    from = m.index + token.lastIndexOf("@");
   }
-  return from === 0 ? text : out + text.slice(from);
+  return out + text.slice(from);
 }
 
 function isUserChar(c: number): boolean {
@@ -199,8 +193,9 @@ function bareColon(token: string, lastAt: number): number {
       continue;
     }
     let c = s;
-    while (c < lastAt && isUserChar(token.charCodeAt(c))) c++;
-    if (c > s && c < lastAt && token[c] === ":" && !token.startsWith("//", c + 1)) return c;
+    // A run of user characters stops at the "@" at the latest.
+    while (isUserChar(token.charCodeAt(c))) c++;
+    if (c > s && token[c] === ":" && !token.startsWith("//", c + 1)) return c;
     // User characters are never prefix characters: the next candidate lies past this run.
     s = Math.max(c, s + 1);
   }
