@@ -378,6 +378,18 @@ Deno.test("sources: every name of either list, worst first, sorted; status-only 
   assert.deepEqual(none.sources, {});
 });
 
+/** A filesystem of 1 GiB, the database 1 MiB of it, `freeBytes` free, nothing consumed. */
+const diskFacts = (freeBytes: number) => ({
+  freeBytes,
+  sizeBytes: 1 << 30,
+  dbBytes: 1 << 20,
+  spanSec: 3600,
+  windowSec: 3600,
+  learning: false,
+  growthBytesPerSec: 0,
+  consumeBytesPerSec: 0,
+});
+
 Deno.test("status: each cause alone degrades, a source never heard from does not, a stale file is down", () => {
   const R = 1_763_899_200, at = R * 1000, stamp = new Date(at).toISOString();
   const live = { a: { lastReceiptUnix: R, lastMessageUnix: R } };
@@ -389,20 +401,10 @@ Deno.test("status: each cause alone degrades, a source never heard from does not
     writers,
   });
   const flowing = { from: p(at - 30_000, 0, 0), to: p(at, 30, 0) };
-  const disk = (freeBytes: number) => ({
-    freeBytes,
-    sizeBytes: 1 << 30,
-    dbBytes: 1 << 20,
-    spanSec: 3600,
-    windowSec: 3600,
-    learning: false,
-    growthBytesPerSec: 0,
-    consumeBytesPerSec: 0,
-  });
   const big = 2000 * 4096;
   type Case = [string, Record<string, unknown>, Record<string, unknown>, Record<string, string>];
   const cases: Case[] = [
-    ["all well", {}, { window: flowing, disk: disk(1 << 30) }, { status: "ok", disk: "ok" }],
+    ["all well", {}, { window: flowing, disk: diskFacts(1 << 30) }, { status: "ok", disk: "ok" }],
     [
       "a source never heard from",
       {
@@ -439,20 +441,20 @@ Deno.test("status: each cause alone degrades, a source never heard from does not
         pageSize: 4096,
       },
     }, { status: "degraded", database: "checkpoint_starved" }],
-    ["the disk low", {}, { window: flowing, disk: disk(1 << 20) }, {
+    ["the disk low", {}, { window: flowing, disk: diskFacts(1 << 20) }, {
       status: "degraded",
       disk: "low",
     }],
-    ["no room, writes still fine: low, not full", {}, { window: flowing, disk: disk(0) }, {
+    ["no room, writes still fine: low, not full", {}, { window: flowing, disk: diskFacts(0) }, {
       status: "degraded",
       disk: "low",
     }],
     ["no room and writes failing: full", {}, {
       window: { from: p(at - 30_000, 0, 0), to: p(at, 30, 2) },
-      disk: disk(0),
+      disk: diskFacts(0),
     }, { status: "degraded", disk: "full" }],
     ["no room and the stats file no longer written: full", { sampledAt: "2020-01-01T00:00:00Z" }, {
-      disk: disk(0),
+      disk: diskFacts(0),
     }, { status: "down", disk: "full", statsFile: "stale" }],
   ];
   for (const [name, doc, facts, want] of cases) {
@@ -464,7 +466,7 @@ Deno.test("status: each cause alone degrades, a source never heard from does not
   }
   // No file at all and no room: down, and the disk cannot say the ingest failed for lack of it.
   const gone: StatsState = { kind: "unavailable", version: 1, reason: "missing", detail: "" };
-  const v = judgeIngest(gone, at, POLICY, { restarts: 0, disk: disk(0) });
+  const v = judgeIngest(gone, at, POLICY, { restarts: 0, disk: diskFacts(0) });
   assert.deepEqual([v.status, v.disk], ["down", "low"]);
 });
 
@@ -612,16 +614,7 @@ Deno.test("status: one bad source among good ones degrades; disk full is judged 
     restarts: 0,
     window: { from: p(at - 30_000, 0), to: p(at, 3) },
     wal: { generation: "g", since: at, ageSec: 0, sizeAtSince: 0, size: 0, pageSize },
-    disk: {
-      freeBytes: 10 * 1024 * 1024,
-      sizeBytes: 1 << 30,
-      dbBytes: 1 << 20,
-      spanSec: 3600,
-      windowSec: 3600,
-      learning: false,
-      growthBytesPerSec: 0,
-      consumeBytesPerSec: 0,
-    },
+    disk: diskFacts(10 * 1024 * 1024),
   });
   const disk = (pageSize: number) =>
     judgeIngest(state({ sampledAt: stamp }), at, POLICY, facts(pageSize)).disk;
