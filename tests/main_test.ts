@@ -446,6 +446,16 @@ Deno.test("deno task start reuses its grants only while everything they come fro
   assert.doesNotMatch(check.match(/^ok +grants: .*$/m)![0], /--allow-all|--allow-run/);
   // It ran under them, not under the file's: with --allow-all, /proc would be readable.
   assert.match(check, /^WARN +I\/O counters: \/proc\/self\/io is under \/proc/m);
-  const mine = files().map((f) => Deno.readTextFileSync(`${cache}/corescope-perf/grants/${f}`));
-  assert.ok(mine.some((t) => t.startsWith("--allow-read=") && t.includes("b.json")), mine.join());
+  // Each file: the key (one digest line per input: what was said, the config, the code),
+  // then the grants; its name comes from the key.
+  const mine = files().map((f) => ({
+    f,
+    records: Deno.readTextFileSync(`${cache}/corescope-perf/grants/${f}`).split("\0"),
+  }));
+  const now = mine.find(({ records }) => records[1]?.includes("b.json"));
+  assert.ok(now && now.records[1]!.startsWith("--allow-read="), JSON.stringify(mine));
+  const lines = now.records[0]!.split("\n");
+  assert.equal(lines.length, 8, "what was said, the config file and six code files");
+  assert.equal(now.f, lines.map((l) => l.slice(0, 8)).join(""));
+  assert.ok(lines[1]!.endsWith(cfg), lines[1]);
 });
