@@ -45,7 +45,13 @@ import {
 export const WAL_SLICE_BYTES = 4 * 1024 * 1024;
 /** Pause between two slices of one scan (ms): the event loop runs between them. */
 export const WAL_SLICE_PAUSE_MS = 1;
-const WAL_READ_BYTES = 1024 * 1024;
+/**
+ * Bytes of frames one read asks for. Small reads cost more calls and less of everything else:
+ * scanning a 4 MiB WAL at start in reads of 1 MiB grew RSS by 13.5 MiB and took 27-38 ms, in
+ * reads of 16 KiB by 6.5 MiB and 23 ms (the buffers come and go within the allocator's arena
+ * instead of a fresh mapping each).
+ */
+const WAL_READ_BYTES = 16 * 1024;
 
 /** The body of `/api/perf/sqlite`, less `cacheHitRate` (not a database figure). */
 export interface SqliteFigures {
