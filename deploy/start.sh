@@ -23,8 +23,8 @@ case "${1:-}" in
 esac
 # The grants depend on the arguments, the environment variables the config reads, the config
 # file (--config) and the code that computes them: with all of those the same, the last answer
-# is reused from the user's cache and one Deno process starts, not two. One sha256sum, and
-# nothing else is spawned on the way to Deno: each process costs milliseconds of a start.
+# is reused from the user's cache and one Deno process starts, not two. sha256sum is the one
+# program run on the way to Deno: each costs milliseconds of a start.
 printf -v said '%q ' "$@" "${CORESCOPE_INGESTOR_STATS-<unset>}" "${CORESCOPE_PERF_API_KEY:+set}"
 # The config file's bytes (the one file an argument names whose bytes change the grants);
 # never the stats file or the database, which change every second and can be gigabytes.
@@ -40,11 +40,14 @@ for a in "$@"; do
 done
 # One line per input: what was said (stdin), the config file, the code. The whole text is the
 # key, kept in the cache file beside the grants; the file's name is a digest of it.
-sums=$(sha256sum -- - "${named[@]}" main.ts deno.json src/app/config.ts \
-  src/app/permissions.ts src/base/paths.ts src/inputs/proc_io.ts <<< "$said" 2>/dev/null) || sums=
-mapfile -t lines <<< "$sums"
-key=
-for l in "${lines[@]}"; do key+=${l:0:8}; done
+# (No here-strings: an older bash writes those to a temporary file, and /tmp may be read-only.)
+sums=$(printf '%s' "$said" | sha256sum -- - "${named[@]}" main.ts deno.json src/app/config.ts \
+  src/app/permissions.ts src/base/paths.ts src/inputs/proc_io.ts 2>/dev/null) || sums=
+key= rest=$sums
+while [ -n "$rest" ]; do
+  key+=${rest:0:8}
+  case "$rest" in *$'\n'*) rest=${rest#*$'\n'} ;; *) rest= ;; esac
+done
 cache=${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/corescope-perf/grants
 flags=()
 if [ -n "$sums" ] && [ -f "$cache/$key" ] && [ -O "$cache/$key" ]; then
