@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { probeFile, readRegularFile } from "../src/base/safe_read.ts";
+import {
+  headKeeper,
+  probeFile,
+  type ProbeResult,
+  RACY_MS,
+  readRegularFile,
+  type ReadResult,
+} from "../src/base/safe_read.ts";
 import { tempDir } from "./_helpers.ts";
 import { missing, needs, TOOLS } from "./_env.ts";
 import { getJson, startService } from "./_service.ts";
@@ -107,3 +114,52 @@ Deno.test(
     },
   ),
 );
+
+Deno.test("headKeeper reads a file's head again only when its identity changed, or was too new to tell", () => {
+  const id = { dev: 1, ino: 2, size: 100, mtimeMs: 1_000_000 };
+  const probe = (over: Partial<typeof id> = {}): ProbeResult => ({
+    ok: true,
+    identity: { ...id, ...over },
+  });
+  let reads = 0, fail = false, now = id.mtimeMs + RACY_MS;
+  const head = headKeeper(4, () => now, (path, n, p): ReadResult => {
+    reads++;
+    assert.equal(n, 4);
+    if (fail) return { ok: false, failure: { kind: "permission", detail: `${path}: denied` } };
+    return { ok: true, bytes: new Uint8Array([reads]), identity: p!.ok ? p!.identity : id };
+  });
+  const first = head("/a", probe());
+  assert.equal(head("/a", probe()), first, "settled at exactly RACY_MS, unchanged: kept");
+  assert.equal(reads, 1);
+  for (const change of [{ dev: 9 }, { ino: 9 }, { size: 9 }, { mtimeMs: id.mtimeMs - 1 }]) {
+    const before: number = reads;
+    head("/a", probe(change));
+    assert.equal(reads, before + 1, `${JSON.stringify(change)}: read`);
+    head("/a", probe());
+    assert.equal(reads, before + 2, "the first identity again: read again (one is kept)");
+  }
+  reads = 1;
+  head("/b", probe());
+  assert.equal(reads, 2, "another path, the same identity: read");
+  head("/a", probe());
+  assert.equal(reads, 3);
+  // Read within its mtime's racy window: not kept, however often it is asked.
+  now = id.mtimeMs + RACY_MS - 1;
+  const racy = probe({ size: 7 });
+  head("/a", racy);
+  head("/a", racy);
+  assert.equal(reads, 5);
+  // A failed reading is handed out once and not kept; nor is one under a failed lstat.
+  now = id.mtimeMs + 60_000;
+  fail = true;
+  assert.equal(head("/a", probe({ size: 8 })).ok, false);
+  fail = false;
+  assert.equal(head("/a", probe({ size: 8 })).ok, true);
+  assert.equal(reads, 7);
+  head("/a", probe({ size: 8 }));
+  assert.equal(reads, 7, "then kept");
+  const gone: ProbeResult = { ok: false, failure: { kind: "missing", detail: "/a gone" } };
+  head("/a", gone);
+  head("/a", gone);
+  assert.equal(reads, 9, "no identity, nothing to keep it by");
+});

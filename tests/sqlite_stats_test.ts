@@ -504,3 +504,37 @@ Deno.test("glance: the WAL's header is read again only when the WAL changed, or 
   Deno.utimeSync(wal, recent, recent);
   assert.equal(s.glance().walGeneration, "3.4.0", "racy: read again though the identity is equal");
 });
+
+Deno.test("a new version of the WAL alone does not read the database's header again; a checkpoint does", () => {
+  using t = tempDir();
+  const path = t.path("k.db");
+  const writer = makeDb(path, 20);
+  let heads = 0;
+  const s = createSqliteStats({
+    path,
+    log: captureLogger(),
+    wall: () => Date.now() + 60_000, // every mtime settled
+    readHead: (p, n, probe) => {
+      heads++;
+      return readFileHead(p, n, probe);
+    },
+  });
+  const first = s.read();
+  s.glance();
+  assert.equal(heads, 1, "read and glance share the one reading");
+  const ins = writer.prepare("INSERT INTO t (blob) VALUES (randomblob(5000))");
+  for (let i = 0; i < 3; i++) {
+    ins.run();
+    const f = s.read();
+    assert.ok(f.pageCount > first.pageCount && f.walSize > first.walSize);
+    assert.equal(s.glance().walSize, f.walSize);
+  }
+  assert.equal(heads, 1, "three commits into the WAL, the database file untouched: not read");
+  writer.exec("PRAGMA wal_checkpoint(TRUNCATE)"); // the pages move into the database file
+  const after = s.read();
+  assert.equal(heads, 2, "the database file changed: read again");
+  assert.equal(after.walSize, 0);
+  assert.ok(after.pageCount > first.pageCount, `${after.pageCount}`);
+  s.close();
+  writer.close();
+});

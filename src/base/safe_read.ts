@@ -227,6 +227,47 @@ export function readFileHead(path: string, n: number, probe?: ProbeResult): Read
   }), { probe });
 }
 
+/**
+ * {@linkcode readFileHead} of one file, kept while the file is unchanged: the last good
+ * reading is handed out again while the file's identity (the caller's lstat of it) is the one
+ * it was read under, and that identity was already older than {@linkcode RACY_MS} then (a
+ * rewrite within the same mtime tick keeps size and mtime). A file rewritten rarely, a
+ * database between checkpoints or a WAL's header, then costs its lstat, not an open and reads.
+ * A failed reading is not kept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { headKeeper } from "./safe_read.ts";
+ * let reads = 0;
+ * const id = { dev: 1, ino: 2, size: 3, mtimeMs: 0 };
+ * const head = headKeeper(4, () => 60_000, () => {
+ *   reads++;
+ *   return { ok: true, bytes: new Uint8Array(4), identity: id };
+ * });
+ * head("/db", { ok: true, identity: id });
+ * head("/db", { ok: true, identity: id });
+ * assert.equal(reads, 1);
+ * head("/db", { ok: true, identity: { ...id, size: 4 } });
+ * assert.equal(reads, 2);
+ * ```
+ */
+export function headKeeper(
+  n: number,
+  wall: () => number,
+  read: (path: string, n: number, probe?: ProbeResult) => ReadResult = readFileHead,
+): (path: string, probe: ProbeResult) => ReadResult {
+  let key = "", kept: ReadResult | undefined;
+  return (path, probe) => {
+    const now = probe.ok ? `${path}|${identityKey(probe.identity)}` : "";
+    if (kept && now !== "" && now === key) return kept;
+    kept = read(path, n, probe);
+    const settled = probe.ok && wall() - probe.identity.mtimeMs >= RACY_MS;
+    key = kept.ok && settled ? now : "";
+    return kept;
+  };
+}
+
 /** What {@linkcode withRegularFile} returns. */
 export type ScanResult<T> =
   | { ok: true; value: T; identity: FileIdentity }

@@ -19,10 +19,10 @@ import * as fs from "node:fs";
 import { coalesce } from "../base/coalesce.ts";
 import type { Logger } from "../base/log.ts";
 import {
+  headKeeper,
   identityKey,
   probeFile,
   type ProbeResult,
-  RACY_MS,
   readFileHead,
   type ReadResult,
   withRegularFile,
@@ -247,7 +247,8 @@ function readDatabase(
   wal: WalScan | undefined,
   sliceBytes: number,
   io: {
-    readHead: (path: string, n: number, probe?: ProbeResult) => ReadResult;
+    /** The database's first 100 bytes, under its lstat just taken. */
+    head: (path: string, probe: ProbeResult) => ReadResult;
     probe: ProbeResult;
     walProbe: ProbeResult;
   },
@@ -257,7 +258,7 @@ function readDatabase(
     wal,
     transient,
   });
-  const head = io.readHead(path, 100, io.probe);
+  const head = io.head(path, io.probe);
   if (!head.ok) return fail(head.failure.detail, true);
   if (head.bytes.length === 0) return fail(`${path} is empty (0 bytes)`);
   const fileSize = head.identity.size;
@@ -321,7 +322,10 @@ function sameFigures(a: SqliteFigures, b: SqliteFigures): boolean {
 export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
   const { path, log } = opts;
   const sliceBytes = opts.walSliceBytes ?? WAL_SLICE_BYTES;
-  const readHead = opts.readHead ?? readFileHead;
+  const wall = opts.wall ?? Date.now;
+  // In WAL mode the database file changes only at checkpoints: a new version of the WAL
+  // alone does not read its header again.
+  const head = headKeeper(100, wall, opts.readHead ?? readFileHead);
   const schedule = opts.schedule ?? later;
   let wal: WalScan | undefined;
   let cancelNext: (() => void) | undefined;
@@ -340,7 +344,7 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
     const key = identityKey(probe.identity) +
       (walProbe.ok ? `|${identityKey(walProbe.identity)}` : "|-");
     if (key === keptKey) return last;
-    const r = readDatabase(path, wal, sliceBytes, { readHead, probe, walProbe });
+    const r = readDatabase(path, wal, sliceBytes, { head, probe, walProbe });
     wal = r.wal;
     log.condition("database", r.figures.error);
     const figures = r.figures;
@@ -367,7 +371,7 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
 
   return {
     read,
-    glance: glancer(path, readHead, opts.wall ?? Date.now),
+    glance: glancer(path, head, wall),
     close() {
       cancelNext?.();
       cancelNext = undefined;
@@ -376,38 +380,25 @@ export function createSqliteStats(opts: SqliteStatsOptions): SqliteStats {
 }
 
 /**
- * The glance of {@linkcode SqliteStats.glance}, with the headers it needs kept by their file's
- * identity.
+ * The glance of {@linkcode SqliteStats.glance}: the database's header from `head` (kept while
+ * the file is unchanged), the WAL's from its own keeper. A second in which nothing was written
+ * reads nothing but the two lstats.
  */
 function glancer(
   path: string,
-  readHead: NonNullable<SqliteStatsOptions["readHead"]>,
+  head: (path: string, probe: ProbeResult) => ReadResult,
   wall: () => number,
 ): () => Glance {
-  // The page size from the database's header, read again only when the file changes.
-  let pageSizeKey = "", pageSize = 0;
   const pageSizeOf = (probe: ProbeResult) => {
-    const key = probe.ok ? identityKey(probe.identity) : "";
-    if (key === pageSizeKey) return pageSize;
-    const head = readHead(path, 100, probe);
-    const h = head.ok ? parseSqliteHeader(head.bytes, head.identity.size) : undefined;
-    pageSizeKey = key;
-    return pageSize = h?.pageSize ?? 0;
+    const r = head(path, probe);
+    return (r.ok ? parseSqliteHeader(r.bytes, r.identity.size)?.pageSize : undefined) ?? 0;
   };
-
-  // The WAL's header, read again only when the WAL changed: a reset rewrites it, and any
-  // write moves the file's size or mtime. A second with nothing written reads nothing.
-  let walKey = "", walHeader: WalHeader | undefined;
+  // A WAL reset rewrites its header, and any write moves the file's size or mtime.
+  const walHead = headKeeper(WAL_HEADER_BYTES, wall);
   const walHeaderOf = (probe: ProbeResult) => {
-    const key = probe.ok ? identityKey(probe.identity) : "";
-    if (key !== "" && key === walKey) return walHeader;
-    const head = readFileHead(`${path}-wal`, WAL_HEADER_BYTES, probe);
-    // Kept only once its mtime is past: a change within the same millisecond looks the same.
-    const settled = probe.ok && wall() - probe.identity.mtimeMs >= RACY_MS;
-    walKey = head.ok && settled ? key : "";
-    return walHeader = head.ok ? parseWalHeader(head.bytes) : undefined;
+    const r = walHead(`${path}-wal`, probe);
+    return r.ok ? parseWalHeader(r.bytes) : undefined;
   };
-
   return () => glanceAt(path, pageSizeOf, walHeaderOf);
 }
 
