@@ -19,6 +19,11 @@ export const MUTATING = (() => {
   }
 })();
 
+/** `def`, ignored under `deno task mutate` only (see {@linkcode MUTATING}). */
+export function ignoredWhileMutating(def: Deno.TestDefinition): Deno.TestDefinition {
+  return MUTATING ? { ...def, ignore: true } : def;
+}
+
 export const FIXTURE_PATH = new URL("./fixtures/ingestor-stats.json", import.meta.url);
 
 /** Fixture text with every `sampledAt` rewritten to `iso`. */

@@ -28,8 +28,12 @@ export const MODULES: Record<string, { tests: string[] }> = {
   "src/inputs/sqlite_header.ts": {
     tests: ["tests/sqlite_header_test.ts", "tests/sqlite_stats_test.ts"],
   },
+  "src/inputs/sqlite_stats.ts": { tests: ["tests/sqlite_stats_test.ts"] },
   "src/inputs/proc_io.ts": { tests: ["tests/proc_io_test.ts"] },
   "src/base/mask.ts": { tests: ["tests/mask_test.ts"] },
+  "src/base/safe_read.ts": {
+    tests: ["tests/safe_read_test.ts", "tests/stats_cache_test.ts", "tests/sqlite_stats_test.ts"],
+  },
   "src/http/metrics.ts": { tests: ["tests/metrics_test.ts"] },
   "src/http/request_guard.ts": { tests: ["tests/request_guard_test.ts"] },
   "src/http/response_budget.ts": { tests: ["tests/response_budget_test.ts"] },
